@@ -1,0 +1,330 @@
+"""The `kb` command: thin; it builds Services from settings and calls them."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from kb.config import Settings, load_settings
+from kb.errors import KbError
+from kb.model import Filters, SearchHit, SearchQuery, SearchResult
+from kb.services import Services, build_services
+
+F = TypeVar("F", bound=Callable[..., Any])
+MODES = ("hybrid", "keyword", "semantic")
+
+
+def home_option(function: F) -> F:
+    return click.option(
+        "--home",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="KB home folder (default: $KB_HOME or ./.kb).",
+    )(function)
+
+
+@contextmanager
+def kb_errors() -> Iterator[None]:
+    """Turn kb's own errors into one clear line and a non-zero exit."""
+    try:
+        yield
+    except KbError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def settings_from(**overrides: Any) -> Settings:
+    with kb_errors():
+        return load_settings(overrides)
+
+
+@click.group()
+@click.version_option(package_name="kb")
+def cli() -> None:
+    """kb: knowledge base and self-service search for IT service desks."""
+
+
+@cli.command()
+@click.option("--articles", type=click.Path(path_type=Path), help="Articles folder.")
+@click.option("--tickets", type=click.Path(path_type=Path), help="Resolved-ticket export.")
+@home_option
+@click.option("--strict", is_flag=True, help="Exit non-zero when any file or row is broken.")
+@click.option("--rebuild", is_flag=True, help="Re-embed everything instead of only changes.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only problems.")
+def index(
+    articles: Path | None,
+    tickets: Path | None,
+    home: Path | None,
+    strict: bool,
+    rebuild: bool,
+    quiet: bool,
+) -> None:
+    """Index the articles folder (and a ticket export) into the KB home."""
+    settings = settings_from(home=home, articles_dir=articles, tickets_file=tickets)
+    with kb_errors():
+        services = build_services(settings)
+        report = services.index_files(rebuild=rebuild)
+    for error in report.errors:
+        click.echo(f"skipped {error}", err=True)
+    for document_id in report.kept_after_error:
+        click.echo(f"kept the last good version of {document_id}", err=True)
+    if not quiet:
+        click.echo(
+            f"{settings.home}: generation {report.generation}: {report.documents} documents, "
+            f"{report.chunks} chunks; {len(report.added)} added, {len(report.updated)} updated, "
+            f"{len(report.removed)} removed, {report.unchanged} unchanged; "
+            f"{report.chunks_embedded} chunks embedded in {report.seconds:.1f} s"
+        )
+    if strict and report.errors:
+        raise click.ClickException(
+            f"{len(report.errors)} problem(s) in the sources (see above); --strict fails on any"
+        )
+
+
+@cli.command()
+@click.argument("query", required=False)
+@click.option("--k", "k", default=10, show_default=True, help="How many hits to show.")
+@click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.option("--category", multiple=True, help="Only this category (repeatable).")
+@click.option("--tag", multiple=True, help="Only documents with this tag (repeatable: all).")
+@click.option("--kind", multiple=True, type=click.Choice(("article", "ticket")))
+@click.option("--language", multiple=True, help="Only this language code (repeatable).")
+@click.option(
+    "--audience",
+    multiple=True,
+    type=click.Choice(("public", "internal")),
+    help="Only this audience (default: both; a requester sees only public).",
+)
+@home_option
+def search(
+    query: str | None,
+    k: int,
+    mode: str,
+    as_json: bool,
+    category: tuple[str, ...],
+    tag: tuple[str, ...],
+    kind: tuple[str, ...],
+    language: tuple[str, ...],
+    audience: tuple[str, ...],
+    home: Path | None,
+) -> None:
+    """Search the KB. Without QUERY, asks for queries until an empty line."""
+    settings = settings_from(home=home)
+    filters = Filters(
+        categories=category,
+        tags=tuple(t.lower() for t in tag),
+        kinds=kind,
+        languages=language,
+        audiences=audience,
+    )
+    with kb_errors():
+        services = build_services(settings)
+        if query is not None:
+            result = services.searcher.search(SearchQuery(query, k=k, mode=mode, filters=filters))
+            click.echo(json.dumps(result_json(result), indent=2) if as_json else render(result))
+            return
+        click.echo("Type a question and press Enter; an empty line quits.", err=True)
+        while True:
+            text = click.prompt("search", default="", show_default=False, err=True)
+            if not text.strip():
+                return
+            try:
+                result = services.searcher.search(
+                    SearchQuery(text, k=k, mode=mode, filters=filters)
+                )
+            except KbError as error:
+                click.echo(f"error: {error}", err=True)
+                continue
+            click.echo(render(result))
+
+
+def hit_json(hit: SearchHit) -> dict[str, Any]:
+    document = hit.document
+    return {
+        "id": document.id,
+        "kind": document.kind,
+        "title": document.title,
+        "url": hit_location(hit),
+        "section": " > ".join(hit.chunk.heading_path),
+        "snippet": hit.snippet.plain,
+        "category": document.category,
+        "language": document.language,
+        "audience": document.audience,
+        "score": round(hit.score, 6),
+        "deflection": round(hit.deflection, 4),
+    }
+
+
+def result_json(result: SearchResult) -> dict[str, Any]:
+    return {
+        "query": result.query.text,
+        "mode": result.query.mode,
+        "deflection": round(result.deflection, 4),
+        "took_ms": round(result.took_ms, 2),
+        "hits": [hit_json(hit) for hit in result.hits],
+    }
+
+
+def hit_location(hit: SearchHit) -> str:
+    path = hit.document.metadata.get("path") or hit.document.id
+    return f"{path}#{hit.chunk.anchor}" if hit.chunk.anchor else str(path)
+
+
+def render(result: SearchResult) -> str:
+    if not result.hits:
+        return "No matching articles or resolved tickets."
+    lines = [
+        f"{len(result.hits)} hits in {result.took_ms:.0f} ms; "
+        f"chance one of the top answers solves it: {result.deflection:.0%}"
+    ]
+    for number, hit in enumerate(result.hits, start=1):
+        document = hit.document
+        facts = " · ".join(
+            part
+            for part in (
+                document.kind,
+                document.category,
+                document.language,
+                "internal" if document.audience == "internal" else None,
+            )
+            if part
+        )
+        lines.append("")
+        lines.append(f"{number}. {document.title}  [{facts}]")
+        lines.append(
+            f"   score {hit.score:.3f}  deflection {hit.deflection:.0%}  {hit_location(hit)}"
+        )
+        if hit.chunk.heading_path:
+            lines.append(f"   section: {' > '.join(hit.chunk.heading_path)}")
+        lines.append(f"   {hit.snippet.marked('[', ']')}")
+    return "\n".join(lines)
+
+
+@cli.command(name="eval")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--qrels", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True)
+@click.option("--k", "k", default=100, show_default=True, help="Hits kept per query.")
+@click.option(
+    "--run",
+    "run_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write one JSON line of hits per query here.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+@home_option
+def evaluate(
+    folder: Path,
+    qrels: Path | None,
+    mode: str,
+    k: int,
+    run_file: Path | None,
+    as_json: bool,
+    home: Path | None,
+) -> None:
+    """Measure retrieval on a BEIR-format FOLDER (corpus.jsonl, queries.jsonl, qrels.tsv)."""
+    from kb.evaluation.runner import evaluate as run_evaluation
+    from kb.evaluation.runner import write_run
+
+    with _evaluation_services(home) as services, kb_errors():
+        outcome = run_evaluation(services, folder, qrels_path=qrels, mode=mode, k=k)
+    if run_file is not None:
+        with open(run_file, "w", encoding="utf-8") as handle:
+            write_run(outcome.results, handle)
+    metrics = {
+        **outcome.metrics,
+        "mode": mode,
+        "documents": outcome.index.documents,
+        "chunks": outcome.index.chunks,
+        "mean_query_ms": round(outcome.mean_query_ms, 2),
+        "seconds": round(outcome.seconds, 1),
+    }
+    if as_json:
+        click.echo(json.dumps(metrics, indent=2))
+        return
+    click.echo(
+        f"{folder} ({mode}, {metrics['queries']} judged queries, {metrics['documents']} documents)"
+    )
+    for name in ("ndcg@10", "recall@10", "recall@100", "mrr@10"):
+        click.echo(f"  {name:<11} {metrics[name]:.4f}")
+    click.echo(f"  mean query {metrics['mean_query_ms']:.1f} ms; total {metrics['seconds']} s")
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--answerable",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="answerable.tsv: which queries have an answer in the corpus.",
+)
+@click.option("--shown", default=3, show_default=True, help="Answers shown per request.")
+@click.option("--json", "as_json", is_flag=True, help="Print the measurements as JSON.")
+@click.option("--dry-run", is_flag=True, help="Measure only; do not save the model.")
+@home_option
+def calibrate(
+    folder: Path,
+    answerable: Path | None,
+    shown: int,
+    as_json: bool,
+    dry_run: bool,
+    home: Path | None,
+) -> None:
+    """Fit the deflection model on a labelled BEIR FOLDER and save it in the KB home."""
+    from kb.evaluation.runner import calibrate as run_calibration
+    from kb.search.searcher import CALIBRATION_FILE
+
+    settings = settings_from(home=home)
+    if answerable is None and (folder / "answerable.tsv").is_file():
+        answerable = folder / "answerable.tsv"
+    with _evaluation_services(None) as services, kb_errors():
+        outcome = run_calibration(services, folder, answerable_path=answerable, shown=shown)
+    target = settings.home / CALIBRATION_FILE
+    if not dry_run:
+        settings.home.mkdir(parents=True, exist_ok=True)
+        target.write_text(outcome.model.to_json(), "utf-8")
+    if as_json:
+        click.echo(json.dumps(outcome.metrics, indent=2))
+        return
+    metrics = outcome.metrics
+    click.echo(f"{folder}: {metrics['queries']} queries (5-fold cross-validated figures)")
+    click.echo(f"  top answer resolves in {metrics['top_answer_resolves_rate']:.1%} of queries")
+    click.echo(
+        f"  top-answer deflection AUROC {metrics['top_answer_auroc']:.4f}, "
+        f"ECE {metrics['top_answer_ece']:.4f}, Brier {metrics['top_answer_brier']:.4f}"
+    )
+    click.echo(f"  query-level AUROC {metrics['query_auroc']:.4f}, ECE {metrics['query_ece']:.4f}")
+    if "answerable_auroc" in metrics:
+        click.echo(f"  knows when there is no answer: AUROC {metrics['answerable_auroc']:.4f}")
+    for row in metrics["thresholds"]:
+        click.echo(
+            f"  show when ≥ {row['threshold']:.1f}: coverage {row['coverage']:.1%}, "
+            f"precision {row['precision']:.1%}"
+        )
+    click.echo("not saved (--dry-run)" if dry_run else f"saved {target}")
+
+
+@contextmanager
+def _evaluation_services(home: Path | None) -> Iterator[Services]:
+    """Services on `home`, or on a temporary home removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="kb-eval-") as scratch:
+        settings = settings_from(home=home or Path(scratch))
+        with kb_errors():
+            services = build_services(settings)
+        try:
+            yield services
+        finally:
+            services.close()
+
+
+def main() -> None:  # pragma: no cover - for `python -m kb`
+    cli(prog_name="kb")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,206 @@
+"""Settings: one frozen dataclass; defaults, then kb.toml, then KB_* variables, then overrides.
+
+This module is the only reader of os.environ in kb.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kb.errors import ConfigError
+
+ENVIRONMENT_PREFIX = "KB_"
+CONFIG_FILE_NAME = "kb.toml"
+
+
+def _setting(default: Any, help: str) -> Any:
+    if isinstance(default, (list, dict, set)):
+        raise TypeError("settings defaults must be immutable")
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything an operator can change, each with a default and a help line."""
+
+    home: Path = _setting(
+        Path(".kb"), "Folder holding the index generations, calibration and lock."
+    )
+    articles_dir: Path = _setting(
+        Path("articles"), "Folder of Markdown articles with YAML front matter."
+    )
+    tickets_file: Path | None = _setting(
+        None, "Resolved-ticket export to index (JSON lines or CSV); unset means none."
+    )
+    embedding_model: str = _setting(
+        "all-MiniLM-L6-v2",
+        "Sentence-transformers model: the packaged all-MiniLM-L6-v2, or a local model folder.",
+    )
+    embedder: str = _setting(
+        "sentence-transformers",
+        "Embedder backend: `sentence-transformers`, `hashing`, or a dotted path.",
+    )
+    keyword_backend: str = _setting("whoosh", "Keyword index backend: `whoosh` or a dotted path.")
+    vector_backend: str = _setting("faiss", "Vector index backend: `faiss` or a dotted path.")
+    languages: tuple[str, ...] = _setting(
+        ("en", "es"),
+        "Languages given their own stemming analyzer; other languages are folded, not stemmed.",
+    )
+    chunk_words: int = _setting(
+        180, "Sections longer than this many words are split into several chunks."
+    )
+    embed_batch_size: int = _setting(32, "Chunks embedded per batch while indexing.")
+    hnsw_threshold: int = _setting(
+        30000, "Past this many vectors the exact FAISS index becomes an HNSW graph."
+    )
+    fusion: str = _setting(
+        "weighted",
+        "How keyword and semantic rankings combine: `weighted` (normalised scores) or `rrf`.",
+    )
+    semantic_weight: float = _setting(
+        0.8, "Weight of the semantic score in weighted fusion; the keyword score gets the rest."
+    )
+    rrf_k: int = _setting(60, "The k constant of reciprocal-rank fusion.")
+    candidates: int = _setting(
+        100, "Chunks fetched from each ranker before fusion (more when filters reject many)."
+    )
+    lock_timeout: float = _setting(
+        30.0, "Seconds `kb index` waits for another writer to finish before giving up."
+    )
+    keep_generations: int = _setting(
+        2, "Index generations kept besides the current one, for readers still using them."
+    )
+
+
+def describe_settings() -> list[tuple[str, str, str]]:
+    """Return (name, default, help) for every setting, in declaration order."""
+    rows = []
+    for item in dataclasses.fields(Settings):
+        default = item.default
+        if isinstance(default, tuple):
+            shown = ",".join(default)
+        elif default is None:
+            shown = "(unset)"
+        else:
+            shown = str(default)
+        rows.append((item.name, shown, item.metadata["help"]))
+    return rows
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> Settings:
+    """Build settings from defaults, kb.toml, KB_* environment variables and overrides.
+
+    `config_file` defaults to $KB_CONFIG or ./kb.toml when it exists. Overrides whose
+    value is None are ignored, so CLI options that were not given leave the rest alone.
+    """
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+
+    if config_file is None:
+        named = environ.get(ENVIRONMENT_PREFIX + "CONFIG")
+        config_file = Path(named) if named else Path(CONFIG_FILE_NAME)
+        if not named and not config_file.exists():
+            config_file = None
+    if config_file is not None:
+        values.update(_read_config_file(config_file))
+
+    known = {item.name for item in dataclasses.fields(Settings)}
+    for name in known:
+        variable = ENVIRONMENT_PREFIX + name.upper()
+        if variable in environ:
+            values[name] = _convert(name, environ[variable], source=variable)
+
+    for name, value in (overrides or {}).items():
+        if value is None:
+            continue
+        if name not in known:
+            raise ConfigError(f"unknown setting `{name}`")
+        values[name] = _convert(name, value, source=f"setting `{name}`")
+
+    settings = Settings(**values)
+    _validate(settings)
+    return settings
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found (named by KB_CONFIG)") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    section = data.get("kb", data)
+    known = {item.name for item in dataclasses.fields(Settings)}
+    values = {}
+    for name, value in section.items():
+        if name not in known:
+            raise ConfigError(f"{path}: unknown setting `{name}`; see the settings table in README")
+        values[name] = _convert(name, value, source=f"{path}: `{name}`")
+    return values
+
+
+def _convert(name: str, value: Any, *, source: str) -> Any:
+    """Turn a raw value (text from the environment, TOML, CLI) into the field's type."""
+    hint = typing.get_type_hints(Settings)[name]
+    optional = isinstance(hint, types.UnionType) and type(None) in typing.get_args(hint)
+    if optional:
+        if value is None or value == "":
+            return None
+        hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))
+    try:
+        if hint is Path:
+            return Path(value)
+        if hint is bool:
+            return _to_bool(value)
+        if hint is int:
+            return int(value)
+        if hint is float:
+            return float(value)
+        if typing.get_origin(hint) is tuple:
+            items = value.split(",") if isinstance(value, str) else list(value)
+            return tuple(str(item).strip() for item in items if str(item).strip())
+        return str(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{source}: cannot read {value!r} as {_type_name(hint)}") from None
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(value)
+
+
+def _type_name(hint: Any) -> str:
+    if typing.get_origin(hint) is tuple:
+        return "a comma-separated list"
+    return {int: "a whole number", float: "a number", Path: "a path"}.get(hint, str(hint))
+
+
+def _validate(settings: Settings) -> None:
+    if settings.fusion not in {"weighted", "rrf"}:
+        raise ConfigError(f"setting `fusion` must be `weighted` or `rrf`, not {settings.fusion!r}")
+    if not 0.0 <= settings.semantic_weight <= 1.0:
+        raise ConfigError("setting `semantic_weight` must lie between 0 and 1")
+    for name in ("chunk_words", "embed_batch_size", "candidates", "rrf_k"):
+        if getattr(settings, name) < 1:
+            raise ConfigError(f"setting `{name}` must be at least 1")
+    if settings.keep_generations < 0:
+        raise ConfigError("setting `keep_generations` cannot be negative")

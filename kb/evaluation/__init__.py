@@ -1,0 +1,1 @@
+"""Measuring kb: retrieval quality on BEIR-format folders and deflection calibration."""

@@ -1,0 +1,191 @@
+"""`kb eval` and `kb calibrate`: index a BEIR corpus, run its queries, measure."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from kb.errors import KbError
+from kb.evaluation.beir import load_answerable, load_corpus, load_qrels, load_queries, require
+from kb.evaluation.metrics import summarise
+from kb.indexer.pipeline import IndexReport, Snapshot
+from kb.model import Filters, SearchQuery, SearchResult
+from kb.search.deflection import (
+    DeflectionModel,
+    auroc,
+    brier_score,
+    expected_calibration_error,
+    features,
+    fit_logistic,
+)
+from kb.services import Services
+
+# Any status and audience: a benchmark corpus has neither.
+EVERYTHING = Filters(statuses=())
+FOLDS = 5
+
+
+@dataclass
+class EvalOutcome:
+    metrics: dict[str, float]
+    results: dict[str, SearchResult]
+    index: IndexReport
+    seconds: float
+    mean_query_ms: float
+
+
+def index_corpus(services: Services, folder: Path) -> IndexReport:
+    corpus = load_corpus(require(folder, "corpus.jsonl"))
+    return services.indexer.index([Snapshot("article", corpus)])
+
+
+def run_queries(
+    services: Services, queries: Mapping[str, str], mode: str, k: int
+) -> dict[str, SearchResult]:
+    return {
+        query_id: services.searcher.search(
+            SearchQuery(text=text, k=k, mode=mode, filters=EVERYTHING)
+        )
+        for query_id, text in queries.items()
+    }
+
+
+def evaluate(
+    services: Services, folder: Path, *, qrels_path: Path | None, mode: str, k: int
+) -> EvalOutcome:
+    """Index the folder's corpus into the services' home and score every query."""
+    started = time.perf_counter()
+    queries = load_queries(require(folder, "queries.jsonl"))
+    qrels = load_qrels(qrels_path or require(folder, "qrels.tsv"))
+    report = index_corpus(services, folder)
+    searched = time.perf_counter()
+    results = run_queries(services, queries, mode, k)
+    search_seconds = time.perf_counter() - searched
+    ranked = {query_id: [hit.id for hit in result.hits] for query_id, result in results.items()}
+    metrics = summarise(ranked, {q: g for q, g in qrels.items() if q in queries})
+    return EvalOutcome(
+        metrics=metrics,
+        results=results,
+        index=report,
+        seconds=time.perf_counter() - started,
+        mean_query_ms=1000.0 * search_seconds / max(1, len(queries)),
+    )
+
+
+def write_run(results: Mapping[str, SearchResult], handle: IO[str]) -> None:
+    """One JSON line per query: its hits, best first, with score and deflection."""
+    for query_id, result in results.items():
+        hits = [
+            {"doc_id": hit.id, "score": round(hit.score, 6), "deflection": round(hit.deflection, 6)}
+            for hit in result.hits
+        ]
+        handle.write(json.dumps({"query_id": query_id, "hits": hits}) + "\n")
+
+
+@dataclass
+class CalibrationOutcome:
+    model: DeflectionModel
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+def calibrate(
+    services: Services,
+    folder: Path,
+    *,
+    answerable_path: Path | None = None,
+    shown: int = 3,
+) -> CalibrationOutcome:
+    """Fit the deflection model on a labelled BEIR folder and measure it by cross-validation.
+
+    A hit is labelled resolved when the qrels judge it relevant. The hit model learns from
+    the top `shown` hits of every query; the query model learns whether any of them resolves.
+    Reported figures come from held-out folds, never from the rows a model was fitted on.
+    """
+    queries = load_queries(require(folder, "queries.jsonl"))
+    qrels = load_qrels(require(folder, "qrels.tsv"))
+    answerable = load_answerable(answerable_path) if answerable_path else None
+    index_corpus(services, folder)
+    results = run_queries(services, queries, "hybrid", shown)
+    query_ids = [query_id for query_id, result in results.items() if result.hits]
+    if len(query_ids) < 2 * FOLDS:
+        raise KbError(f"{folder}: too few queries with results to calibrate (need {2 * FOLDS})")
+
+    hit_rows: list[tuple[int, list[float], int]] = []
+    query_rows: list[tuple[list[float], int]] = []
+    for number, query_id in enumerate(query_ids):
+        grades = qrels.get(query_id, {})
+        hits = results[query_id].hits
+        for hit in hits:
+            hit_rows.append((number, features(hit.evidence), int(grades.get(hit.id, 0) > 0)))
+        any_resolves = int(any(grades.get(hit.id, 0) > 0 for hit in hits))
+        query_rows.append((features(hits[0].evidence), any_resolves))
+
+    fold_of = np.arange(len(query_ids)) % FOLDS
+    np.random.default_rng(7).shuffle(fold_of)
+    top_scores = [0.0] * len(query_ids)
+    query_scores = [0.0] * len(query_ids)
+    for fold in range(FOLDS):
+        train_hits = [(x, y) for q, x, y in hit_rows if fold_of[q] != fold]
+        train_queries = [row for q, row in enumerate(query_rows) if fold_of[q] != fold]
+        hit_model = fit_logistic([x for x, _ in train_hits], [y for _, y in train_hits])
+        query_model = fit_logistic([x for x, _ in train_queries], [y for _, y in train_queries])
+        for q in map(int, np.flatnonzero(fold_of == fold)):
+            top_scores[q] = hit_model.probability(query_rows[q][0])
+            query_scores[q] = query_model.probability(query_rows[q][0])
+
+    top_labels = [
+        int(qrels.get(query_id, {}).get(results[query_id].hits[0].id, 0) > 0)
+        for query_id in query_ids
+    ]
+    any_labels = [label for _, label in query_rows]
+    metrics: dict[str, Any] = {
+        "queries": len(query_ids),
+        "hit_rows": len(hit_rows),
+        "top_answer_resolves_rate": float(np.mean(top_labels)),
+        "top_answer_auroc": auroc(top_scores, top_labels),
+        "top_answer_ece": expected_calibration_error(top_scores, top_labels),
+        "top_answer_brier": brier_score(top_scores, top_labels),
+        "query_auroc": auroc(query_scores, any_labels),
+        "query_ece": expected_calibration_error(query_scores, any_labels),
+    }
+    if answerable is not None:
+        known = [
+            (s, int(answerable[q]))
+            for q, s in zip(query_ids, query_scores, strict=True)
+            if q in answerable
+        ]
+        metrics["answerable_auroc"] = auroc([s for s, _ in known], [y for _, y in known])
+    metrics["thresholds"] = _threshold_table(top_scores, top_labels)
+
+    model = DeflectionModel(
+        hit=fit_logistic([x for _, x, _ in hit_rows], [y for _, _, y in hit_rows]),
+        query=fit_logistic([x for x, _ in query_rows], any_labels),
+        embedder=services.embedder.name,
+        shown=shown,
+        fitted_on=str(folder),
+        metrics=metrics,
+    )
+    return CalibrationOutcome(model=model, metrics=metrics)
+
+
+def _threshold_table(scores: Sequence[float], labels: Sequence[int]) -> list[dict[str, float]]:
+    """Precision and coverage of the top answer when only answers above a threshold are shown."""
+    table = []
+    s = np.asarray(scores)
+    y = np.asarray(labels)
+    for threshold in (0.3, 0.5, 0.7, 0.8, 0.9):
+        shown = s >= threshold
+        table.append(
+            {
+                "threshold": threshold,
+                "coverage": float(shown.mean()),
+                "precision": float(y[shown].mean()) if shown.any() else float("nan"),
+            }
+        )
+    return table

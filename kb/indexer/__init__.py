@@ -1,0 +1,1 @@
+"""Indexing: parse sources, chunk, embed, write the keyword and vector indexes, swap in."""

@@ -1,0 +1,181 @@
+"""The catalog of one index generation: documents, their content hashes, and their chunks.
+
+A SQLite file inside the generation folder; the manifest for incremental indexing and the
+place a search looks up what a chunk id belongs to.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from kb.model import Chunk, Document
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    path TEXT,
+    data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id TEXT PRIMARY KEY,
+    document_id TEXT NOT NULL REFERENCES documents(id),
+    position INTEGER NOT NULL,
+    heading_path TEXT NOT NULL,
+    anchor TEXT NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks(document_id, position);
+"""
+# SQLite allows 32766 parameters; stay well below for IN (...) lookups.
+LOOKUP_BATCH = 900
+
+
+class Catalog:
+    """Documents and chunks of one generation; read-only unless opened with `writable`."""
+
+    def __init__(self, path: Path, *, writable: bool = False) -> None:
+        if writable:
+            self._connection = sqlite3.connect(path, check_same_thread=False)
+            self._connection.executescript(SCHEMA)
+        else:
+            self._connection = sqlite3.connect(
+                f"file:{path}?mode=ro", uri=True, check_same_thread=False
+            )
+        self._lock = threading.Lock()
+
+    def manifest(self) -> dict[str, tuple[str, str, str | None]]:
+        """Every document id with its kind, content hash and source path (if a file)."""
+        rows = self._query("SELECT id, kind, content_hash, path FROM documents")
+        return {row[0]: (row[1], row[2], row[3]) for row in rows}
+
+    def put(self, document: Document, chunks: Sequence[Chunk]) -> None:
+        with self._lock:
+            self._connection.execute(
+                "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?)",
+                (
+                    document.id,
+                    document.kind,
+                    document.content_hash(),
+                    document.metadata.get("path"),
+                    _encode(document),
+                ),
+            )
+            self._connection.executemany(
+                "INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (c.id, c.document_id, c.position, json.dumps(c.heading_path), c.anchor, c.text)
+                    for c in chunks
+                ],
+            )
+
+    def remove(self, document_ids: Iterable[str]) -> list[str]:
+        """Delete documents and their chunks; return the chunk ids that were removed."""
+        ids = list(document_ids)
+        removed: list[str] = []
+        with self._lock:
+            for start in range(0, len(ids), LOOKUP_BATCH):
+                batch = ids[start : start + LOOKUP_BATCH]
+                marks = ",".join("?" * len(batch))
+                removed.extend(
+                    row[0]
+                    for row in self._connection.execute(
+                        f"SELECT id FROM chunks WHERE document_id IN ({marks})", batch
+                    )
+                )
+                self._connection.execute(
+                    f"DELETE FROM chunks WHERE document_id IN ({marks})", batch
+                )
+                self._connection.execute(f"DELETE FROM documents WHERE id IN ({marks})", batch)
+        return removed
+
+    def commit(self) -> None:
+        with self._lock:
+            self._connection.commit()
+
+    def documents(self, ids: Iterable[str]) -> dict[str, Document]:
+        rows = self._lookup("SELECT id, data FROM documents WHERE id IN ({marks})", ids)
+        return {row[0]: _decode(row[1]) for row in rows}
+
+    def chunks(self, ids: Iterable[str]) -> dict[str, Chunk]:
+        rows = self._lookup(
+            "SELECT id, document_id, position, heading_path, anchor, text "
+            "FROM chunks WHERE id IN ({marks})",
+            ids,
+        )
+        return {row[0]: _chunk(row) for row in rows}
+
+    def chunks_of(self, document_id: str) -> list[Chunk]:
+        rows = self._query(
+            "SELECT id, document_id, position, heading_path, anchor, text FROM chunks "
+            "WHERE document_id = ? ORDER BY position",
+            (document_id,),
+        )
+        return [_chunk(row) for row in rows]
+
+    def all_documents(self) -> list[Document]:
+        return [_decode(row[0]) for row in self._query("SELECT data FROM documents ORDER BY id")]
+
+    def counts(self) -> tuple[int, int]:
+        """(documents, chunks)."""
+        documents = self._query("SELECT COUNT(*) FROM documents")[0][0]
+        chunks = self._query("SELECT COUNT(*) FROM chunks")[0][0]
+        return int(documents), int(chunks)
+
+    def close(self) -> None:
+        with self._lock:
+            self._connection.close()
+
+    def _query(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
+        with self._lock:
+            return self._connection.execute(sql, parameters).fetchall()
+
+    def _lookup(self, sql: str, ids: Iterable[str]) -> list[Any]:
+        wanted = list(dict.fromkeys(ids))
+        rows: list[Any] = []
+        for start in range(0, len(wanted), LOOKUP_BATCH):
+            batch = wanted[start : start + LOOKUP_BATCH]
+            rows.extend(self._query(sql.format(marks=",".join("?" * len(batch))), batch))
+        return rows
+
+
+def _encode(document: Document) -> str:
+    return json.dumps(
+        {
+            "id": document.id,
+            "kind": document.kind,
+            "title": document.title,
+            "body": document.body,
+            "summary": document.summary,
+            "language": document.language,
+            "category": document.category,
+            "tags": list(document.tags),
+            "audience": document.audience,
+            "status": document.status,
+            "metadata": dict(document.metadata),
+        },
+        default=str,
+    )
+
+
+def _decode(data: str) -> Document:
+    fields = json.loads(data)
+    fields["tags"] = tuple(fields["tags"])
+    return Document(**fields)
+
+
+def _chunk(row: Any) -> Chunk:
+    return Chunk(
+        id=row[0],
+        document_id=row[1],
+        position=row[2],
+        heading_path=tuple(json.loads(row[3])),
+        anchor=row[4],
+        text=row[5],
+    )

@@ -1,0 +1,155 @@
+"""The KB home on disk: index generations, the CURRENT pointer, and the writer lock.
+
+A generation is built in a hidden folder beside the live ones, renamed into place, and made
+current by atomically replacing the CURRENT file. A crash at any point leaves the previous
+generation current; the leftover folder is removed by the next writer.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kb.errors import IndexLockedError
+
+CURRENT_FILE = "CURRENT"
+LOCK_FILE = "index.lock"
+GENERATIONS = "generations"
+BUILDING_PREFIX = ".building-"
+METADATA_FILE = "generation.json"
+
+
+class Home:
+    """One KB home folder (`--home`, KB_HOME, default ./.kb)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @property
+    def generations(self) -> Path:
+        return self.path / GENERATIONS
+
+    def current(self) -> Path | None:
+        """The folder of the current generation, or None before the first index."""
+        try:
+            name = (self.path / CURRENT_FILE).read_text("utf-8").strip()
+        except FileNotFoundError:
+            return None
+        folder = self.generations / name
+        return folder if folder.is_dir() else None
+
+    def current_marker(self) -> tuple[int, int] | None:
+        """A cheap token that changes whenever CURRENT is replaced."""
+        try:
+            status = (self.path / CURRENT_FILE).stat()
+        except FileNotFoundError:
+            return None
+        return (status.st_ino, status.st_mtime_ns)
+
+    @contextmanager
+    def lock(self, timeout: float) -> Iterator[None]:
+        """Hold the writer lock; wait up to `timeout` seconds for another writer to finish."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        with open(self.path / LOCK_FILE, "a+", encoding="utf-8") as handle:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        handle.seek(0)
+                        holder = handle.read().strip() or "another process"
+                        raise IndexLockedError(
+                            f"{self.path} is being indexed by {holder}; wait for it to finish "
+                            f"(waited {timeout:g} s; raise `lock_timeout` to wait longer)"
+                        ) from None
+                    time.sleep(0.1)
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"process {os.getpid()}")
+            handle.flush()
+            try:
+                yield
+            finally:
+                handle.seek(0)
+                handle.truncate()
+                handle.flush()
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def start_building(self) -> Path:
+        """A fresh hidden folder for a new generation; call only while holding the lock."""
+        self.generations.mkdir(parents=True, exist_ok=True)
+        for leftover in self.generations.glob(BUILDING_PREFIX + "*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+        name = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        folder = self.generations / f"{BUILDING_PREFIX}{name}"
+        folder.mkdir()
+        return folder
+
+    def publish(self, building: Path, metadata: dict[str, Any]) -> Path:
+        """Make the built folder the current generation, atomically."""
+        (building / METADATA_FILE).write_text(json.dumps(metadata, indent=2), "utf-8")
+        _sync_tree(building)
+        final = self.generations / building.name.removeprefix(BUILDING_PREFIX)
+        os.rename(building, final)
+        _sync_directory(self.generations)
+        pointer = self.path / f".{CURRENT_FILE}.{os.getpid()}"
+        with open(pointer, "w", encoding="utf-8") as handle:
+            handle.write(final.name + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(pointer, self.path / CURRENT_FILE)
+        _sync_directory(self.path)
+        return final
+
+    def collect_garbage(self, keep: int) -> list[str]:
+        """Delete all but the current generation and the `keep` newest before it."""
+        current = self.current()
+        names = sorted(
+            folder.name
+            for folder in self.generations.iterdir()
+            if folder.is_dir() and not folder.name.startswith(".")
+        )
+        if current is None or current.name not in names:
+            return []
+        older = names[: names.index(current.name)]
+        doomed = older[: max(0, len(older) - keep)]
+        for name in doomed:
+            shutil.rmtree(self.generations / name, ignore_errors=True)
+        return doomed
+
+
+def read_metadata(generation: Path) -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = json.loads((generation / METADATA_FILE).read_text("utf-8"))
+    except FileNotFoundError:
+        return {}
+    return data
+
+
+def _sync_tree(folder: Path) -> None:
+    for root, _, files in os.walk(folder):
+        for name in files:
+            descriptor = os.open(os.path.join(root, name), os.O_RDONLY)
+            try:
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
+        _sync_directory(Path(root))
+
+
+def _sync_directory(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

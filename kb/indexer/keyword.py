@@ -1,0 +1,178 @@
+"""Keyword index on Whoosh (the maintained whoosh-reloaded fork), stemmed per language.
+
+Each configured language has its own title and body fields with a stemming analyzer; every
+analyzer folds accents, so "configuracion" finds "configuración". Documents in other
+languages go to fields that fold but do not stem. Queries are analysed by kb, never parsed
+as Whoosh query syntax, so no user text can become a wildcard or a field query.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh import lang as whoosh_lang
+from whoosh.analysis import (
+    Analyzer,
+    CharsetFilter,
+    LowercaseFilter,
+    RegexTokenizer,
+    StemFilter,
+    StopFilter,
+)
+from whoosh.fields import ID, TEXT, Schema
+from whoosh.query import Or, Query, Term
+from whoosh.scoring import BM25F
+from whoosh.support.charset import accent_map
+
+from kb.backends import Ranking
+from kb.config import Settings
+from kb.errors import ConfigError
+from kb.model import Chunk, Document
+
+OTHER = "other"
+TITLE_BOOST = 2.5
+TAGS_BOOST = 1.5
+# Words, keeping dotted and hyphenated product terms such as "wd19", "802.1x", "0x80070005".
+TOKEN_PATTERN = r"\w+(?:[.\-]\w+)*"
+
+
+def language_analyzer(language: str) -> Analyzer:
+    """Tokenise, lowercase, drop stop words, fold accents, then stem when Whoosh can."""
+    analyzer: Analyzer = RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter()
+    if language != OTHER and whoosh_lang.has_stopwords(language):
+        stopwords = whoosh_lang.stopwords_for_language(language)
+        analyzer = analyzer | StopFilter(stoplist=stopwords, minsize=1)
+    analyzer = analyzer | CharsetFilter(accent_map)
+    if language != OTHER and whoosh_lang.has_stemmer(language):
+        analyzer = analyzer | StemFilter(lang=language)
+    return analyzer
+
+
+def build_schema(languages: Sequence[str]) -> Schema:
+    fields: dict[str, Any] = {
+        "chunk_id": ID(stored=True, unique=True),
+        "document_id": ID,
+        "tags": TEXT(analyzer=language_analyzer(OTHER), field_boost=TAGS_BOOST),
+    }
+    for language in (*languages, OTHER):
+        analyzer = language_analyzer(language)
+        fields[f"title_{language}"] = TEXT(analyzer=analyzer, field_boost=TITLE_BOOST)
+        fields[f"body_{language}"] = TEXT(analyzer=analyzer)
+    return Schema(**fields)
+
+
+class WhooshKeywordIndex:
+    """A Whoosh index in `directory`; created there with the configured languages if absent."""
+
+    def __init__(self, directory: Path, settings: Settings) -> None:
+        for language in settings.languages:
+            if not whoosh_lang.has_stemmer(language):
+                supported = ", ".join(sorted(whoosh_lang.languages))
+                raise ConfigError(
+                    f"setting `languages` names {language!r}, which has no stemmer; "
+                    f"use codes from: {supported}"
+                )
+        directory.mkdir(parents=True, exist_ok=True)
+        if whoosh_index.exists_in(str(directory)):
+            self._index = whoosh_index.open_dir(str(directory))
+        else:
+            self._index = whoosh_index.create_in(str(directory), build_schema(settings.languages))
+        names = self._index.schema.names()
+        self._languages = tuple(
+            name.removeprefix("title_") for name in names if name.startswith("title_")
+        )
+        self._analyzers = {
+            language: self._index.schema[f"body_{language}"].analyzer
+            for language in self._languages
+        }
+        self._writer: Any = None
+        self._local = threading.local()
+        self._generation = 0
+
+    def add(self, document: Document, chunks: Sequence[Chunk]) -> None:
+        language = document.language if document.language in self._languages else OTHER
+        writer = self._open_writer()
+        tags = " ".join(document.tags)
+        for chunk in chunks:
+            headings = " ".join(chunk.heading_path)
+            writer.add_document(
+                chunk_id=chunk.id,
+                document_id=document.id,
+                tags=tags,
+                **{
+                    f"title_{language}": document.title,
+                    f"body_{language}": f"{headings}\n{chunk.text}",
+                },
+            )
+
+    def remove(self, document_ids: Sequence[str]) -> None:
+        if not document_ids:
+            return
+        writer = self._open_writer()
+        for document_id in document_ids:
+            writer.delete_by_term("document_id", document_id)
+
+    def commit(self) -> None:
+        if self._writer is not None:
+            self._writer.commit()
+            self._writer = None
+            self._generation += 1
+
+    def search(self, text: str, limit: int) -> Ranking:
+        query = self._query(text)
+        if query is None or limit < 1:
+            return []
+        searcher = self._searcher()
+        results = searcher.search(query, limit=limit)
+        return [(hit["chunk_id"], float(hit.score)) for hit in results]
+
+    def terms(self, text: str) -> set[str]:
+        found: set[str] = set()
+        for analyzer in self._analyzers.values():
+            found.update(token.text for token in analyzer(text))
+        return found
+
+    def count(self) -> int:
+        return int(self._searcher().doc_count())
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+            self._writer = None
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is not None:
+            searcher.close()
+            self._local.searcher = None
+        self._index.close()
+
+    def _open_writer(self) -> Any:
+        if self._writer is None:
+            self._writer = self._index.writer(limitmb=256)
+        return self._writer
+
+    def _searcher(self) -> Any:
+        # Whoosh searchers are not shared between threads; each thread keeps its own and
+        # refreshes it after a commit.
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is None or getattr(self._local, "generation", -1) != self._generation:
+            if searcher is not None:
+                searcher.close()
+            searcher = self._index.searcher(weighting=BM25F())
+            self._local.searcher = searcher
+            self._local.generation = self._generation
+        return searcher
+
+    def _query(self, text: str) -> Query | None:
+        clauses: list[Query] = []
+        for language, analyzer in self._analyzers.items():
+            terms = dict.fromkeys(token.text for token in analyzer(text))
+            for term in terms:
+                clauses.append(Term(f"title_{language}", term))
+                clauses.append(Term(f"body_{language}", term))
+                if language == OTHER:
+                    clauses.append(Term("tags", term))
+        return Or(clauses) if clauses else None

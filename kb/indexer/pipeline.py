@@ -1,0 +1,210 @@
+"""The indexing pipeline: parse, chunk, embed, write both indexes, swap in.
+
+Incremental: only documents whose content hash changed are chunked and embedded again;
+the rest are carried over from the current generation.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kb.backends import Embedder, open_keyword_index, open_vector_index
+from kb.config import Settings
+from kb.errors import ArticleParseError
+from kb.indexer.catalog import Catalog
+from kb.indexer.chunk import chunk_document, embedding_text
+from kb.indexer.generations import Home, read_metadata
+from kb.model import Chunk, Document
+
+# Bump when the on-disk layout or chunking changes, so old generations are rebuilt.
+INDEX_FORMAT = 1
+EMBED_SLICE = 256
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The complete present content of one kind of knowledge (all articles, all tickets).
+
+    Indexed documents of that kind missing from the snapshot are deleted, except those whose
+    source file failed to parse this time: their last good version is kept.
+    """
+
+    kind: str
+    documents: Sequence[Document]
+    errors: Sequence[ArticleParseError] = ()
+
+
+@dataclass
+class IndexReport:
+    generation: str | None
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    kept_after_error: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    chunks_embedded: int = 0
+    documents: int = 0
+    chunks: int = 0
+    errors: list[ArticleParseError] = field(default_factory=list)
+    seconds: float = 0.0
+    rebuilt: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+class Indexer:
+    """Writes new index generations into a KB home, one writer at a time."""
+
+    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+        self._settings = settings
+        self._embedder = embedder
+        self._home = Home(settings.home)
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What an index depends on besides the documents; a change forces a full rebuild."""
+        return {
+            "format": INDEX_FORMAT,
+            "embedder": self._embedder.name,
+            "dimension": self._embedder.dimension,
+            "chunk_words": self._settings.chunk_words,
+            "languages": list(self._settings.languages),
+            "keyword_backend": self._settings.keyword_backend,
+            "vector_backend": self._settings.vector_backend,
+        }
+
+    def index(
+        self,
+        snapshots: Sequence[Snapshot],
+        *,
+        rebuild: bool = False,
+        progress: Progress | None = None,
+    ) -> IndexReport:
+        """Bring the index in line with `snapshots` and make the result current."""
+        started = time.perf_counter()
+        errors = [error for snapshot in snapshots for error in snapshot.errors]
+        with self._home.lock(self._settings.lock_timeout):
+            previous = self._home.current()
+            fingerprint = self.fingerprint()
+            reuse = (
+                previous is not None
+                and not rebuild
+                and read_metadata(previous).get("fingerprint") == fingerprint
+            )
+            manifest: dict[str, tuple[str, str, str | None]] = {}
+            if reuse and previous is not None:
+                catalog = Catalog(previous / "catalog.sqlite")
+                manifest = catalog.manifest()
+                catalog.close()
+            report, fresh, removals = _plan(manifest, snapshots)
+            report.errors = errors
+            report.rebuilt = not reuse
+            if reuse and previous is not None and not report.changed:
+                report.generation = previous.name
+                report.documents = len(manifest)
+                report.chunks = int(read_metadata(previous).get("chunks", 0))
+            else:
+                building = self._home.start_building()
+                try:
+                    if reuse and previous is not None:
+                        for name in ("catalog.sqlite", "keyword", "vectors"):
+                            _copy(previous / name, building / name)
+                    self._write(building, fresh, removals, report, progress)
+                    metadata = {
+                        "fingerprint": fingerprint,
+                        "created": datetime.now(UTC).isoformat(),
+                        "documents": report.documents,
+                        "chunks": report.chunks,
+                    }
+                    report.generation = self._home.publish(building, metadata).name
+                except BaseException:
+                    shutil.rmtree(building, ignore_errors=True)
+                    raise
+                self._home.collect_garbage(self._settings.keep_generations)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _write(
+        self,
+        folder: Path,
+        fresh: Sequence[Document],
+        removals: Sequence[str],
+        report: IndexReport,
+        progress: Progress | None,
+    ) -> None:
+        catalog = Catalog(folder / "catalog.sqlite", writable=True)
+        keyword = open_keyword_index(folder / "keyword", self._settings)
+        vectors = open_vector_index(folder / "vectors", self._settings, self._embedder.dimension)
+        try:
+            if removals:
+                keyword.remove(removals)
+                vectors.remove(catalog.remove(removals))
+            pending: list[tuple[Document, Chunk]] = []
+            for document in fresh:
+                chunks = chunk_document(document, self._settings.chunk_words)
+                keyword.add(document, chunks)
+                catalog.put(document, chunks)
+                pending.extend((document, chunk) for chunk in chunks)
+            for start in range(0, len(pending), EMBED_SLICE):
+                batch = pending[start : start + EMBED_SLICE]
+                embedded = self._embedder.embed([embedding_text(d, c) for d, c in batch])
+                vectors.add([chunk.id for _, chunk in batch], embedded)
+                report.chunks_embedded += len(batch)
+                if progress is not None:
+                    progress(report.chunks_embedded, len(pending))
+            keyword.commit()
+            vectors.commit()
+            catalog.commit()
+            report.documents, report.chunks = catalog.counts()
+        finally:
+            keyword.close()
+            vectors.close()
+            catalog.close()
+
+
+def _plan(
+    manifest: dict[str, tuple[str, str, str | None]], snapshots: Sequence[Snapshot]
+) -> tuple[IndexReport, list[Document], list[str]]:
+    """Compare snapshots with the manifest: what to add, replace and delete."""
+    report = IndexReport(generation=None)
+    fresh: list[Document] = []
+    removals: list[str] = []
+    for snapshot in snapshots:
+        broken_paths = {str(error.path) for error in snapshot.errors}
+        present = {document.id for document in snapshot.documents}
+        for document in snapshot.documents:
+            known = manifest.get(document.id)
+            if known is None:
+                report.added.append(document.id)
+                fresh.append(document)
+            elif known[1] != document.content_hash():
+                report.updated.append(document.id)
+                removals.append(document.id)
+                fresh.append(document)
+            else:
+                report.unchanged += 1
+        for document_id, (kind, _, path) in manifest.items():
+            if kind != snapshot.kind or document_id in present:
+                continue
+            if path is not None and path in broken_paths:
+                report.kept_after_error.append(document_id)
+            else:
+                report.removed.append(document_id)
+                removals.append(document_id)
+    return report, fresh, removals
+
+
+def _copy(source: Path, target: Path) -> None:
+    if source.is_dir():
+        shutil.copytree(source, target)
+    elif source.exists():
+        shutil.copy2(source, target)

@@ -1,0 +1,92 @@
+"""Turn one exported ticket record (a JSON object or CSV row) into a Ticket. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from kb.model import TICKET_TYPES, Ticket
+
+REQUIRED = ("id", "subject", "resolution")
+TRUE_WORDS = {"1", "true", "yes", "y", "on"}
+FALSE_WORDS = {"0", "false", "no", "n", "off", ""}
+
+
+class TicketRecordError(ValueError):
+    """A record cannot become a Ticket; the message names the field."""
+
+
+def parse_ticket_record(record: Mapping[str, Any]) -> Ticket:
+    """Return the Ticket in `record`; raise TicketRecordError naming the bad field."""
+    if not isinstance(record, Mapping):
+        raise TicketRecordError("each record must be an object with ticket fields")
+    for key in REQUIRED:
+        value = record.get(key)
+        if value is None or not str(value).strip():
+            raise TicketRecordError(f"`{key}` is missing or empty")
+    ticket_type = str(record.get("type") or "incident").strip().lower().replace(" ", "_")
+    if ticket_type not in TICKET_TYPES:
+        raise TicketRecordError(
+            f"`type` is {record.get('type')!r}; use one of: {', '.join(TICKET_TYPES)}"
+        )
+    opened = _timestamp(record, "opened")
+    resolved = _timestamp(record, "resolved")
+    if opened and resolved and resolved < opened:
+        raise TicketRecordError("`resolved` is earlier than `opened`")
+    return Ticket(
+        id=str(record["id"]).strip(),
+        subject=str(record["subject"]).strip(),
+        description=str(record.get("description") or "").strip(),
+        resolution=str(record["resolution"]).strip(),
+        category=_optional_text(record.get("category")),
+        type=ticket_type,
+        tags=_tags(record.get("tags")),
+        priority=_optional_text(record.get("priority")),
+        opened=opened,
+        resolved=resolved,
+        requester=_optional_text(record.get("requester")),
+        assignee=_optional_text(record.get("assignee")),
+        shareable=_flag(record.get("shareable")),
+        language=_optional_text(record.get("language")) or "en",
+    )
+
+
+def _optional_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _tags(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    items = value if isinstance(value, list) else str(value).replace(";", ",").split(",")
+    return tuple(str(item).strip().lower() for item in items if str(item).strip())
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value if value is not None else "").strip().lower()
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    raise TicketRecordError(f"`shareable` is {value!r}; use true or false")
+
+
+def _timestamp(record: Mapping[str, Any], key: str) -> datetime | None:
+    value = record.get(key)
+    if value is None or not str(value).strip():
+        return None
+    text = str(value).strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise TicketRecordError(
+            f"`{key}` is {value!r}; use an ISO 8601 time like 2026-09-14T08:12:00Z"
+        ) from None

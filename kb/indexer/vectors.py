@@ -1,0 +1,188 @@
+"""Vector index on FAISS: exact inner product while small, an HNSW graph past a threshold.
+
+Vectors are normalised, so inner product equals cosine. HNSW cannot delete, so removed rows
+become tombstones that searches skip, and the graph is rebuilt when they pile up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kb.backends import Ranking, Vectors
+from kb.config import Settings
+from kb.errors import DependencyMissingError, IndexMismatchError
+
+HNSW_NEIGHBOURS = 32
+HNSW_BUILD_DEPTH = 80
+HNSW_SEARCH_DEPTH = 128
+# Rebuild the graph once this share of its rows are tombstones.
+TOMBSTONE_REBUILD_RATIO = 0.2
+
+
+def _faiss() -> Any:
+    try:
+        import faiss
+    except ImportError:
+        raise DependencyMissingError("faiss-cpu", "semantic search") from None
+    return faiss
+
+
+class FaissVectorIndex:
+    """Rows of (chunk id, vector) in `directory`: vectors.npy, ids.txt, alive.npy, hnsw.faiss."""
+
+    def __init__(self, directory: Path, settings: Settings, dimension: int) -> None:
+        self._directory = directory
+        self._dimension = dimension
+        self._threshold = settings.hnsw_threshold
+        directory.mkdir(parents=True, exist_ok=True)
+        vectors_path = directory / "vectors.npy"
+        if vectors_path.exists():
+            self._vectors: Vectors = np.load(vectors_path)
+            self._ids: list[str] = (directory / "ids.txt").read_text("utf-8").splitlines()
+            self._alive = np.load(directory / "alive.npy")
+            if self._vectors.shape[1] != dimension:
+                raise IndexMismatchError(
+                    f"{directory}: vectors have {self._vectors.shape[1]} dimensions but the "
+                    f"embedding model gives {dimension}; run `kb index --rebuild`"
+                )
+        else:
+            self._vectors = np.zeros((0, dimension), dtype=np.float32)
+            self._ids = []
+            self._alive = np.zeros(0, dtype=bool)
+        self._rows = {chunk_id: row for row, chunk_id in enumerate(self._ids) if self._alive[row]}
+        graph_path = directory / "hnsw.faiss"
+        self._graph: Any = _faiss().read_index(str(graph_path)) if graph_path.exists() else None
+        self._flat: Any = None
+        self._selector: Any = None
+        self._dirty = False
+        if self._graph is None:
+            self._build_flat()
+
+    def add(self, ids: Sequence[str], vectors: Vectors) -> None:
+        if len(ids) != len(vectors):
+            raise ValueError(f"{len(ids)} ids but {len(vectors)} vectors")
+        if len(ids) == 0:
+            return
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(ids), -1)
+        if vectors.shape[1] != self._dimension:
+            raise ValueError(f"vectors have {vectors.shape[1]} dimensions, not {self._dimension}")
+        self.remove([chunk_id for chunk_id in ids if chunk_id in self._rows])
+        start = len(self._ids)
+        self._vectors = np.concatenate([self._vectors, vectors])
+        self._ids.extend(ids)
+        self._alive = np.concatenate([self._alive, np.ones(len(ids), dtype=bool)])
+        for offset, chunk_id in enumerate(ids):
+            self._rows[chunk_id] = start + offset
+        if self._graph is not None:
+            self._graph.add(vectors)
+        self._dirty = True
+        self._selector = None
+
+    def remove(self, ids: Sequence[str]) -> None:
+        for chunk_id in ids:
+            row = self._rows.pop(chunk_id, None)
+            if row is not None:
+                self._alive[row] = False
+                self._dirty = True
+        self._selector = None
+
+    def commit(self) -> None:
+        alive = int(self._alive.sum())
+        dead = len(self._ids) - alive
+        wants_graph = alive > self._threshold
+        if (
+            not wants_graph
+            or (self._graph is None)
+            or dead > TOMBSTONE_REBUILD_RATIO * len(self._ids)
+        ):
+            self._compact()
+            if wants_graph:
+                self._build_graph()
+            else:
+                self._graph = None
+        if self._graph is None:
+            self._build_flat()
+        self._save()
+        self._dirty = False
+
+    def search(self, vector: Vectors, limit: int) -> Ranking:
+        if limit < 1 or not self._rows:
+            return []
+        query = np.ascontiguousarray(vector, dtype=np.float32).reshape(1, -1)
+        limit = min(limit, len(self._rows))
+        if self._graph is None:
+            if self._flat is None or self._dirty:
+                self._build_flat()
+            scores, rows = self._flat.search(query, limit)
+            ids = self._flat_ids
+        else:
+            faiss = _faiss()
+            if self._selector is None and not self._alive.all():
+                dead = np.flatnonzero(~self._alive).astype(np.int64)
+                self._selector = faiss.IDSelectorNot(faiss.IDSelectorBatch(dead))
+            parameters = faiss.SearchParametersHNSW(
+                efSearch=max(HNSW_SEARCH_DEPTH, limit), sel=self._selector
+            )
+            scores, rows = self._graph.search(query, limit, params=parameters)
+            ids = self._ids
+        return [
+            (ids[row], float(score))
+            for score, row in zip(scores[0], rows[0], strict=True)
+            if row >= 0
+        ]
+
+    def count(self) -> int:
+        return len(self._rows)
+
+    def close(self) -> None:
+        self._graph = None
+        self._flat = None
+
+    @property
+    def kind(self) -> str:
+        """`hnsw` or `flat`: which FAISS index serves searches now."""
+        return "flat" if self._graph is None else "hnsw"
+
+    def _compact(self) -> None:
+        if self._alive.all():
+            return
+        keep = np.flatnonzero(self._alive)
+        self._vectors = np.ascontiguousarray(self._vectors[keep])
+        self._ids = [self._ids[row] for row in keep]
+        self._alive = np.ones(len(self._ids), dtype=bool)
+        self._rows = {chunk_id: row for row, chunk_id in enumerate(self._ids)}
+        self._graph = None
+        self._selector = None
+
+    def _build_flat(self) -> None:
+        faiss = _faiss()
+        keep = np.flatnonzero(self._alive)
+        self._flat = faiss.IndexFlatIP(self._dimension)
+        if len(keep):
+            self._flat.add(np.ascontiguousarray(self._vectors[keep]))
+        self._flat_ids = [self._ids[row] for row in keep]
+        self._dirty = False
+
+    def _build_graph(self) -> None:
+        faiss = _faiss()
+        graph = faiss.IndexHNSWFlat(self._dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+        graph.hnsw.efConstruction = HNSW_BUILD_DEPTH
+        graph.add(self._vectors)
+        self._graph = graph
+        self._flat = None
+
+    def _save(self) -> None:
+        np.save(self._directory / "vectors.npy", self._vectors)
+        np.save(self._directory / "alive.npy", self._alive)
+        (self._directory / "ids.txt").write_text(
+            "".join(f"{chunk_id}\n" for chunk_id in self._ids), "utf-8"
+        )
+        graph_path = self._directory / "hnsw.faiss"
+        if self._graph is not None:
+            _faiss().write_index(self._graph, str(graph_path))
+        else:
+            graph_path.unlink(missing_ok=True)

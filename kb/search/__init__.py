@@ -1,0 +1,1 @@
+"""Search: fusion, filters, snippets, deflection scoring and the Searcher that ties them."""

@@ -1,0 +1,287 @@
+"""The Searcher: query → keyword and vector candidates → fusion → documents → hits.
+
+It reads the current index generation of a KB home and switches to a newer one as soon as
+`kb index` publishes it, without a restart.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from kb.backends import (
+    Embedder,
+    KeywordIndex,
+    Ranking,
+    VectorIndex,
+    open_keyword_index,
+    open_vector_index,
+)
+from kb.config import Settings
+from kb.errors import IndexMismatchError, IndexNotFoundError, QueryError
+from kb.indexer.catalog import Catalog
+from kb.indexer.generations import Home, read_metadata
+from kb.model import Chunk, Document, Evidence, SearchHit, SearchQuery, SearchResult
+from kb.search.deflection import DeflectionModel
+from kb.search.filters import allows
+from kb.search.hybrid import collapse, fuse_rrf, fuse_weighted, ranks
+from kb.search.snippets import make_snippet
+
+MODES = ("hybrid", "keyword", "semantic")
+MAX_QUERY_CHARACTERS = 1000
+MAX_RESULTS = 100
+CALIBRATION_FILE = "calibration.json"
+DEFAULT_CALIBRATION = "default_calibration.json"
+
+
+def validate_query(query: SearchQuery) -> str:
+    """The query text to search, or QueryError saying what to change."""
+    text = " ".join(query.text.split())
+    if not text:
+        raise QueryError("the search query is empty; type a few words describing the problem")
+    if len(text) > MAX_QUERY_CHARACTERS:
+        raise QueryError(
+            f"the search query is {len(text)} characters long; keep it under {MAX_QUERY_CHARACTERS}"
+        )
+    if query.mode not in MODES:
+        raise QueryError(f"search mode {query.mode!r} is unknown; use one of: {', '.join(MODES)}")
+    if not 1 <= query.k <= MAX_RESULTS:
+        raise QueryError(f"k must be between 1 and {MAX_RESULTS}, not {query.k}")
+    return text
+
+
+def load_deflection_model(home: Path) -> DeflectionModel:
+    """The model `kb calibrate` saved in the KB home, or the one kb ships with."""
+    path = home / CALIBRATION_FILE
+    if path.exists():
+        try:
+            return DeflectionModel.from_json(path.read_text("utf-8"))
+        except (ValueError, KeyError) as error:
+            raise IndexMismatchError(
+                f"{path}: {error}; run `kb calibrate` again or delete the file"
+            ) from None
+    text = resources.files("kb.search").joinpath(DEFAULT_CALIBRATION).read_text("utf-8")
+    return DeflectionModel.from_json(text)
+
+
+@dataclass
+class _Generation:
+    name: str
+    catalog: Catalog
+    keyword: KeywordIndex
+    vectors: VectorIndex
+
+    def close(self) -> None:
+        self.keyword.close()
+        self.vectors.close()
+        self.catalog.close()
+
+
+@dataclass
+class _Candidates:
+    keyword: Ranking
+    semantic: Ranking
+    chunks: Mapping[str, Chunk]
+    documents: Mapping[str, Document]
+
+
+class Searcher:
+    """Answers SearchQuery objects from the current generation in the KB home."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        deflection: DeflectionModel | None = None,
+    ) -> None:
+        self._settings = settings
+        self._embedder = embedder
+        self._home = Home(settings.home)
+        self._deflection = deflection
+        self._generation: _Generation | None = None
+        self._retired: _Generation | None = None
+        self._marker: tuple[int, int] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def deflection_model(self) -> DeflectionModel:
+        if self._deflection is None:
+            self._deflection = load_deflection_model(self._settings.home)
+        return self._deflection
+
+    def generation(self) -> str:
+        """The name of the generation searches are answered from."""
+        return self._current().name
+
+    def document(self, document_id: str) -> Document | None:
+        return self._current().catalog.documents([document_id]).get(document_id)
+
+    def documents(self) -> list[Document]:
+        return self._current().catalog.all_documents()
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        """Run one search; raise QueryError for input that cannot be searched."""
+        started = time.perf_counter()
+        text = validate_query(query)
+        generation = self._current()
+        candidates = self._candidates(generation, text, query)
+
+        def owner(chunk_id: str) -> str | None:
+            chunk = candidates.chunks.get(chunk_id)
+            if chunk is None or chunk.document_id not in candidates.documents:
+                return None
+            return chunk.document_id
+
+        keyword_documents, keyword_best = collapse(candidates.keyword, owner)
+        semantic_documents, semantic_best = collapse(candidates.semantic, owner)
+        if query.mode == "keyword":
+            ranking = keyword_documents
+        elif query.mode == "semantic":
+            ranking = semantic_documents
+        else:
+            ranking = self._fuse(keyword_documents, semantic_documents)
+        ranking = ranking[: query.k]
+
+        keyword_scores = dict(keyword_documents)
+        semantic_scores = dict(semantic_documents)
+        keyword_ranks = ranks(keyword_documents)
+        semantic_ranks = ranks(semantic_documents)
+        top_keyword = keyword_documents[0][1] if keyword_documents else 0.0
+        floor = semantic_documents[-1][1] if semantic_documents else 0.0
+        model = self.deflection_model
+        query_terms = generation.keyword.terms(text)
+        is_match = _matcher(generation.keyword, frozenset(query_terms))
+
+        hits: list[SearchHit] = []
+        evidence_of_top: Evidence | None = None
+        for position, (document_id, score) in enumerate(ranking):
+            semantic = semantic_scores.get(document_id, floor)
+            others = [s for d, s in semantic_documents[:2] if d != document_id]
+            evidence = Evidence(
+                semantic=semantic,
+                semantic_lead=semantic - (others[0] if others else floor),
+                keyword_share=(
+                    keyword_scores.get(document_id, 0.0) / top_keyword if top_keyword > 0 else 0.0
+                ),
+                semantic_rank=semantic_ranks.get(document_id),
+                keyword_rank=keyword_ranks.get(document_id),
+                rank=position,
+            )
+            if position == 0:
+                evidence_of_top = evidence
+            preferred, fallback = (
+                (keyword_best, semantic_best)
+                if query.mode == "keyword"
+                else (semantic_best, keyword_best)
+            )
+            chunk = candidates.chunks[preferred.get(document_id) or fallback[document_id]]
+            hits.append(
+                SearchHit(
+                    document=candidates.documents[document_id],
+                    chunk=chunk,
+                    score=score,
+                    deflection=model.hit_probability(evidence),
+                    snippet=make_snippet(chunk.text, is_match),
+                    evidence=evidence,
+                    keyword_score=keyword_scores.get(document_id),
+                    semantic_score=semantic_scores.get(document_id),
+                )
+            )
+        return SearchResult(
+            query=query,
+            hits=tuple(hits),
+            deflection=model.query_probability(evidence_of_top),
+            took_ms=(time.perf_counter() - started) * 1000.0,
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            for generation in (self._generation, self._retired):
+                if generation is not None:
+                    generation.close()
+            self._generation = self._retired = None
+
+    def _fuse(self, keyword: Ranking, semantic: Ranking) -> list[tuple[str, float]]:
+        if self._settings.fusion == "rrf":
+            return fuse_rrf([keyword, semantic], k=self._settings.rrf_k)
+        weight = self._settings.semantic_weight
+        return fuse_weighted(
+            [keyword, semantic], [1.0 - weight, weight], window=self._settings.candidates
+        )
+
+    def _candidates(self, generation: _Generation, text: str, query: SearchQuery) -> _Candidates:
+        """Fetch candidates from both rankers, fetching more while filters reject too many."""
+        vector = self._embedder.embed_query(text)
+        total = generation.vectors.count()
+        limit = max(self._settings.candidates, query.k * 5)
+        while True:
+            keyword = generation.keyword.search(text, limit)
+            semantic = generation.vectors.search(vector, limit)
+            chunks = generation.catalog.chunks([c for c, _ in keyword] + [c for c, _ in semantic])
+            documents = {
+                document_id: document
+                for document_id, document in generation.catalog.documents(
+                    chunk.document_id for chunk in chunks.values()
+                ).items()
+                if allows(query.filters, document)
+            }
+            exhausted = len(keyword) < limit and len(semantic) < limit
+            if exhausted or limit >= total or _enough(documents, semantic, chunks, query.k):
+                return _Candidates(keyword, semantic, chunks, documents)
+            limit *= 4
+
+    def _current(self) -> _Generation:
+        marker = self._home.current_marker()
+        with self._lock:
+            if self._generation is not None and marker == self._marker:
+                return self._generation
+            folder = self._home.current()
+            if folder is None:
+                raise IndexNotFoundError(self._settings.home)
+            if self._generation is not None and self._generation.name == folder.name:
+                self._marker = marker
+                return self._generation
+            dimension = read_metadata(folder).get("fingerprint", {}).get("dimension")
+            if dimension is not None and dimension != self._embedder.dimension:
+                raise IndexMismatchError(
+                    f"the index in {self._settings.home} was built with {dimension}-dimension "
+                    f"vectors but the embedding model gives {self._embedder.dimension}; run "
+                    "`kb index --rebuild`"
+                )
+            opened = _Generation(
+                name=folder.name,
+                catalog=Catalog(folder / "catalog.sqlite"),
+                keyword=open_keyword_index(folder / "keyword", self._settings),
+                vectors=open_vector_index(
+                    folder / "vectors", self._settings, self._embedder.dimension
+                ),
+            )
+            # A search may still be running on the generation being replaced, so it is closed
+            # one switch later, not now.
+            if self._retired is not None:
+                self._retired.close()
+            self._retired = self._generation
+            self._generation = opened
+            self._marker = marker
+            return opened
+
+
+def _enough(
+    documents: Mapping[str, Document], semantic: Ranking, chunks: Mapping[str, Chunk], k: int
+) -> bool:
+    """Whether filtering left at least k documents among the semantic candidates."""
+    seen = {chunks[c].document_id for c, _ in semantic if c in chunks}
+    return len(seen & documents.keys()) >= k
+
+
+def _matcher(keyword: KeywordIndex, query_terms: frozenset[str]) -> Callable[[str], bool]:
+    @lru_cache(maxsize=4096)
+    def is_match(word: str) -> bool:
+        return bool(query_terms) and not keyword.terms(word).isdisjoint(query_terms)
+
+    return is_match
