@@ -125,6 +125,7 @@ def search(
     )
     with kb_errors():
         services = build_services(settings)
+        services.searcher.warm()
         if query is not None:
             result = services.searcher.search(SearchQuery(query, k=k, mode=mode, filters=filters))
             click.echo(json.dumps(result_json(result), indent=2) if as_json else render(result))

@@ -100,11 +100,13 @@ def _split_words(text: str, max_words: int) -> list[str]:
         if count and count + len(words) > max_words:
             parts.append("\n\n".join(current))
             current, count = [], 0
-        while len(words) > max_words:
-            parts.append(" ".join(words[:max_words]))
-            words = words[max_words:]
+        if len(words) > max_words:
+            while len(words) > max_words:
+                parts.append(" ".join(words[:max_words]))
+                words = words[max_words:]
+            paragraph = " ".join(words)
         if words:
-            current.append(" ".join(words) if "\n" not in paragraph else paragraph)
+            current.append(paragraph)
             count += len(words)
     if current:
         parts.append("\n\n".join(current))
@@ -112,13 +114,13 @@ def _split_words(text: str, max_words: int) -> list[str]:
 
 
 _MARKDOWN_RULES = (
+    (re.compile(r"^\s*(```|~~~).*$", re.MULTILINE), ""),  # fence lines, before inline code
     (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),  # images keep their alt text
     (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # links keep their text
     (re.compile(r"<[^>\n]+>"), ""),  # inline HTML tags
     (re.compile(r"(\*\*|__)(.+?)\1"), r"\2"),
     (re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])"), r"\1"),
     (re.compile(r"`{1,3}([^`]*)`{1,3}"), r"\1"),
-    (re.compile(r"^\s*(```|~~~).*$", re.MULTILINE), ""),
     (re.compile(r"^\s*>\s?", re.MULTILINE), ""),
     (re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$", re.MULTILINE), ""),
     (re.compile(r"[ \t]*\|[ \t]*"), " | "),

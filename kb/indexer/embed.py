@@ -111,8 +111,18 @@ class SentenceTransformerEmbedder:
                     raise DependencyMissingError(
                         "sentence-transformers", "semantic search"
                     ) from None
+                _quiet_transformers()
                 self._model = SentenceTransformer(path, device="cpu")
             return self._model
+
+
+def _quiet_transformers() -> None:
+    """No progress bars on the terminal while the model's weights load."""
+    try:
+        from transformers.utils import logging as transformers_logging
+    except ImportError:
+        return
+    transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
 
 class HashingEmbedder:

@@ -65,12 +65,12 @@ def parse_article(text: str, path: str | PurePath) -> Article:
 
     fields = _validated_fields(front_matter, fail)
     if "title" not in fields:
-        heading = re.search(r"^#\s+(.+?)\s*#*\s*$", body, re.MULTILINE)
+        heading = _first_title_heading(body)
         if heading is None:
             raise ArticleParseError(
                 path, 1, "no title: add `title:` to the front matter or start with a `# ` heading"
             )
-        fields["title"] = heading.group(1)
+        fields["title"] = heading
     fields.setdefault("id", path.stem)
     if not ID_PATTERN.match(fields["id"]):
         raise fail(
@@ -81,9 +81,26 @@ def parse_article(text: str, path: str | PurePath) -> Article:
     return Article(body=body, path=str(path), extra=extra, **fields)
 
 
+def _first_title_heading(body: str) -> str | None:
+    """The text of the first `# ` heading outside fenced code blocks."""
+    in_fence = False
+    for line in body.splitlines():
+        if re.match(r"^\s*(```|~~~)", line):
+            in_fence = not in_fence
+            continue
+        match = None if in_fence else re.match(r"^#\s+(.+?)\s*#*\s*$", line)
+        if match:
+            return match.group(1)
+    return None
+
+
 def _load_yaml(lines: list[str], path: PurePath) -> Mapping[str, Any]:
     try:
         data = yaml.safe_load("\n".join(lines))
+    except ValueError:
+        # PyYAML raises a bare ValueError for impossible dates such as 2026-02-30. Read
+        # everything as text instead; field validation then names the key and its line.
+        data = yaml.load("\n".join(lines), Loader=yaml.BaseLoader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         # Line 1 of the file is the opening `---`, so YAML line 0 is file line 2.

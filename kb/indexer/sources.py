@@ -86,8 +86,14 @@ def _records(path: Path, loaded: Loaded) -> list[tuple[int, dict[str, object]]]:
     text = path.read_text(encoding="utf-8-sig")
     if path.suffix.lower() == ".csv":
         reader = csv.DictReader(io.StringIO(text, newline=""))
-        # DictReader's line_num counts the header, so it is the file line of the row.
-        return [(reader.line_num, dict(row)) for row in reader]
+        rows = []
+        first_line = reader.line_num + 1
+        for row in reader:
+            if first_line == 1:  # the header was read together with the first row
+                first_line = 2
+            rows.append((first_line, dict(row)))
+            first_line = reader.line_num + 1
+        return rows
     records = []
     for number, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():

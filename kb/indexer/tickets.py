@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from kb.model import TICKET_TYPES, Ticket
@@ -85,8 +85,10 @@ def _timestamp(record: Mapping[str, Any], key: str) -> datetime | None:
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"
     try:
-        return datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(text)
     except ValueError:
         raise TicketRecordError(
             f"`{key}` is {value!r}; use an ISO 8601 time like 2026-09-14T08:12:00Z"
         ) from None
+    # Exports often omit the zone; kb reads such times as UTC so all times compare.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -24,7 +24,7 @@ def normalise_min_max(ranking: Ranking, window: int | None = None) -> dict[str, 
     """
     if not ranking:
         return {}
-    values = [score for _, score in ranking[:window]]
+    values = [score for _, score in (ranking[:window] if window else ranking)]
     low, high = min(values), max(values)
     if high == low:
         return {item: 1.0 if score >= high else 0.0 for item, score in ranking}

@@ -114,6 +114,11 @@ class Searcher:
             self._deflection = load_deflection_model(self._settings.home)
         return self._deflection
 
+    def warm(self) -> None:
+        """Load the model and open the current generation now, not on the first search."""
+        self._embedder.embed_query("warm up")
+        self._current()
+
     def generation(self) -> str:
         """The name of the generation searches are answered from."""
         return self._current().name

@@ -1,0 +1,62 @@
+"""KB homes the benchmarks search, built through kb's own Indexer and kept in the cache."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from kb.backends import Embedder
+from kb.config import Settings
+from kb.indexer.generations import Home
+from kb.indexer.pipeline import INDEX_FORMAT, Indexer
+from kb.model import Document
+
+from bench.config import CORPUS_VERSION, cache_dir, log
+from bench.corpus import snapshots
+
+PROGRESS_EVERY = 5000
+
+
+def cached_home(name: str, build: Callable[[Path], None]) -> Path:
+    """The home called `name` in the cache, built first by `build(folder)` if absent."""
+    root = cache_dir() / "homes"
+    home = root / f"{name}-corpus{CORPUS_VERSION}-format{INDEX_FORMAT}"
+    if Home(home).current() is not None:
+        return home
+    building = root / f".building-{home.name}-{os.getpid()}"
+    shutil.rmtree(building, ignore_errors=True)
+    started = time.perf_counter()
+    log(f"building KB home {home.name} (kept in {root})")
+    build(building)
+    shutil.rmtree(home, ignore_errors=True)
+    os.rename(building, home)
+    log(f"built {home.name} in {time.perf_counter() - started:.0f} s")
+    return home
+
+
+def index_into(home: Path, documents: Sequence[Document], embedder: Embedder) -> None:
+    """Index `documents` into `home` with default settings and the given embedder."""
+    last = [0]
+
+    def progress(done: int, total: int) -> None:
+        if done - last[0] >= PROGRESS_EVERY or done == total:
+            log(f"  embedded {done}/{total} chunks")
+            last[0] = done
+
+    Indexer(Settings(home=home), embedder).index(snapshots(documents), progress=progress)
+
+
+def documents_home(name: str, documents: Sequence[Document], embedder: Embedder) -> Path:
+    """A cached home of real (or recombined real) documents, vectors from `embedder`."""
+    return cached_home(name, lambda folder: index_into(folder, documents, embedder))
+
+
+def vector_index_kind(home: Path) -> str:
+    """`hnsw` when kb built an HNSW graph for the current generation, else `flat`."""
+    current = Home(home).current()
+    if current is not None and (current / "vectors" / "hnsw.faiss").exists():
+        return "hnsw"
+    return "flat"

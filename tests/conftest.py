@@ -1,0 +1,83 @@
+"""Shared fixtures: settings on a temporary home, services, the sample KB with the real model."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from kb.config import Settings
+from kb.indexer.embed import SentenceTransformerEmbedder
+from kb.services import Services, build_services
+
+# Nothing may be downloaded: the model comes from an installed package.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+ARTICLES = REPOSITORY / "articles"
+TICKETS = REPOSITORY / "tickets" / "resolved-tickets.jsonl"
+
+WriteArticle = Callable[..., Path]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Fast settings: the hashing embedder, a home and an articles folder under tmp_path."""
+    (tmp_path / "articles").mkdir()
+    return Settings(
+        home=tmp_path / ".kb",
+        articles_dir=tmp_path / "articles",
+        embedder="hashing",
+        lock_timeout=0.5,
+    )
+
+
+@pytest.fixture
+def services(settings: Settings) -> Iterator[Services]:
+    built = build_services(settings)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def write_article(settings: Settings) -> WriteArticle:
+    """Write articles/<id>.md with front matter from keyword arguments and a Markdown body."""
+
+    def write(article_id: str, body: str, **front_matter: object) -> Path:
+        front_matter.setdefault("title", article_id.replace("-", " ").capitalize())
+        lines = ["---"]
+        for key, value in front_matter.items():
+            if isinstance(value, (list, tuple)):
+                value = "[" + ", ".join(str(item) for item in value) + "]"
+            lines.append(f"{key}: {value}")
+        lines.append("---")
+        path = settings.articles_dir / f"{article_id}.md"
+        path.write_text("\n".join(lines) + "\n" + textwrap.dedent(body).strip() + "\n", "utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def real_embedder() -> SentenceTransformerEmbedder:
+    """The packaged all-MiniLM-L6-v2, loaded once for the whole run, offline."""
+    return SentenceTransformerEmbedder(Settings())
+
+
+@pytest.fixture(scope="session")
+def sample_kb(
+    tmp_path_factory: pytest.TempPathFactory, real_embedder: SentenceTransformerEmbedder
+) -> Iterator[Services]:
+    """The repository's sample articles and tickets, indexed once with the real model."""
+    home = tmp_path_factory.mktemp("sample") / ".kb"
+    built = build_services(
+        Settings(home=home, articles_dir=ARTICLES, tickets_file=TICKETS), real_embedder
+    )
+    report = built.index_files()
+    assert not report.errors, report.errors
+    yield built
+    built.close()

@@ -1,0 +1,111 @@
+"""The KeywordIndex contract, run against every keyword backend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kb.backends import KeywordIndex, open_keyword_index
+from kb.config import Settings
+from kb.model import Chunk, Document
+
+
+def document(document_id: str, title: str, text: str, language: str = "en", tags=()) -> tuple:
+    doc = Document(
+        id=document_id, kind="article", title=title, body=text, language=language, tags=tuple(tags)
+    )
+    chunk = Chunk(
+        id=f"{document_id}#0",
+        document_id=document_id,
+        position=0,
+        heading_path=(),
+        anchor="",
+        text=text,
+    )
+    return doc, [chunk]
+
+
+class KeywordIndexContract:
+    backend = ""
+
+    def open(self, directory: Path) -> KeywordIndex:
+        return open_keyword_index(directory, Settings(keyword_backend=self.backend))
+
+    @pytest.fixture
+    def index(self, tmp_path: Path) -> KeywordIndex:
+        index = self.open(tmp_path / "keyword")
+        for doc, chunks in (
+            document(
+                "vpn", "VPN connection fails", "Cisco Secure Client shows a certificate error"
+            ),
+            document(
+                "printer", "Printer offline", "The floor 3 printer shows offline in the queue"
+            ),
+            document("mfa", "Set up MFA", "Enrol the authenticator app and scan the QR code"),
+            document(
+                "monitor-es",
+                "Configuración del monitor externo",
+                "Conecte la estación de acoplamiento",
+                language="es",
+            ),
+            document("tagged", "Laptop battery", "Battery drains fast", tags=["wd19", "dock"]),
+        ):
+            index.add(doc, chunks)
+        index.commit()
+        return index
+
+    def test_finds_by_terms_best_first(self, index: KeywordIndex) -> None:
+        ranking = index.search("printer offline", 5)
+        assert ranking[0][0] == "printer#0"
+        scores = [score for _, score in ranking]
+        assert scores == sorted(scores, reverse=True)
+
+    def test_stems_english(self, index: KeywordIndex) -> None:
+        assert index.search("certificates", 5)[0][0] == "vpn#0"
+
+    def test_folds_accents_in_spanish(self, index: KeywordIndex) -> None:
+        assert index.search("configuracion", 5)[0][0] == "monitor-es#0"
+        assert index.search("estacion acoplamiento", 5)[0][0] == "monitor-es#0"
+
+    def test_matches_tags(self, index: KeywordIndex) -> None:
+        assert index.search("wd19", 5)[0][0] == "tagged#0"
+
+    def test_title_outweighs_body(self, tmp_path: Path) -> None:
+        index = self.open(tmp_path / "boost")
+        index.add(*document("in-title", "Outlook calendar", "Share it with a delegate"))
+        index.add(*document("in-body", "Delegates", "Share your Outlook calendar with a delegate"))
+        index.commit()
+        assert index.search("outlook", 5)[0][0] == "in-title#0"
+
+    def test_remove_by_document(self, index: KeywordIndex) -> None:
+        index.remove(["printer"])
+        index.commit()
+        assert all(chunk != "printer#0" for chunk, _ in index.search("printer offline", 5))
+        assert index.count() == 4
+
+    @pytest.mark.parametrize(
+        "hostile", ["title:*", "*", "vpn AND (", '"unclosed', "OR OR NOT", "body_en:vpn~2", "?"]
+    )
+    def test_query_syntax_is_just_text(self, index: KeywordIndex, hostile: str) -> None:
+        ranking = index.search(hostile, 5)
+        assert all(isinstance(chunk, str) for chunk, _ in ranking)
+        assert len(ranking) < 5  # no wildcard expansion to everything
+
+    def test_no_terms_no_results(self, index: KeywordIndex) -> None:
+        assert index.search("the of and", 5) == []
+        assert index.search("", 5) == []
+
+    def test_survives_reopen(self, index: KeywordIndex, tmp_path: Path) -> None:
+        index.close()
+        reopened = self.open(tmp_path / "keyword")
+        assert reopened.search("authenticator", 5)[0][0] == "mfa#0"
+        assert reopened.count() == 5
+
+    def test_terms_for_highlighting(self, index: KeywordIndex) -> None:
+        assert index.terms("Printers") & index.terms("printer")
+        assert index.terms("configuración") & index.terms("configuracion")
+
+
+class TestWhooshKeywordIndex(KeywordIndexContract):
+    backend = "whoosh"

@@ -1,0 +1,87 @@
+"""Dependencies point one way, pure modules stay pure, and importing kb does nothing."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "kb"
+# A module may import only from layers at its own level or below.
+LAYERS = [
+    {"kb.errors", "kb.model", "kb.config"},
+    {"kb.backends"},
+    {"kb.indexer", "kb.evaluation.metrics", "kb.evaluation.beir"},
+    {"kb.search"},
+    {"kb.services"},
+    {"kb.evaluation.runner"},
+    {"kb.cli", "kb.web"},
+]
+PURE = [
+    "kb/indexer/parse.py",
+    "kb/indexer/chunk.py",
+    "kb/indexer/tickets.py",
+    "kb/search/hybrid.py",
+    "kb/search/filters.py",
+    "kb/search/snippets.py",
+    "kb/search/deflection.py",
+    "kb/evaluation/metrics.py",
+    "kb/model.py",
+]
+HEAVY = {"flask", "whoosh", "faiss", "sqlalchemy", "sentence_transformers", "torch", "sqlite3"}
+
+
+def module_name(path: Path) -> str:
+    relative = path.relative_to(PACKAGE.parent).with_suffix("")
+    parts = relative.parts[:-1] if relative.name == "__init__" else relative.parts
+    return ".".join(parts)
+
+
+def layer_of(module: str) -> int:
+    for level, names in enumerate(LAYERS):
+        if any(module == name or module.startswith(name + ".") for name in names):
+            return level
+    raise AssertionError(f"{module} is in no layer; add it to LAYERS")
+
+
+def imports_of(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+MODULES = sorted(p for p in PACKAGE.rglob("*.py") if p.name != "__init__.py")
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE.parent)))
+def test_imports_point_down(path: Path) -> None:
+    own = layer_of(module_name(path))
+    for imported in imports_of(path):
+        if imported.startswith("kb.") or imported == "kb":
+            assert layer_of(imported) <= own, f"{module_name(path)} imports {imported}"
+
+
+@pytest.mark.parametrize("relative", PURE)
+def test_pure_modules_import_no_backends(relative: str) -> None:
+    imported = {name.split(".")[0] for name in imports_of(PACKAGE.parent / relative)}
+    assert not imported & (HEAVY | {"os", "pathlib.Path"}), imported & HEAVY
+
+
+def test_importing_kb_loads_no_model_and_writes_nothing(tmp_path: Path) -> None:
+    code = (
+        "import sys, kb.cli, kb.services, kb.search.searcher, kb.indexer.pipeline;"
+        "heavy = ('torch', 'sentence_transformers', 'faiss');"
+        "print(','.join(m for m in heavy if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,153 @@
+"""The `kb` command through click's CliRunner: the contract other tools rely on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from kb.cli import cli
+
+DATA = Path(__file__).parent / "data"
+BEIR = DATA / "beir-mini"
+FAST = {"KB_EMBEDDER": "hashing", "KB_HOME": None, "KB_CONFIG": None}
+
+
+def run(*arguments: str, environment: dict[str, str | None] | None = None) -> Result:
+    return CliRunner().invoke(cli, list(arguments), env={**FAST, **(environment or {})})
+
+
+@pytest.fixture
+def articles(tmp_path: Path) -> Path:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "vpn.md").write_text(
+        "---\ntitle: VPN certificate errors\ncategory: network\ntags: [vpn]\n---\n"
+        "## Certificate validation failure\n\nRenew the machine certificate.\n"
+    )
+    (folder / "internal.md").write_text(
+        "---\ntitle: Reissue VPN certificates\naudience: internal\n---\n"
+        "Agents reissue the VPN certificate from the CA console.\n"
+    )
+    return folder
+
+
+def test_index_then_search_as_json(tmp_path: Path, articles: Path) -> None:
+    home = tmp_path / "home"
+    indexed = run("index", "--articles", str(articles), "--home", str(home))
+    assert indexed.exit_code == 0, indexed.output
+    assert "2 documents" in indexed.output and "2 added" in indexed.output
+
+    found = run("search", "vpn certificate", "--home", str(home), "--json", "--k", "5")
+    assert found.exit_code == 0, found.output
+    payload = json.loads(found.stdout)
+    assert payload["hits"][0]["url"].endswith("vpn.md#certificate-validation-failure")
+    for hit in payload["hits"]:
+        assert set(hit) >= {"id", "kind", "title", "url", "snippet", "score", "deflection"}
+        assert 0.0 <= hit["deflection"] <= 1.0
+
+    public = run("search", "vpn certificate", "--home", str(home), "--json", "--audience", "public")
+    assert [hit["id"] for hit in json.loads(public.stdout)["hits"]] == ["vpn"]
+
+
+def test_kb_home_environment_is_the_same_as_home(tmp_path: Path, articles: Path) -> None:
+    home = str(tmp_path / "env-home")
+    assert run("index", "--articles", str(articles), environment={"KB_HOME": home}).exit_code == 0
+    found = run("search", "certificate", "--json", environment={"KB_HOME": home})
+    assert json.loads(found.stdout)["hits"]
+
+
+def test_search_modes_and_human_output(tmp_path: Path, articles: Path) -> None:
+    home = str(tmp_path / "home")
+    run("index", "--articles", str(articles), "--home", home)
+    for mode in ("hybrid", "keyword", "semantic"):
+        result = run("search", "certificate", "--mode", mode, "--home", home)
+        assert result.exit_code == 0
+        assert "1. " in result.output and "deflection" in result.output
+
+
+def test_strict_fails_on_a_broken_article_but_still_indexes(tmp_path: Path, articles) -> None:
+    (articles / "broken.md").write_text("---\ntitle: Broken\naudience: everyone\n---\nBody\n")
+    home = str(tmp_path / "home")
+    lenient = run("index", "--articles", str(articles), "--home", home)
+    assert lenient.exit_code == 0
+    assert "broken.md:3: front matter: `audience` is 'everyone'" in lenient.output
+    strict = run("index", "--articles", str(articles), "--home", home, "--strict")
+    assert strict.exit_code != 0 and "--strict" in strict.output
+    assert json.loads(run("search", "certificate", "--home", home, "--json").stdout)["hits"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (("search", "vpn", "--home", "{home}"), "no index in"),
+        (("index", "--articles", "{home}/nowhere", "--home", "{home}"), "does not exist"),
+        (("eval", str(DATA)), "is not a BEIR folder"),
+    ],
+)
+def test_errors_are_one_clear_line(tmp_path: Path, arguments, message: str) -> None:
+    result = run(*(argument.format(home=tmp_path) for argument in arguments))
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_empty_query_is_refused(tmp_path: Path, articles: Path) -> None:
+    home = str(tmp_path / "home")
+    run("index", "--articles", str(articles), "--home", home)
+    result = run("search", "  ", "--home", home)
+    assert result.exit_code != 0 and "empty" in result.output
+
+
+def test_a_bad_setting_names_the_variable(tmp_path: Path) -> None:
+    result = run("search", "vpn", environment={"KB_CANDIDATES": "lots"})
+    assert result.exit_code != 0 and "KB_CANDIDATES" in result.output
+
+
+@pytest.mark.model
+def test_eval_prints_metrics_and_writes_a_run(tmp_path: Path) -> None:
+    run_file = tmp_path / "run.jsonl"
+    result = run(
+        "eval",
+        str(BEIR),
+        "--run",
+        str(run_file),
+        "--k",
+        "5",
+        "--json",
+        environment={"KB_EMBEDDER": None},
+    )
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)
+    assert metrics["queries"] == 11  # the judged ones
+    assert metrics["ndcg@10"] > 0.8 and metrics["recall@100"] == 1.0
+    lines = [json.loads(line) for line in run_file.read_text().splitlines()]
+    assert len(lines) == 14
+    first = lines[0]
+    assert first["query_id"] == "q1" and 1 <= len(first["hits"]) <= 5
+    assert set(first["hits"][0]) == {"doc_id", "score", "deflection"}
+    assert first["hits"][0]["doc_id"] in {"d1", "d2"}
+
+
+def test_eval_reads_qrels_without_a_header(tmp_path: Path) -> None:
+    qrels = tmp_path / "qrels.tsv"
+    qrels.write_text("q2\td3\t1\nq4\td5\t1\n")
+    result = run("eval", str(BEIR), "--qrels", str(qrels), "--mode", "keyword", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["queries"] == 2
+
+
+@pytest.mark.model
+def test_calibrate_saves_a_model_the_search_then_uses(tmp_path: Path, articles: Path) -> None:
+    home = tmp_path / "home"
+    result = run(
+        "calibrate", str(BEIR), "--home", str(home), "--json", environment={"KB_EMBEDDER": None}
+    )
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)
+    assert 0.0 <= metrics["top_answer_auroc"] <= 1.0 and "answerable_auroc" in metrics
+    saved = json.loads((home / "calibration.json").read_text())
+    assert saved["fitted_on"] == str(BEIR) and saved["embedder"] == "all-MiniLM-L6-v2"

@@ -1,0 +1,208 @@
+"""Indexing through Services: incremental, safe against crashes and bad files, one writer."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import time
+from pathlib import Path
+
+import pytest
+
+from kb.config import Settings
+from kb.errors import IndexLockedError
+from kb.indexer.generations import Home
+from kb.model import SearchQuery
+from kb.services import Services, build_services
+
+VPN_BODY = """
+Connect to the company VPN before opening internal sites.
+
+## Install the client
+
+Install Cisco Secure Client from the Company Portal.
+
+## Certificate errors
+
+A certificate validation failure means the machine certificate expired.
+"""
+
+
+def titles(services: Services, text: str, **options: object) -> list[str]:
+    result = services.searcher.search(SearchQuery(text, **options))
+    return [hit.document.title for hit in result.hits]
+
+
+def test_index_then_search_finds_the_section(services: Services, write_article) -> None:
+    write_article("vpn-setup", VPN_BODY, title="Set up the VPN", tags=["vpn"])
+    write_article("printer", "The printer on floor 3 is offline.", title="Printer offline")
+    report = services.index_files()
+    assert report.added == ["printer", "vpn-setup"] and report.documents == 2
+    hit = services.searcher.search(SearchQuery("certificate validation failure")).hits[0]
+    assert hit.document.id == "vpn-setup"
+    assert hit.chunk.heading_path == ("Certificate errors",)
+    assert hit.chunk.anchor == "certificate-errors"
+    assert ("certificate", True) in [(text.lower(), hit) for text, hit in hit.snippet.pieces]
+    assert 0.0 <= hit.deflection <= 1.0
+
+
+def test_reindex_embeds_only_the_changed_article(services, write_article, monkeypatch) -> None:
+    for number in range(5):
+        write_article(f"article-{number}", f"Body of article {number} about topic {number}.")
+    assert services.index_files().chunks_embedded == 5
+
+    embedded: list[str] = []
+    original = services.embedder.embed
+    monkeypatch.setattr(
+        services.embedder, "embed", lambda texts: embedded.extend(texts) or original(texts)
+    )
+    write_article("article-2", "A new body about docking stations.")
+    report = services.index_files()
+    assert report.updated == ["article-2"] and report.unchanged == 4
+    assert len(embedded) == 1 and "docking stations" in embedded[0]
+    assert titles(services, "docking stations", k=1) == ["Article 2"]
+    assert "topic" not in services.searcher.document("article-2").body
+
+
+def test_nothing_changed_keeps_the_generation(services, write_article) -> None:
+    write_article("one", "Some text.")
+    first = services.index_files()
+    second = services.index_files()
+    assert second.generation == first.generation and not second.changed
+    assert second.chunks_embedded == 0
+
+
+def test_deleted_article_disappears(services, write_article, settings) -> None:
+    write_article("keep", "Wi-Fi keeps disconnecting.")
+    gone = write_article("gone", "Bluetooth mouse pairing steps.")
+    services.index_files()
+    gone.unlink()
+    report = services.index_files()
+    assert report.removed == ["gone"]
+    assert titles(services, "bluetooth mouse pairing") == ["Keep"]
+
+
+def test_broken_file_is_reported_and_the_rest_indexes(services, write_article, settings) -> None:
+    write_article("good", "Reset your password at the self-service portal.")
+    (settings.articles_dir / "bad.md").write_text("---\ntitle: Bad\ntags: vpn\n---\nBody\n")
+    report = services.index_files()
+    assert [str(error) for error in report.errors] == [
+        f"{settings.articles_dir / 'bad.md'}:3: front matter: `tags` must be a list, "
+        "like `tags: [vpn, remote-access]`"
+    ]
+    assert report.added == ["good"]
+
+
+def test_an_article_broken_by_an_edit_keeps_its_last_good_version(
+    services, write_article, settings
+) -> None:
+    path = write_article("vpn", VPN_BODY, title="Set up the VPN")
+    services.index_files()
+    path.write_text("---\ntitle: [unclosed\n---\nbody\n")
+    report = services.index_files()
+    assert report.kept_after_error == ["vpn"] and report.removed == []
+    assert titles(services, "certificate validation") == ["Set up the VPN"]
+
+
+def test_tickets_are_indexed_as_internal_kind_ticket(services, write_article, tmp_path) -> None:
+    write_article("printing", "How to add a network printer.")
+    tickets = tmp_path / "tickets.jsonl"
+    records = [
+        {
+            "id": "INC-1",
+            "subject": "Scanner shows error E-42",
+            "description": "Scanner stuck",
+            "resolution": "Cleared the feeder and restarted the scanner.",
+            "requester": "a@example.com",
+        },
+        {
+            "id": "INC-2",
+            "subject": "Scanner E-42 again",
+            "description": "Same error",
+            "resolution": "Replaced the roller.",
+            "shareable": True,
+        },
+    ]
+    tickets.write_text("\n".join(json.dumps(record) for record in records) + "\n{broken\n")
+    report = services.index_files(tickets_file=tickets)
+    assert [error.line for error in report.errors] == [3]
+    hits = services.searcher.search(SearchQuery("scanner error E-42")).hits
+    by_id = {hit.document.id: hit.document for hit in hits}
+    assert by_id["ticket:INC-1"].kind == "ticket" and by_id["ticket:INC-1"].audience == "internal"
+    assert by_id["ticket:INC-2"].audience == "public"
+    assert "a@example.com" not in json.dumps([d.body for d in by_id.values()])
+
+    # Re-indexing articles alone leaves the tickets in place.
+    services.index_files()
+    assert services.searcher.search(SearchQuery("scanner E-42")).hits
+
+
+def test_a_crash_mid_index_leaves_the_previous_generation(
+    services, write_article, settings, monkeypatch
+) -> None:
+    write_article("vpn", VPN_BODY, title="Set up the VPN")
+    before = services.index_files().generation
+    write_article("printer", "The printer on floor 3 is offline.", title="Printer offline")
+
+    def explode(texts):
+        raise RuntimeError("power cut while embedding")
+
+    monkeypatch.setattr(services.embedder, "embed", explode)
+    with pytest.raises(RuntimeError, match="power cut"):
+        services.index_files()
+    monkeypatch.undo()
+    assert Home(settings.home).current().name == before
+    assert titles(services, "certificate validation") == ["Set up the VPN"]
+    assert not list((settings.home / "generations").glob(".building-*"))
+    assert services.index_files().added == ["printer"]
+
+
+def _hold_lock(home: str, ready, release) -> None:
+    with Home(Path(home)).lock(timeout=5):
+        ready.set()
+        release.wait(10)
+
+
+def test_a_second_writer_is_kept_out(services, write_article, settings) -> None:
+    write_article("one", "Text.")
+    context = multiprocessing.get_context("spawn")
+    ready, release = context.Event(), context.Event()
+    holder = context.Process(target=_hold_lock, args=(str(settings.home), ready, release))
+    holder.start()
+    try:
+        assert ready.wait(30)
+        with pytest.raises(IndexLockedError, match="being indexed by process"):
+            services.index_files()
+    finally:
+        release.set()
+        holder.join(10)
+    assert services.index_files().added == ["one"]
+
+
+def test_a_reader_picks_up_a_new_generation_without_restart(settings, write_article) -> None:
+    writer = build_services(settings)
+    reader = build_services(settings)
+    write_article("first", "Laptop will not power on.")
+    writer.index_files()
+    assert titles(reader, "laptop power") == ["First"]
+    write_article("second", "Laptop power adapter light is off.")
+    time.sleep(0.01)
+    writer.index_files()
+    assert set(titles(reader, "laptop power")) == {"First", "Second"}
+
+
+def test_old_generations_are_collected(settings, write_article) -> None:
+    services = build_services(Settings(**{**settings.__dict__, "keep_generations": 1}))
+    for number in range(4):
+        write_article(f"article-{number}", f"Text {number}.")
+        services.index_files()
+    generations = [p for p in (settings.home / "generations").iterdir()]
+    assert len(generations) == 2
+
+
+def test_changing_the_embedder_rebuilds(settings, write_article) -> None:
+    write_article("one", "Text.")
+    build_services(settings).index_files()
+    wider = Settings(**{**settings.__dict__, "chunk_words": 50})
+    report = build_services(wider).index_files()
+    assert report.rebuilt and report.added == ["one"]

@@ -1,0 +1,119 @@
+"""Search on the sample KB with the real model: what a service desk would notice."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb.errors import QueryError
+from kb.model import Filters, SearchQuery
+from kb.services import Services
+
+pytestmark = pytest.mark.model
+
+
+def top_ids(kb: Services, text: str, k: int = 3, **options: object) -> list[str]:
+    return [hit.id for hit in kb.searcher.search(SearchQuery(text, k=k, **options)).hits]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("I forgot my password and can't sign in", "password-reset-self-service"),
+        ("print jobs stuck in the queue and nothing prints", "print-jobs-stuck-in-queue"),
+        ("got a new phone, how do I move my authenticator", "mfa-move-to-new-phone"),
+        ("external monitor shows no signal through the dock", "dock-monitor-no-signal"),
+        ("he olvidado mi contraseña", "restablecer-contrasena"),
+    ],
+)
+def test_finds_the_article_that_answers(sample_kb: Services, query: str, expected: str) -> None:
+    assert expected in top_ids(sample_kb, query, filters=Filters(kinds=("article",)))
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "keyword", "semantic"])
+def test_every_mode_answers(sample_kb: Services, mode: str) -> None:
+    result = sample_kb.searcher.search(SearchQuery("outlook not syncing email", mode=mode))
+    assert result.hits
+    assert all(0.0 <= hit.deflection <= 1.0 for hit in result.hits)
+    scores = [hit.score for hit in result.hits]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_accents_are_optional(sample_kb: Services) -> None:
+    folded = top_ids(
+        sample_kb,
+        "configuracion monitor externo estacion",
+        k=1,
+        mode="keyword",
+        filters=Filters(languages=("es",)),
+    )
+    assert folded == ["configuracion-monitor-externo"]
+
+
+def test_requesters_never_see_internal_knowledge(sample_kb: Services) -> None:
+    public_only = Filters(audiences=("public",))
+    for query in (
+        "unlock an AD account for a caller",
+        "vpn certificate reissue",
+        "leaver offboarding checklist",
+        "certificate validation failure vpn",
+    ):
+        result = sample_kb.searcher.search(SearchQuery(query, k=20, filters=public_only))
+        assert result.hits
+        assert all(hit.document.audience == "public" for hit in result.hits), query
+
+
+def test_agents_do_see_internal_articles(sample_kb: Services) -> None:
+    assert "agent-unlock-ad-account" in top_ids(sample_kb, "unlock AD account caller identity", k=5)
+
+
+def test_filters_by_kind_category_and_tag(sample_kb: Services) -> None:
+    tickets = sample_kb.searcher.search(
+        SearchQuery("printer offline", k=10, filters=Filters(kinds=("ticket",)))
+    )
+    assert tickets.hits and all(hit.document.kind == "ticket" for hit in tickets.hits)
+    network = sample_kb.searcher.search(
+        SearchQuery("cannot connect", k=10, filters=Filters(categories=("network",)))
+    )
+    assert network.hits and all(hit.document.category == "network" for hit in network.hits)
+    tagged = sample_kb.searcher.search(
+        SearchQuery("connection", k=10, filters=Filters(tags=("vpn",)))
+    )
+    assert tagged.hits and all("vpn" in hit.document.tags for hit in tagged.hits)
+
+
+def test_one_hit_per_document_with_its_best_section(sample_kb: Services) -> None:
+    hits = sample_kb.searcher.search(SearchQuery("vpn certificate validation failure", k=10)).hits
+    ids = [hit.id for hit in hits]
+    assert len(ids) == len(set(ids))
+    article = next(hit for hit in hits if hit.document.kind == "article")
+    assert article.chunk.anchor  # a deep link to the section
+    assert any(highlighted for _, highlighted in article.snippet.pieces)
+
+
+def test_confidence_is_lower_when_nothing_answers(sample_kb: Services) -> None:
+    answered = sample_kb.searcher.search(SearchQuery("reset my forgotten password"))
+    unanswered = sample_kb.searcher.search(SearchQuery("recipe for banana bread with walnuts"))
+    assert answered.deflection > 0.5 > unanswered.deflection
+    assert answered.hits[0].deflection > unanswered.hits[0].deflection
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        (SearchQuery("   "), "empty"),
+        (SearchQuery("x" * 1001), "under 1000"),
+        (SearchQuery("vpn", k=0), "between 1 and 100"),
+        (SearchQuery("vpn", mode="fuzzy"), "unknown"),
+    ],
+)
+def test_unsearchable_input_is_refused_with_a_reason(
+    sample_kb: Services, query: SearchQuery, message: str
+) -> None:
+    with pytest.raises(QueryError, match=message):
+        sample_kb.searcher.search(query)
+
+
+def test_hostile_query_is_only_text(sample_kb: Services) -> None:
+    result = sample_kb.searcher.search(SearchQuery('<script>alert(1)</script> vpn" OR title:*'))
+    for hit in result.hits:
+        assert "<script>" not in hit.snippet.html()

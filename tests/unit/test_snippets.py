@@ -1,0 +1,102 @@
+"""Snippets: the best window of a chunk, with the query's words marked."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from kb.model import Snippet
+from kb.search.snippets import make_snippet
+
+
+def matcher(*terms: str) -> Callable[[str], bool]:
+    wanted = {term.lower() for term in terms}
+    return lambda word: word.lower() in wanted
+
+
+def numbered_words(count: int, replacements: dict[int, str] | None = None) -> str:
+    """`count` filler words w0, w1, ... with some positions replaced by real words."""
+    words = [f"w{number}" for number in range(count)]
+    for position, word in (replacements or {}).items():
+        words[position] = word
+    return " ".join(words)
+
+
+def test_window_with_the_most_distinct_matches_wins() -> None:
+    # One match early on, two distinct matches together later.
+    text = numbered_words(100, {10: "vpn", 60: "VPN", 62: "password"})
+    snippet = make_snippet(text, matcher("vpn", "password"), width=10)
+    assert snippet.plain == "…w57 w58 w59 VPN w61 password w63 w64 w65 w66…"
+    assert [text for text, hit in snippet.pieces if hit] == ["VPN", "password"]
+
+
+def test_repeats_of_one_word_do_not_beat_two_different_words() -> None:
+    text = numbered_words(60, {5: "vpn", 6: "vpn", 7: "vpn", 40: "vpn", 42: "reset"})
+    snippet = make_snippet(text, matcher("vpn", "reset"), width=8)
+    assert "reset" in [text for text, hit in snippet.pieces if hit]
+
+
+@pytest.mark.parametrize(
+    ("text", "width", "starts_cut", "ends_cut"),
+    [
+        ("Reset the VPN now", 10, False, False),
+        (numbered_words(50, {2: "vpn"}), 10, False, True),
+        (numbered_words(50, {48: "vpn"}), 10, True, False),
+        (numbered_words(50, {25: "vpn"}), 10, True, True),
+    ],
+)
+def test_ellipses_mark_where_text_was_cut(
+    text: str, width: int, starts_cut: bool, ends_cut: bool
+) -> None:
+    plain = make_snippet(text, matcher("vpn"), width=width).plain
+    assert plain.startswith("…") is starts_cut
+    assert plain.endswith("…") is ends_cut
+    assert "vpn" in plain.lower()
+    assert len(plain.strip("…").split()) <= width
+
+
+def test_without_matches_the_snippet_is_the_start_of_the_text() -> None:
+    snippet = make_snippet(numbered_words(50), matcher("absent"), width=5)
+    assert snippet.plain == "w0 w1 w2 w3 w4…"
+    assert all(not hit for _, hit in snippet.pieces)
+
+
+def test_short_text_is_kept_whole_with_matches_marked() -> None:
+    snippet = make_snippet("Reset the VPN\n\n  now", matcher("vpn"))
+    assert snippet.pieces == (("Reset the ", False), ("VPN", True), (" now", False))
+    assert snippet.marked() == "Reset the **VPN** now"
+    assert snippet.marked("[", "]") == "Reset the [VPN] now"
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [("", ""), ("   ", ""), ("...", "..."), (" -- ", "--")],
+)
+def test_text_without_words(text: str, plain: str) -> None:
+    snippet = make_snippet(text, matcher("vpn"))
+    assert snippet.plain == plain
+    assert all(not hit for _, hit in snippet.pieces)
+
+
+def test_words_with_inner_punctuation_match_whole() -> None:
+    snippet = make_snippet("Open wi-fi settings and user's profile", matcher("wi-fi", "user's"))
+    assert [text for text, hit in snippet.pieces if hit] == ["wi-fi", "user's"]
+
+
+def test_html_escapes_text_and_marks_matches() -> None:
+    text = "<script>alert('x')</script> reset your password & <b>vpn</b>"
+    html = make_snippet(text, matcher("password", "vpn")).html()
+    assert "<script" not in html
+    assert "</script>" not in html
+    assert "<b>" not in html
+    assert "&lt;/script&gt;" in html
+    assert "<mark>password</mark>" in html
+    assert "<mark>vpn</mark>" in html
+    assert "&amp;" in html
+
+
+def test_html_escapes_inside_a_mark() -> None:
+    snippet = make_snippet("a b c", lambda word: word == "b")
+    assert snippet.html() == "a <mark>b</mark> c"
+    assert Snippet((("<i>", True),)).html() == "<mark>&lt;i&gt;</mark>"
