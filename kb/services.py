@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from kb.backends import Embedder, create_embedder
@@ -37,16 +37,6 @@ class Services:
             loaded = load_tickets(tickets)
             snapshots.append(Snapshot("ticket", loaded.documents, loaded.errors))
         return self.indexer.index(snapshots, rebuild=rebuild, progress=progress)
-
-    def with_home(self, home: Path) -> Services:
-        """The same parts (and the loaded model) pointed at another KB home."""
-        settings = replace(self.settings, home=home)
-        return Services(
-            settings=settings,
-            embedder=self.embedder,
-            indexer=Indexer(settings, self.embedder),
-            searcher=Searcher(settings, self.embedder),
-        )
 
     def close(self) -> None:
         self.searcher.close()

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -206,3 +210,52 @@ def test_changing_the_embedder_rebuilds(settings, write_article) -> None:
     wider = Settings(**{**settings.__dict__, "chunk_words": 50})
     report = build_services(wider).index_files()
     assert report.rebuilt and report.added == ["one"]
+
+
+STALLING_EMBEDDER = """
+import pathlib, time
+from kb.indexer.embed import HashingEmbedder
+
+class StallingEmbedder(HashingEmbedder):
+    def embed(self, texts):
+        pathlib.Path(__file__).with_name("embedding-started").touch()
+        time.sleep(120)
+"""
+
+INDEX_IN_CHILD = """
+import sys
+from pathlib import Path
+from kb.config import Settings
+from kb.services import build_services
+home, articles = Path(sys.argv[1]), Path(sys.argv[2])
+settings = Settings(home=home, articles_dir=articles, embedder="stalling:StallingEmbedder")
+build_services(settings).index_files()
+"""
+
+
+def test_a_writer_killed_mid_index_leaves_the_previous_generation(
+    services, write_article, settings, tmp_path
+) -> None:
+    write_article("vpn", VPN_BODY, title="Set up the VPN")
+    before = services.index_files().generation
+    write_article("printer", "The printer on floor 3 is offline.", title="Printer offline")
+    (tmp_path / "stalling.py").write_text(STALLING_EMBEDDER)
+    child = subprocess.Popen(
+        [sys.executable, "-c", INDEX_IN_CHILD, str(settings.home), str(settings.articles_dir)],
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "embedding-started").exists():
+            assert child.poll() is None and time.monotonic() < deadline, "child never embedded"
+            time.sleep(0.05)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+    assert list((settings.home / "generations").glob(".building-*"))
+    assert Home(settings.home).current().name == before
+    assert titles(services, "certificate validation") == ["Set up the VPN"]
+
+    report = services.index_files()
+    assert report.added == ["printer"]
+    assert not list((settings.home / "generations").glob(".building-*"))

@@ -111,17 +111,6 @@ class Catalog:
         )
         return {row[0]: _chunk(row) for row in rows}
 
-    def chunks_of(self, document_id: str) -> list[Chunk]:
-        rows = self._query(
-            "SELECT id, document_id, position, heading_path, anchor, text FROM chunks "
-            "WHERE document_id = ? ORDER BY position",
-            (document_id,),
-        )
-        return [_chunk(row) for row in rows]
-
-    def all_documents(self) -> list[Document]:
-        return [_decode(row[0]) for row in self._query("SELECT data FROM documents ORDER BY id")]
-
     def counts(self) -> tuple[int, int]:
         """(documents, chunks)."""
         documents = self._query("SELECT COUNT(*) FROM documents")[0][0]

@@ -126,9 +126,6 @@ class Searcher:
     def document(self, document_id: str) -> Document | None:
         return self._current().catalog.documents([document_id]).get(document_id)
 
-    def documents(self) -> list[Document]:
-        return self._current().catalog.all_documents()
-
     def search(self, query: SearchQuery) -> SearchResult:
         """Run one search; raise QueryError for input that cannot be searched."""
         started = time.perf_counter()
