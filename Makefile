@@ -20,7 +20,7 @@ index: $(STAMP)
 	$(BIN)/kb index --articles articles --tickets tickets/resolved-tickets.jsonl
 
 run: index
-	$(BIN)/kb search
+	$(BIN)/kb serve --host 127.0.0.1 --port 5000
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -7,50 +7,45 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-# Set before sentence-transformers is imported anywhere: kb never downloads a model.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-
-from bench import cold_start, indexing, latency, memory  # noqa: E402
-from bench.config import FULL, QUICK, cache_dir, log  # noqa: E402
-from bench.context import Context  # noqa: E402
-from bench.report import Table, render, write_json  # noqa: E402
-
-PARTS: dict[str, Callable[[Context], Table]] = {
-    "indexing": indexing.run,
-    "latency": latency.run,
-    "memory": memory.run,
-    "cold_start": cold_start.run,
-}
+PARTS = ("indexing", "latency", "memory", "cold_start")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description="Benchmark kb.")
-    parser.add_argument("--quick", action="store_true", help="Small sizes, for a smoke check.")
-    parser.add_argument(
-        "--only", nargs="+", action="extend", choices=list(PARTS), metavar="NAME",
-        help=f"Run only these parts: {', '.join(PARTS)}.",
-    )
-    parser.add_argument("--json", type=Path, metavar="FILE", help="Also write results as JSON.")
-    arguments = parser.parse_args(argv)
-    sizes = QUICK if arguments.quick else FULL
-    names = [name for name in PARTS if not arguments.only or name in arguments.only]
-    context = Context(sizes)
+    arguments = _parser().parse_args(argv)
+    # Set before kb, torch or FAISS is imported: kb never downloads a model, and OpenMP
+    # reads its thread count once, when the library loads (subprocesses inherit both).
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    if arguments.threads:
+        os.environ["OMP_NUM_THREADS"] = str(arguments.threads)
+
+    from bench import cold_start, indexing, latency, memory
+    from bench.config import FULL, QUICK, log
+    from bench.context import Context
+    from bench.report import Table, render, write_json
+
+    runners = {
+        "indexing": indexing.run,
+        "latency": latency.run,
+        "memory": memory.run,
+        "cold_start": cold_start.run,
+    }
+    context = Context(QUICK if arguments.quick else FULL)
     environment = _environment(arguments.quick)
     print(_header(environment), flush=True)
     tables: list[Table] = []
-    for name in names:
+    for name in PARTS:
+        if arguments.only and name not in arguments.only:
+            continue
         started = time.perf_counter()
         log(f"running {name}")
-        table = PARTS[name](context)
+        tables.append(runners[name](context))
         log(f"{name} took {time.perf_counter() - started:.0f} s")
-        tables.append(table)
-        print("\n" + render(table), flush=True)
+        print("\n" + render(tables[-1]), flush=True)
     environment["load_average_after"] = os.getloadavg()
     print(f"\nload average at the end: {_load(environment['load_average_after'])}")
     if arguments.json:
@@ -59,13 +54,37 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description="Benchmark kb.")
+    parser.add_argument("--quick", action="store_true", help="Small sizes, for a smoke check.")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        action="extend",
+        choices=PARTS,
+        metavar="NAME",
+        help=f"Run only these parts: {', '.join(PARTS)}.",
+    )
+    parser.add_argument("--json", type=Path, metavar="FILE", help="Also write results as JSON.")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        help="OpenMP threads for the model and FAISS (default: the libraries' own choice).",
+    )
+    return parser
+
+
 def _environment(quick: bool) -> dict[str, Any]:
+    from bench.config import cache_dir
+
     return {
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "quick": quick,
         "python": platform.python_version(),
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
+        "omp_threads": os.environ.get("OMP_NUM_THREADS", "default"),
         "load_average_before": os.getloadavg(),
         "cache": str(cache_dir()),
     }
@@ -73,11 +92,15 @@ def _environment(quick: bool) -> dict[str, Any]:
 
 def _header(environment: dict[str, Any]) -> str:
     size = "quick" if environment["quick"] else "full"
-    return (
+    lines = [
         f"kb benchmarks ({size}) {environment['started']}: Python {environment['python']}, "
-        f"{environment['cpus']} CPUs, load average {_load(environment['load_average_before'])}\n"
-        f"cache: {environment['cache']}"
-    )
+        f"{environment['cpus']} CPUs, OpenMP threads {environment['omp_threads']}, "
+        f"load average {_load(environment['load_average_before'])}",
+        f"cache: {environment['cache']}",
+    ]
+    if environment["load_average_before"][0] > (environment["cpus"] or 1):
+        lines.append("the machine is busy: absolute times are inflated, compare the ratios")
+    return "\n".join(lines)
 
 
 def _load(average: tuple[float, float, float]) -> str:

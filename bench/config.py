@@ -13,7 +13,7 @@ TICKETS_FILE = REPOSITORY / "tickets" / "resolved-tickets.jsonl"
 CACHE_VARIABLE = "KB_BENCH_CACHE"
 DEFAULT_CACHE = "~/.cache/kb-bench"
 # Bump when a generated corpus changes, so cached vectors stay valid but homes are rebuilt.
-CORPUS_VERSION = "1"
+CORPUS_VERSION = "2"
 # Results per query, as the search box asks for.
 K = 10
 MODES = ("hybrid", "keyword", "semantic")

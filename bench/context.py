@@ -6,14 +6,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from kb.config import Settings
-from kb.indexer.embed import SentenceTransformerEmbedder
-
 from bench.config import Sizes, cache_dir, log
 from bench.corpus import indexing_corpus
 from bench.embedders import CachingEmbedder, PrecomputedEmbedder, VectorStore, load_model
 from bench.homes import cached_home, index_into
 from bench.synthetic import BaseChunk, SyntheticCorpus, base_chunks, synthetic_corpus
+from kb.config import Settings
+from kb.indexer.embed import SentenceTransformerEmbedder
 
 
 @dataclass

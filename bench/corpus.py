@@ -7,12 +7,11 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
+from bench.config import ARTICLES_DIR, TICKETS_FILE
 from kb.indexer.chunk import chunk_document
 from kb.indexer.pipeline import Snapshot
 from kb.indexer.sources import load_articles, load_tickets
 from kb.model import KINDS, Document
-
-from bench.config import ARTICLES_DIR, TICKETS_FILE
 
 VARIANT_SEED = 20260
 SECTIONS_PER_SOURCE = (1, 2)

@@ -10,10 +10,9 @@ import bm25s
 import faiss
 from bm25s.tokenization import Tokenizer
 
+from bench.config import K, cache_dir, log
 from kb.backends import Vectors
 from kb.indexer.embed import SentenceTransformerEmbedder
-
-from bench.config import K, cache_dir, log
 
 GRAPH_NEIGHBOURS = 32
 GRAPH_BUILD_DEPTH = 80
@@ -69,6 +68,7 @@ def _flat(vectors: Vectors) -> Any:
 def _graph(vectors: Vectors, name: str) -> Any:
     """An HNSW graph over `vectors` with kb's parameters, kept in the cache under `name`."""
     path = cache_dir() / "floor" / f"{name}.faiss"
+    index: Any
     if path.exists():
         index = faiss.read_index(str(path))
     else:

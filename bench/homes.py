@@ -8,14 +8,13 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from bench.config import CORPUS_VERSION, cache_dir, log
+from bench.corpus import snapshots
 from kb.backends import Embedder
 from kb.config import Settings
 from kb.indexer.generations import Home
 from kb.indexer.pipeline import INDEX_FORMAT, Indexer
 from kb.model import Document
-
-from bench.config import CORPUS_VERSION, cache_dir, log
-from bench.corpus import snapshots
 
 PROGRESS_EVERY = 5000
 

@@ -6,9 +6,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-
-from kb.config import Settings
-from kb.indexer.pipeline import Indexer
+from typing import cast
 
 from bench.config import log
 from bench.context import Context
@@ -16,6 +14,9 @@ from bench.corpus import edit_one_article, indexing_corpus, snapshots
 from bench.embedders import RecordingEmbedder
 from bench.homes import documents_home
 from bench.report import Table
+from kb.backends import Embedder
+from kb.config import Settings
+from kb.indexer.pipeline import Indexer
 
 INCREMENTAL_TARGET_SECONDS = 2.0
 
@@ -56,7 +57,7 @@ def _incremental(context: Context, table: Table) -> None:
         copy = Path(folder) / "home"
         shutil.copytree(home, copy)
         # The real model, not the cache: the changed article is embedded for real.
-        indexer = Indexer(Settings(home=copy), context.model)
+        indexer = Indexer(Settings(home=copy), cast(Embedder, context.model))
         started = time.perf_counter()
         report = indexer.index(snapshots(edited))
         seconds = time.perf_counter() - started

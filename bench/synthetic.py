@@ -9,11 +9,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bench.embedders import text_key
 from kb.backends import Embedder, Vectors
 from kb.indexer.chunk import chunk_document, embedding_text
 from kb.model import Document
-
-from bench.embedders import text_key
 
 SEED = 7
 SECTIONS_PER_DOCUMENT = 5
@@ -78,8 +77,8 @@ def synthetic_corpus(base: Sequence[BaseChunk], size: int, chunk_words: int) -> 
     rng = random.Random(SEED)
     noise = np.random.default_rng(SEED)
     by_language: dict[str, list[BaseChunk]] = {}
-    for chunk in base:
-        by_language.setdefault(chunk.document.language, []).append(chunk)
+    for material in base:
+        by_language.setdefault(material.document.language, []).append(material)
     dimension = int(base[0].vector.shape[0])
     vectors = np.zeros((size, dimension), dtype=np.float32)
     documents: list[Document] = []
@@ -108,7 +107,9 @@ def synthetic_corpus(base: Sequence[BaseChunk], size: int, chunk_words: int) -> 
     return SyntheticCorpus(documents, texts, vectors, rows)
 
 
-def _document(number: int, lead: Document, sections: Sequence[tuple[str, str, Vectors]]) -> Document:
+def _document(
+    number: int, lead: Document, sections: Sequence[tuple[str, str, Vectors]]
+) -> Document:
     body = "\n\n".join(f"## {heading}\n\n{text}" for heading, text, _ in sections)
     return Document(
         id=f"synthetic-{number:06d}",
@@ -139,11 +140,9 @@ def _compose(sources: Sequence[BaseChunk], rng: random.Random) -> str:
 def _mix(sources: Sequence[BaseChunk], rng: random.Random, noise: np.random.Generator) -> Vectors:
     lead_weight = rng.uniform(*LEAD_WEIGHT)
     rest = (1.0 - lead_weight) / (len(sources) - 1)
-    mixed = sum(
-        (lead_weight if index == 0 else rest) * source.vector
-        for index, source in enumerate(sources)
-    )
-    mixed = np.asarray(mixed, dtype=np.float32) + noise.normal(0.0, NOISE, mixed.shape)
+    mixed = noise.normal(0.0, NOISE, sources[0].vector.shape)
+    for index, source in enumerate(sources):
+        mixed += (lead_weight if index == 0 else rest) * source.vector
     normalised: Vectors = (mixed / np.linalg.norm(mixed)).astype(np.float32)
     return normalised
 

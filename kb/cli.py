@@ -310,6 +310,22 @@ def calibrate(
     click.echo("not saved (--dry-run)" if dry_run else f"saved {target}")
 
 
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="Worker processes.")
+@click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker.")
+@home_option
+def serve(host: str, port: int, workers: int, threads: int, home: Path | None) -> None:
+    """Serve the self-service portal and the JSON API (run `kb index` first)."""
+    from kb.web.server import serve as run_server
+
+    settings = settings_from(home=home)
+    click.echo(f"kb portal on http://{host}:{port}/ ({workers} workers); Ctrl+C stops it", err=True)
+    with kb_errors():
+        run_server(settings, host, port, workers, threads)
+
+
 @contextmanager
 def _evaluation_services(home: Path | None) -> Iterator[Services]:
     """Services on `home`, or on a temporary home removed afterwards."""

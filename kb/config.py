@@ -78,6 +78,24 @@ class Settings:
     keep_generations: int = _setting(
         2, "Index generations kept besides the current one, for readers still using them."
     )
+    database_url: str | None = _setting(
+        None, "Where tickets and events are stored; unset means kb.sqlite3 in the KB home."
+    )
+    show_threshold: float = _setting(
+        0.3, "Suggestions below this deflection probability are not shown to requesters."
+    )
+    confident_threshold: float = _setting(
+        0.6, "Below this chance that a shown answer solves it, the portal says it is not sure."
+    )
+    deflection_window_hours: float = _setting(
+        24.0, "A ticket filed within this many hours of seeing suggestions means not deflected."
+    )
+    track_record_strength: float = _setting(
+        10.0, "How many outcomes the engine's estimate counts for against an article's record."
+    )
+    secret_key: str | None = _setting(
+        None, "Signs the portal's cookies; unset means a random key kept in the KB home."
+    )
 
 
 def describe_settings() -> list[tuple[str, str, str]]:
@@ -202,5 +220,13 @@ def _validate(settings: Settings) -> None:
     for name in ("chunk_words", "embed_batch_size", "candidates", "rrf_k"):
         if getattr(settings, name) < 1:
             raise ConfigError(f"setting `{name}` must be at least 1")
+    for name in ("show_threshold", "confident_threshold"):
+        if not 0.0 <= getattr(settings, name) <= 1.0:
+            raise ConfigError(f"setting `{name}` must lie between 0 and 1")
+    if settings.deflection_window_hours <= 0 or settings.track_record_strength < 0:
+        raise ConfigError(
+            "settings `deflection_window_hours` must be positive and `track_record_strength` "
+            "not negative"
+        )
     if settings.keep_generations < 0:
         raise ConfigError("setting `keep_generations` cannot be negative")

@@ -2,24 +2,49 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+
+from sqlalchemy import Engine
 
 from kb.backends import Embedder, create_embedder
 from kb.config import Settings
 from kb.indexer.pipeline import Indexer, IndexReport, Progress, Snapshot
 from kb.indexer.sources import load_articles, load_tickets
 from kb.search.searcher import Searcher
+from kb.selfservice import SelfService
+from kb.store.database import create_engine_for, sqlite_url
+from kb.store.events import EventStore
+from kb.store.tickets import TicketStore
 
 
-@dataclass
 class Services:
-    """Everything the CLI and the web app call: the indexer and the searcher of one KB home."""
+    """Everything the CLI and the web app call, for one KB home.
 
-    settings: Settings
-    embedder: Embedder
-    indexer: Indexer
-    searcher: Searcher
+    The database is opened on first use, so commands that only search never create it.
+    """
+
+    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.indexer = Indexer(settings, embedder)
+        self.searcher = Searcher(settings, embedder)
+
+    @cached_property
+    def engine(self) -> Engine:
+        return create_engine_for(self.settings.database_url or sqlite_url(self.settings.home))
+
+    @cached_property
+    def tickets(self) -> TicketStore:
+        return TicketStore(self.engine)
+
+    @cached_property
+    def events(self) -> EventStore:
+        return EventStore(self.engine)
+
+    @cached_property
+    def selfservice(self) -> SelfService:
+        return SelfService(self.settings, self.searcher, self.tickets, self.events)
 
     def index_files(
         self,
@@ -40,14 +65,10 @@ class Services:
 
     def close(self) -> None:
         self.searcher.close()
+        if "engine" in self.__dict__:
+            self.engine.dispose()
 
 
 def build_services(settings: Settings, embedder: Embedder | None = None) -> Services:
     """Wire kb from settings; pass `embedder` to share an already loaded model."""
-    embedder = embedder or create_embedder(settings)
-    return Services(
-        settings=settings,
-        embedder=embedder,
-        indexer=Indexer(settings, embedder),
-        searcher=Searcher(settings, embedder),
-    )
+    return Services(settings, embedder or create_embedder(settings))

@@ -12,10 +12,11 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "kb"
 # A module may import only from layers at its own level or below.
 LAYERS = [
-    {"kb.errors", "kb.model", "kb.config"},
+    {"kb.errors", "kb.model", "kb.config", "kb.events"},
     {"kb.backends"},
-    {"kb.indexer", "kb.evaluation.metrics", "kb.evaluation.beir"},
-    {"kb.search"},
+    {"kb.indexer", "kb.store", "kb.evaluation.metrics", "kb.evaluation.beir"},
+    {"kb.search", "kb.insights"},
+    {"kb.selfservice"},
     {"kb.services"},
     {"kb.evaluation.runner"},
     {"kb.cli", "kb.web"},

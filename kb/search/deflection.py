@@ -204,3 +204,16 @@ def brier_score(probabilities: Sequence[float], labels: Sequence[int]) -> float:
     p = np.asarray(probabilities, dtype=np.float64)
     y = np.asarray(labels, dtype=np.float64)
     return float(np.mean((p - y) ** 2))
+
+
+def with_track_record(probability: float, successes: int, failures: int, strength: float) -> float:
+    """Blend the engine's probability with what the answer actually did.
+
+    The engine's estimate counts as `strength` pseudo-outcomes (a Beta prior centred on it),
+    so a new answer keeps its estimate and a long record outweighs it. Successes: helpful
+    votes and "this solved it"; failures: unhelpful votes and tickets filed after viewing it.
+    """
+    trials = strength + successes + failures
+    if trials <= 0:
+        return probability
+    return (probability * strength + successes) / trials

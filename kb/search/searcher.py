@@ -217,7 +217,11 @@ class Searcher:
         )
 
     def _candidates(self, generation: _Generation, text: str, query: SearchQuery) -> _Candidates:
-        """Fetch candidates from both rankers, fetching more while filters reject too many."""
+        """Fetch candidates from both rankers, fetching more while filters reject too many.
+
+        Both rankers run in every mode: the mode picks the ranking, but deflection needs the
+        evidence of both.
+        """
         vector = self._embedder.embed_query(text)
         total = generation.vectors.count()
         limit = max(self._settings.candidates, query.k * 5)

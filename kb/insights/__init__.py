@@ -1,0 +1,1 @@
+"""Insights: the metrics and reports managers read, computed from events and tickets."""

@@ -1,0 +1,96 @@
+"""Deflection outcomes of help sessions and the rates built from them (DESIGN.md). Pure."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from kb.events import Event
+
+OUTCOMES = ("confirmed", "potential", "not_deflected", "no_signal", "pending")
+DEFAULT_WINDOW = timedelta(hours=24)
+
+
+def session_outcome(
+    events: Sequence[Event], window: timedelta = DEFAULT_WINDOW, now: datetime | None = None
+) -> str | None:
+    """The outcome of one help session, or None when it was never shown suggestions.
+
+    Everything is measured in the window that opens at the first suggestions_shown event and
+    closes `window` later, both ends included; events outside it do not count, so an outcome
+    is final once its window has closed.
+    - "not_deflected": a ticket was created in the window.
+    - "confirmed": no ticket, and "this solved it" or a helpful vote.
+    - "potential": no ticket and no explicit signal, but an article was viewed.
+    - "no_signal": none of these.
+    While the window is still open at `now` (default: the current time), "potential" and
+    "no_signal" are "pending": a ticket may yet come. "confirmed" is reported at once, and a
+    later ticket in the window still turns it into "not_deflected".
+    """
+    if window < timedelta(0):
+        raise ValueError("the deflection window cannot be negative")
+    ordered = sorted(events, key=lambda event: event.at)
+    start = next((event.at for event in ordered if event.kind == "suggestions_shown"), None)
+    if start is None:
+        return None
+    end = start + window
+    inside = [event for event in ordered if start <= event.at <= end]
+
+    if any(event.kind == "ticket_created" for event in inside):
+        return "not_deflected"
+    if any(_confirms(event) for event in inside):
+        return "confirmed"
+    outcome = "potential" if any(event.kind == "article_view" for event in inside) else "no_signal"
+    now = datetime.now(UTC) if now is None else now
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("`now` must be timezone-aware, e.g. datetime.now(UTC)")
+    return "pending" if now <= end else outcome
+
+
+def _confirms(event: Event) -> bool:
+    return event.kind == "self_resolved" or (
+        event.kind == "feedback" and event.data.get("helpful") is True
+    )
+
+
+@dataclass(frozen=True)
+class DeflectionRates:
+    """Outcome counts and the two rates; pending sessions are counted but not in `sessions`."""
+
+    sessions: int
+    confirmed: int
+    potential: int
+    not_deflected: int
+    no_signal: int
+    pending: int
+    rate: float
+    confirmed_rate: float
+
+
+def deflection_rates(outcomes: Iterable[str | None]) -> DeflectionRates:
+    """Deflection rate = (confirmed + potential) / sessions shown suggestions, and confirmed-only.
+
+    None (a session never shown suggestions) is skipped; pending sessions are left out of the
+    denominator until their window closes. Both rates are 0.0 when there are no sessions.
+    """
+    tally: Counter[str] = Counter()
+    for outcome in outcomes:
+        if outcome is None:
+            continue
+        if outcome not in OUTCOMES:
+            raise ValueError(f"unknown outcome {outcome!r}; expected one of {', '.join(OUTCOMES)}")
+        tally[outcome] += 1
+    sessions = sum(count for outcome, count in tally.items() if outcome != "pending")
+    deflected = tally["confirmed"] + tally["potential"]
+    return DeflectionRates(
+        sessions=sessions,
+        confirmed=tally["confirmed"],
+        potential=tally["potential"],
+        not_deflected=tally["not_deflected"],
+        no_signal=tally["no_signal"],
+        pending=tally["pending"],
+        rate=deflected / sessions if sessions else 0.0,
+        confirmed_rate=tally["confirmed"] / sessions if sessions else 0.0,
+    )

@@ -1,0 +1,310 @@
+"""Self-service for requesters: search, suggestions while they type a request, and outcomes.
+
+Every answer a requester sees passes through here, so this is where the audience rule lives
+(public and published only) and where each visit's events are recorded.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from kb.config import Settings
+from kb.errors import QueryError
+from kb.events import Event
+from kb.model import Document, Filters, SearchHit, SearchQuery
+from kb.search.deflection import features, with_track_record
+from kb.search.searcher import MAX_QUERY_CHARACTERS, Searcher
+from kb.store.events import EventStore, TrackRecord
+from kb.store.tickets import NewTicket, StoredTicket, TicketStore
+
+MAX_SUBJECT_CHARACTERS = 300
+MAX_DESCRIPTION_CHARACTERS = 20_000
+MAX_COMMENT_CHARACTERS = 2_000
+SUGGESTIONS = 5
+RELATED = 5
+LABELS = ((0.8, "very likely to solve this"), (0.5, "likely to help"), (0.0, "might help"))
+
+
+def confidence_label(probability: float) -> str:
+    """The honest words shown beside a suggestion's probability."""
+    return next(label for floor, label in LABELS if probability >= floor)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """An answer as a requester sees it."""
+
+    hit: SearchHit
+    deflection: float
+
+    @property
+    def document(self) -> Document:
+        return self.hit.document
+
+    @property
+    def label(self) -> str:
+        return confidence_label(self.deflection)
+
+    @property
+    def title(self) -> str:
+        if self.document.kind == "ticket":
+            return f"Similar resolved request: {self.document.title}"
+        return self.document.title
+
+    @property
+    def snippet_html(self) -> str:
+        if self.document.kind == "ticket":
+            # Only the resolution of a shared ticket is shown, never the requester's words.
+            resolution = str(self.document.metadata.get("resolution", ""))
+            return html.escape(resolution)
+        return self.hit.snippet.html()
+
+    @property
+    def snippet_text(self) -> str:
+        if self.document.kind == "ticket":
+            return str(self.document.metadata.get("resolution", ""))
+        return self.hit.snippet.plain
+
+
+@dataclass(frozen=True)
+class Answers:
+    query: str
+    suggestions: tuple[Suggestion, ...]
+    deflection: float  # chance that at least one shown answer resolves the request
+    confident: bool
+    took_ms: float
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+def requester_filters(
+    categories: Sequence[str] = (), tags: Sequence[str] = (), languages: Sequence[str] = ()
+) -> Filters:
+    return Filters(
+        categories=tuple(categories),
+        tags=tuple(tags),
+        languages=tuple(languages),
+        audiences=("public",),
+        statuses=("published",),
+    )
+
+
+class SelfService:
+    """The requester-facing core behind the portal pages and the JSON API."""
+
+    def __init__(
+        self, settings: Settings, searcher: Searcher, tickets: TicketStore, events: EventStore
+    ) -> None:
+        self._settings = settings
+        self._searcher = searcher
+        self.tickets = tickets
+        self.events = events
+
+    def search(
+        self, text: str, session_id: str, *, k: int = 10, filters: Filters | None = None
+    ) -> Answers:
+        answers = self._answer(text, k, filters or requester_filters(), threshold=0.0)
+        self._record(
+            "search",
+            session_id,
+            query=answers.query,
+            data={
+                "hits": [s.document.id for s in answers.suggestions],
+                "deflection": answers.deflection,
+            },
+        )
+        return answers
+
+    def suggest(self, subject: str, description: str, session_id: str) -> Answers:
+        """Answers for a request being typed; only those above the show threshold."""
+        subject, description = _check_request_text(subject, description)
+        text = f"{subject}. {description}".strip(" .")[:MAX_QUERY_CHARACTERS]
+        if not text:
+            raise QueryError("type a subject or a description to get suggestions")
+        answers = self._answer(
+            text, SUGGESTIONS, requester_filters(), threshold=self._settings.show_threshold
+        )
+        if answers.suggestions:
+            self._record(
+                "suggestions_shown",
+                session_id,
+                query=text,
+                data={
+                    "suggestions": [
+                        {
+                            "id": s.document.id,
+                            "deflection": s.deflection,
+                            "features": features(s.hit.evidence),
+                        }
+                        for s in answers.suggestions
+                    ],
+                    "deflection": answers.deflection,
+                    "confident": answers.confident,
+                },
+            )
+        return answers
+
+    def article(self, article_id: str, session_id: str, source: str = "link") -> Document | None:
+        """A public, published document for a requester (and the view recorded), or None."""
+        document = self.visible(article_id)
+        if document is not None:
+            self._record(
+                "article_view",
+                session_id,
+                article_id=document.id,
+                data={"source": source if source in {"search", "suggestion"} else "link"},
+            )
+        return document
+
+    def visible(self, article_id: str) -> Document | None:
+        document = self._searcher.document(article_id)
+        if document is None or document.audience != "public" or document.status != "published":
+            return None
+        return document
+
+    def related(self, document: Document) -> list[Document]:
+        """Front-matter `related` first, then the nearest public articles by meaning."""
+        listed = [self.visible(str(item)) for item in document.metadata.get("related", [])]
+        found = [item for item in listed if item is not None and item.kind == "article"]
+        seen = {document.id, *(item.id for item in found)}
+        query = f"{document.title}. {document.summary}".strip()[:MAX_QUERY_CHARACTERS]
+        filters = Filters(kinds=("article",), audiences=("public",), statuses=("published",))
+        result = self._searcher.search(
+            SearchQuery(query, k=RELATED + len(seen), mode="semantic", filters=filters)
+        )
+        for hit in result.hits:
+            if hit.document.id not in seen:
+                found.append(hit.document)
+                seen.add(hit.document.id)
+        return found[:RELATED]
+
+    def feedback(
+        self, article_id: str, helpful: bool, comment: str | None, session_id: str
+    ) -> None:
+        if self.visible(article_id) is None:
+            raise LookupError(article_id)
+        if comment is not None and len(comment) > MAX_COMMENT_CHARACTERS:
+            raise QueryError(f"keep the comment under {MAX_COMMENT_CHARACTERS} characters")
+        self._record(
+            "feedback",
+            session_id,
+            article_id=article_id,
+            data={"helpful": helpful, "comment": (comment or "").strip() or None},
+        )
+
+    def resolved(self, article_id: str, session_id: str) -> None:
+        """ "This solved my problem": a confirmed deflection."""
+        if self.visible(article_id) is None:
+            raise LookupError(article_id)
+        self._record("self_resolved", session_id, article_id=article_id)
+
+    def create_ticket(self, ticket: NewTicket, session_id: str) -> StoredTicket:
+        """File the request with what the requester already tried attached."""
+        _check_request_text(ticket.subject, ticket.description)
+        trail = self._trail(session_id)
+        stored = self.tickets.create(
+            NewTicket(
+                subject=ticket.subject.strip(),
+                description=ticket.description.strip(),
+                requester_email=ticket.requester_email.strip(),
+                requester_name=(ticket.requester_name or "").strip() or None,
+                category=ticket.category or None,
+                type=ticket.type,
+                help_session=session_id,
+                trail=trail,
+            )
+        )
+        self._record(
+            "ticket_created",
+            session_id,
+            ticket_id=stored.number,
+            data={"shown": trail["shown"], "viewed": trail["viewed"]},
+        )
+        return stored
+
+    def _trail(self, session_id: str) -> dict[str, list[str]]:
+        searches: list[str] = []
+        shown: list[str] = []
+        viewed: list[str] = []
+        for event in self.events.session(session_id):
+            if event.kind in {"search", "suggestions_shown"} and event.query:
+                searches.append(event.query)
+            if event.kind == "suggestions_shown":
+                shown.extend(str(item["id"]) for item in event.data.get("suggestions", []))
+            if event.kind == "article_view" and event.article_id:
+                viewed.append(event.article_id)
+        return {
+            "searches": list(dict.fromkeys(searches)),
+            "shown": list(dict.fromkeys(shown)),
+            "viewed": list(dict.fromkeys(viewed)),
+        }
+
+    def _answer(self, text: str, k: int, filters: Filters, threshold: float) -> Answers:
+        result = self._searcher.search(SearchQuery(text, k=k, filters=filters))
+        records = self.events.track_records([hit.document.id for hit in result.hits])
+        suggestions = []
+        for hit in result.hits:
+            record = records.get(hit.document.id, TrackRecord())
+            probability = with_track_record(
+                hit.deflection,
+                successes=record.helpful + record.resolved,
+                failures=record.unhelpful + record.tickets_after_view,
+                strength=self._settings.track_record_strength,
+            )
+            if probability >= threshold:
+                suggestions.append(Suggestion(hit=hit, deflection=probability))
+        shown = tuple(suggestions)
+        confident = bool(shown) and result.deflection >= self._settings.confident_threshold
+        return Answers(
+            query=" ".join(text.split()),
+            suggestions=shown,
+            deflection=result.deflection if shown else 0.0,
+            confident=confident,
+            took_ms=result.took_ms,
+            facets=_facets(shown),
+        )
+
+    def _record(
+        self,
+        kind: str,
+        session_id: str,
+        *,
+        article_id: str | None = None,
+        ticket_id: str | None = None,
+        query: str | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.events.record(
+            Event(
+                kind=kind,
+                session_id=session_id,
+                at=datetime.now(UTC),
+                article_id=article_id,
+                ticket_id=ticket_id,
+                query=query,
+                data=dict(data or {}),
+            )
+        )
+
+
+def _check_request_text(subject: str, description: str) -> tuple[str, str]:
+    if len(subject) > MAX_SUBJECT_CHARACTERS:
+        raise QueryError(f"keep the subject under {MAX_SUBJECT_CHARACTERS} characters")
+    if len(description) > MAX_DESCRIPTION_CHARACTERS:
+        raise QueryError(f"keep the description under {MAX_DESCRIPTION_CHARACTERS} characters")
+    return " ".join(subject.split()), " ".join(description.split())
+
+
+def _facets(suggestions: Sequence[Suggestion]) -> dict[str, dict[str, int]]:
+    facets: dict[str, dict[str, int]] = {"category": {}, "tag": {}, "language": {}}
+    for suggestion in suggestions:
+        document = suggestion.document
+        if document.category:
+            facets["category"][document.category] = facets["category"].get(document.category, 0) + 1
+        for tag in document.tags:
+            facets["tag"][tag] = facets["tag"].get(tag, 0) + 1
+        facets["language"][document.language] = facets["language"].get(document.language, 0) + 1
+    return facets

@@ -1,0 +1,1 @@
+"""Storage: tickets and help-session events in SQLAlchemy (SQLite by default, PostgreSQL by URL)."""

@@ -1,0 +1,51 @@
+"""Opening the store's database: SQLite in the KB home by default, PostgreSQL by URL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy
+from sqlalchemy import event
+
+from kb.store.tables import Base
+
+DATABASE_FILE_NAME = "kb.sqlite3"
+# Milliseconds a SQLite connection waits for another writer before failing with "locked".
+SQLITE_BUSY_TIMEOUT = 5000
+
+
+def sqlite_url(home: Path) -> str:
+    """The URL of the SQLite file in the KB home; creates the home folder when missing."""
+    home.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{home}/{DATABASE_FILE_NAME}"
+
+
+def create_engine_for(url: str) -> sqlalchemy.Engine:
+    """An engine for `url` with kb's tables created.
+
+    SQLite connections run in WAL mode (readers never block the writer, nor it them), with
+    foreign keys enforced and a busy timeout; the file's folder is created when missing.
+    Any other URL, such as postgresql+psycopg://…, is passed to SQLAlchemy as it is.
+    """
+    parsed = sqlalchemy.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sqlalchemy.create_engine(parsed)
+        event.listen(engine, "connect", _configure_sqlite)
+    else:
+        engine = sqlalchemy.create_engine(parsed, pool_pre_ping=True)
+    Base.metadata.create_all(engine)
+    return engine
+
+
+def _configure_sqlite(connection: Any, record: Any) -> None:
+    cursor = connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT}")
+    finally:
+        cursor.close()

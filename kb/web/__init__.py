@@ -1,0 +1,54 @@
+"""The Flask portal: create_app builds it around one Services object."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from kb.config import Settings, load_settings
+from kb.services import Services, build_services
+from kb.web import api, errors, portal, visits
+
+MAX_REQUEST_BYTES = 64 * 1024
+SECRET_FILE = "secret_key"
+
+
+def create_app(
+    settings: Settings | None = None,
+    services: Services | None = None,
+    test_config: dict[str, Any] | None = None,
+) -> Flask:
+    """The portal app; pass `services` to share a loaded model (tests, workers)."""
+    settings = services.settings if services is not None else settings or load_settings()
+    services = services or build_services(settings)
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key or _stored_secret(settings.home),
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        JSON_SORT_KEYS=False,
+    )
+    if test_config:
+        app.config.update(test_config)
+    app.extensions["kb"] = services
+    visits.register(app)
+    errors.register(app)
+    app.register_blueprint(portal.blueprint)
+    app.register_blueprint(api.blueprint)
+    return app
+
+
+def _stored_secret(home: Path) -> str:
+    """A random key created once per KB home, so cookies survive restarts."""
+    path = home / SECRET_FILE
+    if path.exists():
+        return path.read_text("utf-8").strip()
+    home.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key, "utf-8")
+    path.chmod(0o600)
+    return key

@@ -1,0 +1,155 @@
+"""The requester's pages: search, article, new request (with suggestions), confirmation."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from kb.errors import QueryError
+from kb.selfservice import requester_filters
+from kb.store.tickets import NewTicket
+from kb.web.api import EMAIL, TICKET_TYPES
+from kb.web.errors import client_error
+from kb.web.render import render_markdown
+from kb.web.visits import services, session_id
+
+blueprint = Blueprint("portal", __name__)
+
+CATEGORIES = (
+    "accounts-access",
+    "security",
+    "software",
+    "hardware",
+    "network",
+    "email-calendar",
+    "remote-support",
+    "onboarding",
+    "printing",
+)
+
+
+@blueprint.get("/")
+def home() -> str:
+    query = request.args.get("q", "")
+    if not query.strip():
+        return render_template("search.html", query="", answers=None, filters={})
+    filters = {
+        "category": request.args.getlist("category"),
+        "tag": request.args.getlist("tag"),
+        "language": request.args.getlist("language"),
+    }
+    answers = services().selfservice.search(
+        query,
+        session_id(),
+        k=20,
+        filters=requester_filters(filters["category"], filters["tag"], filters["language"]),
+    )
+    return render_template("search.html", query=query, answers=answers, filters=filters)
+
+
+@blueprint.get("/articles/<article_id>")
+def article(article_id: str) -> str:
+    source = request.args.get("from", "link")
+    selfservice = services().selfservice
+    document = selfservice.article(article_id, session_id(), source=source)
+    if document is None or document.kind != "article":
+        raise client_error(404, "there is no public article at this address")
+    rendered = render_markdown(document.body)
+    return render_template(
+        "article.html",
+        document=document,
+        rendered=rendered,
+        related=selfservice.related(document),
+        thanks=request.args.get("thanks"),
+    )
+
+
+@blueprint.post("/articles/<article_id>/feedback")
+def feedback(article_id: str) -> Response:
+    helpful = request.form.get("helpful")
+    if helpful not in {"yes", "no"}:
+        raise client_error(400, "choose Yes or No")
+    try:
+        services().selfservice.feedback(
+            article_id, helpful == "yes", request.form.get("comment"), session_id()
+        )
+    except LookupError:
+        raise client_error(404, "there is no public article at this address") from None
+    return redirect(url_for("portal.article", article_id=article_id, thanks="feedback"))
+
+
+@blueprint.route("/request", methods=["GET", "POST"])
+def new_request() -> str | Response:
+    form = {
+        "subject": request.form.get("subject", request.args.get("subject", "")),
+        "description": request.form.get("description", ""),
+        "category": request.form.get("category", ""),
+        "type": request.form.get("type", "incident"),
+        "requester_name": request.form.get("requester_name", ""),
+        "requester_email": request.form.get("requester_email", ""),
+    }
+    answers = None
+    problems: list[str] = []
+    if request.method == "POST":
+        selfservice = services().selfservice
+        if request.form.get("action") == "submit":
+            problems = _request_problems(form)
+            if not problems:
+                stored = selfservice.create_ticket(
+                    NewTicket(
+                        subject=form["subject"],
+                        description=form["description"],
+                        requester_email=form["requester_email"],
+                        requester_name=form["requester_name"] or None,
+                        category=form["category"] or None,
+                        type=form["type"],
+                    ),
+                    session_id(),
+                )
+                return redirect(url_for("portal.request_filed", number=stored.number))
+        if form["subject"].strip() or form["description"].strip():
+            try:
+                answers = selfservice.suggest(form["subject"], form["description"], session_id())
+            except QueryError as error:
+                problems.append(str(error))
+    return render_template(
+        "request.html",
+        form=form,
+        answers=answers,
+        problems=problems,
+        categories=CATEGORIES,
+        types=TICKET_TYPES,
+    )
+
+
+@blueprint.post("/request/solved")
+def solved() -> str:
+    article_id = request.form.get("article_id", "")
+    try:
+        services().selfservice.resolved(article_id, session_id())
+    except LookupError:
+        raise client_error(404, "there is no public article at this address") from None
+    document = services().selfservice.visible(article_id)
+    return render_template("solved.html", document=document)
+
+
+@blueprint.get("/requests/<number>")
+def request_filed(number: str) -> str:
+    ticket = services().tickets.get(number)
+    # Only the visit that filed it sees the confirmation: numbers are easy to guess.
+    if ticket is None or ticket.help_session != session_id():
+        raise client_error(404, "there is no request with that number in this visit")
+    return render_template("filed.html", ticket=ticket)
+
+
+def _request_problems(form: dict[str, str]) -> list[str]:
+    problems = []
+    if not form["subject"].strip():
+        problems.append("Add a short subject.")
+    if not form["description"].strip():
+        problems.append("Describe the problem or what you need.")
+    if not EMAIL.match(form["requester_email"].strip()):
+        problems.append("Give an email address we can reach you at.")
+    if form["type"] not in TICKET_TYPES:
+        problems.append("Choose what kind of request this is.")
+    return problems

@@ -1,0 +1,111 @@
+"""Article Markdown to safe HTML: tables, fenced code, heading anchors, a table of contents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import markdown
+import nh3
+
+from kb.indexer.chunk import slugify
+
+ALLOWED_TAGS = {
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "code",
+    "dd",
+    "del",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "kbd",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "s",
+    "span",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title"},
+    "code": {"class"},
+    "td": {"align"},
+    "th": {"align"},
+    **{f"h{level}": {"id"} for level in range(1, 7)},
+}
+# Only these link schemes survive: no javascript:, data: or vbscript:.
+URL_SCHEMES = {"http", "https", "mailto"}
+TOC_MINIMUM_HEADINGS = 3
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    level: int
+    anchor: str
+    title: str
+
+
+@dataclass(frozen=True)
+class RenderedArticle:
+    html: str
+    toc: tuple[TocEntry, ...]
+
+
+def _toc_slug(value: str, separator: str) -> str:
+    # The same anchors the indexer gives chunks, so a search hit deep-links to its section.
+    return slugify(value)
+
+
+def render_markdown(text: str) -> RenderedArticle:
+    """Render user-written Markdown; scripts, event handlers and unsafe links are removed."""
+    converter = markdown.Markdown(
+        extensions=["tables", "fenced_code", "sane_lists", "toc"],
+        extension_configs={"toc": {"slugify": _toc_slug, "toc_depth": "2-4"}},
+        output_format="html",
+    )
+    raw = converter.convert(text)
+    safe = nh3.clean(
+        raw,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer",
+    )
+    tokens: list[dict[str, Any]] = getattr(converter, "toc_tokens", [])
+    entries = tuple(_flatten(tokens))
+    return RenderedArticle(html=safe, toc=entries if len(entries) >= TOC_MINIMUM_HEADINGS else ())
+
+
+def _flatten(tokens: list[dict[str, Any]]) -> list[TocEntry]:
+    entries: list[TocEntry] = []
+    for token in tokens:
+        entries.append(
+            TocEntry(level=int(token["level"]), anchor=str(token["id"]), title=str(token["name"]))
+        )
+        entries.extend(_flatten(token.get("children", [])))
+    return entries

@@ -1,0 +1,54 @@
+"""`kb serve`: the portal behind gunicorn, each worker loading the engine once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+from kb.config import Settings
+from kb.errors import IndexNotFoundError
+from kb.indexer.generations import Home
+from kb.services import build_services
+from kb.web import create_app
+
+
+def build_worker_app(settings: Settings) -> Flask:
+    """One worker's app: the model is loaded and the index opened before the first request."""
+    services = build_services(settings)
+    services.searcher.warm()
+    return create_app(services=services)
+
+
+class PortalServer(BaseApplication):  # type: ignore[misc]
+    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
+        self._settings = settings
+        self._options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        return build_worker_app(self._settings)
+
+
+def serve(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
+    """Run until interrupted. New index generations are picked up without a restart."""
+    if Home(settings.home).current() is None:
+        raise IndexNotFoundError(settings.home)
+    PortalServer(
+        settings,
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "threads": threads,
+            "worker_class": "gthread",
+            # Loading the model takes a few seconds on a busy machine.
+            "timeout": 120,
+            "accesslog": "-",
+            "errorlog": "-",
+        },
+    ).run()

@@ -1,0 +1,192 @@
+"""The event store on a real SQLite file: WAL mode, sessions in order, article track records."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import sqlalchemy
+
+from kb.errors import QueryError
+from kb.events import EVENT_KINDS, Event
+from kb.store.database import create_engine_for, sqlite_url
+from kb.store.events import EventStore, TrackRecord
+
+START = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+
+
+def at(minutes: float) -> datetime:
+    return START + timedelta(minutes=minutes)
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[sqlalchemy.Engine]:
+    built = create_engine_for(sqlite_url(tmp_path / "home"))
+    yield built
+    built.dispose()
+
+
+@pytest.fixture
+def store(engine: sqlalchemy.Engine) -> EventStore:
+    return EventStore(engine)
+
+
+def test_sqlite_url_names_a_file_in_the_home_and_creates_the_home(tmp_path: Path) -> None:
+    home = tmp_path / "new" / ".kb"
+    assert sqlite_url(home) == f"sqlite:///{home}/kb.sqlite3"
+    assert home.is_dir()
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout(
+    engine: sqlalchemy.Engine, tmp_path: Path
+) -> None:
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+    assert (tmp_path / "home" / "kb.sqlite3").is_file()
+
+
+def test_engine_creates_the_folder_of_a_sqlite_file(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "folder" / "events.db"
+    engine = create_engine_for(f"sqlite:///{path}")
+    try:
+        EventStore(engine).record(Event("search", "s1", START, query="vpn"))
+    finally:
+        engine.dispose()
+    assert path.is_file()
+
+
+def test_event_round_trips_with_its_data_and_utc_time(store: EventStore) -> None:
+    shown = Event(
+        "suggestions_shown",
+        "s1",
+        datetime(2025, 3, 3, 11, 0, tzinfo=timezone(timedelta(hours=2))),
+        query="vpn drops every hour",
+        data={
+            "suggestions": [{"id": "vpn-setup", "deflection": 0.71, "features": [0.8, 0.1]}],
+            "deflection": 0.74,
+            "confident": True,
+        },
+    )
+    store.record(shown)
+    [loaded] = store.session("s1")
+    assert loaded == shown
+    assert loaded.at == START and loaded.at.tzinfo == UTC
+
+
+def test_session_is_oldest_first_and_only_that_session(store: EventStore) -> None:
+    store.record(Event("ticket_created", "s1", at(30), ticket_id="INC-000001"))
+    store.record(Event("search", "s1", at(0), query="printer"))
+    store.record(Event("search", "s2", at(5), query="wifi"))
+    store.record(Event("article_view", "s1", at(10), article_id="printer-jam"))
+    # Same instant as the view: recording order breaks the tie.
+    store.record(Event("feedback", "s1", at(10), article_id="printer-jam", data={"helpful": False}))
+
+    kinds = [event.kind for event in store.session("s1")]
+
+    assert kinds == ["search", "article_view", "feedback", "ticket_created"]
+    assert store.session("nobody") == []
+
+
+def test_sessions_with_a_kind_are_distinct_and_can_start_from_a_time(store: EventStore) -> None:
+    store.record(Event("suggestions_shown", "early", at(0)))
+    store.record(Event("suggestions_shown", "late", at(60)))
+    store.record(Event("suggestions_shown", "early", at(90)))
+    store.record(Event("search", "searcher", at(5)))
+
+    assert store.sessions_with("suggestions_shown") == ["early", "late"]
+    assert store.sessions_with("suggestions_shown", since=at(61)) == ["early"]
+    assert store.sessions_with("suggestions_shown", since=at(120)) == []
+    assert store.sessions_with("self_resolved") == []
+    with pytest.raises(ValueError, match="timezone-aware"):
+        store.sessions_with("suggestions_shown", since=datetime(2025, 3, 3))
+
+
+def test_unknown_kind_is_refused_rather_than_answered_with_nothing(store: EventStore) -> None:
+    with pytest.raises(QueryError, match="suggestion_shown"):
+        store.sessions_with("suggestion_shown")
+    with pytest.raises(QueryError):
+        store.count("views")
+
+
+def test_count_by_kind_and_in_all(store: EventStore) -> None:
+    assert store.count() == 0
+    store.record(Event("search", "s1", at(0), query="vpn"))
+    store.record(Event("search", "s2", at(1), query="mail"))
+    store.record(Event("article_view", "s2", at(2), article_id="mail"))
+
+    assert store.count() == 3
+    assert store.count("search") == 2
+    assert store.count("ticket_created") == 0
+
+
+def test_track_records_count_votes_resolutions_and_tickets_after_a_view(
+    store: EventStore,
+) -> None:
+    events = [
+        # s1: read vpn-setup, found it helpful, said it solved it.
+        Event("article_view", "s1", at(0), article_id="vpn-setup", data={"source": "suggestion"}),
+        Event("feedback", "s1", at(1), article_id="vpn-setup", data={"helpful": True}),
+        Event("self_resolved", "s1", at(2), article_id="vpn-setup"),
+        # s2: read vpn-setup twice and printer-jam, voted vpn-setup down, then filed a ticket.
+        Event("article_view", "s2", at(0), article_id="vpn-setup", data={"source": "search"}),
+        Event("article_view", "s2", at(1), article_id="vpn-setup", data={"source": "link"}),
+        Event("feedback", "s2", at(2), article_id="vpn-setup", data={"helpful": False}),
+        Event("article_view", "s2", at(3), article_id="printer-jam", data={"source": "search"}),
+        Event("ticket_created", "s2", at(4), ticket_id="INC-000001"),
+        # s3: filed a ticket first and read mail-quota only afterwards.
+        Event("ticket_created", "s3", at(0), ticket_id="INC-000002"),
+        Event("article_view", "s3", at(1), article_id="mail-quota", data={"source": "link"}),
+        # s4: read mail-quota; the ticket came in another session.
+        Event("article_view", "s4", at(0), article_id="mail-quota", data={"source": "search"}),
+        Event("ticket_created", "s5", at(5), ticket_id="INC-000003"),
+        Event("feedback", "s6", at(0), article_id="mail-quota", data={"helpful": True}),
+        Event("feedback", "s7", at(0), article_id="mail-quota", data={"helpful": True}),
+    ]
+    for event in events:
+        store.record(event)
+
+    assert store.track_records() == {
+        "vpn-setup": TrackRecord(helpful=1, unhelpful=1, resolved=1, tickets_after_view=1),
+        "printer-jam": TrackRecord(tickets_after_view=1),
+        "mail-quota": TrackRecord(helpful=2),
+    }
+    assert store.track_records(["printer-jam", "never-touched"]) == {
+        "printer-jam": TrackRecord(tickets_after_view=1)
+    }
+    assert store.track_records([]) == {}
+
+
+def test_a_second_engine_on_the_same_file_reads_what_the_first_wrote(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "home")
+    writer, reader = create_engine_for(url), create_engine_for(url)
+    try:
+        EventStore(writer).record(Event("search", "s1", START, query="vpn"))
+        assert [event.query for event in EventStore(reader).session("s1")] == ["vpn"]
+    finally:
+        writer.dispose()
+        reader.dispose()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "problem"),
+    [
+        ({"kind": "clicked"}, "unknown event kind"),
+        ({"at": datetime(2025, 3, 3, 9, 0)}, "timezone-aware"),
+        ({"data": {"when": START}}, "JSON"),
+    ],
+)
+def test_event_refuses_what_the_store_could_not_keep(
+    arguments: dict[str, object], problem: str
+) -> None:
+    fields: dict[str, object] = {"kind": "search", "session_id": "s1", "at": START}
+    fields.update(arguments)
+    with pytest.raises(ValueError, match=problem):
+        Event(**fields)  # type: ignore[arg-type]
+
+
+def test_every_kind_is_accepted() -> None:
+    assert [Event(kind, "s1", START).kind for kind in EVENT_KINDS] == list(EVENT_KINDS)

@@ -1,0 +1,134 @@
+"""The ticket store on a real SQLite file: numbering by type, the trail, validation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy
+
+from kb.errors import QueryError
+from kb.model import TICKET_TYPES
+from kb.store.database import create_engine_for, sqlite_url
+from kb.store.tickets import TICKET_PREFIXES, NewTicket, TicketStore
+
+TRAIL = {
+    "searches": [{"query": "vpn keeps dropping", "hits": ["vpn-setup", "ticket:INC-0042"]}],
+    "shown": ["vpn-setup", "wifi-eduroam"],
+    "viewed": ["vpn-setup"],
+    "deflection": 0.41,
+    "confident": False,
+}
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[sqlalchemy.Engine]:
+    built = create_engine_for(sqlite_url(tmp_path / "home"))
+    yield built
+    built.dispose()
+
+
+@pytest.fixture
+def store(engine: sqlalchemy.Engine) -> TicketStore:
+    return TicketStore(engine)
+
+
+def new(**fields: object) -> NewTicket:
+    values: dict[str, object] = {
+        "subject": "VPN drops every hour",
+        "description": "Since Monday the VPN disconnects about once an hour.",
+        "requester_email": "ana@example.org",
+    }
+    values.update(fields)
+    return NewTicket(**values)  # type: ignore[arg-type]
+
+
+def test_numbers_carry_the_type_prefix_and_six_digits_of_the_id(store: TicketStore) -> None:
+    numbers = [
+        store.create(new(type="incident")).number,
+        store.create(new(type="service_request")).number,
+        store.create(new(type="question")).number,
+        store.create(new()).number,
+    ]
+    assert numbers == ["INC-000001", "REQ-000002", "QST-000003", "INC-000004"]
+
+
+def test_every_ticket_type_has_a_prefix() -> None:
+    assert set(TICKET_PREFIXES) == set(TICKET_TYPES)
+
+
+def test_ticket_round_trips_with_its_trail(store: TicketStore) -> None:
+    before = datetime.now(UTC)
+    created = store.create(
+        new(
+            type="service_request",
+            requester_name="Ana Ruiz",
+            category="network",
+            help_session="session-7",
+            trail=TRAIL,
+        )
+    )
+    loaded = store.get(created.number)
+
+    assert loaded == created
+    assert loaded is not None
+    assert loaded.status == "new"
+    assert loaded.type == "service_request"
+    assert loaded.subject == "VPN drops every hour"
+    assert (loaded.requester_name, loaded.requester_email) == ("Ana Ruiz", "ana@example.org")
+    assert loaded.category == "network"
+    assert loaded.trail == TRAIL
+    assert loaded.created.tzinfo == UTC
+    assert before <= loaded.created <= datetime.now(UTC)
+
+
+def test_optional_fields_stay_empty(store: TicketStore) -> None:
+    created = store.create(new())
+    assert (created.category, created.requester_name, created.trail) == (None, None, {})
+
+
+def test_get_finds_a_number_typed_in_lower_case_and_nothing_for_an_unknown_one(
+    store: TicketStore,
+) -> None:
+    number = store.create(new(type="question")).number
+    loaded = store.get(number.lower())
+    assert loaded is not None and loaded.number == number
+    assert store.get("INC-999999") is None
+
+
+def test_count_and_persistence_across_engines(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "home")
+    first = create_engine_for(url)
+    try:
+        assert TicketStore(first).count() == 0
+        TicketStore(first).create(new())
+        TicketStore(first).create(new(type="question"))
+    finally:
+        first.dispose()
+    second = create_engine_for(url)
+    try:
+        store = TicketStore(second)
+        assert store.count() == 2
+        assert store.get("QST-000002") is not None
+        assert store.create(new()).number == "INC-000003"
+    finally:
+        second.dispose()
+
+
+@pytest.mark.parametrize(
+    ("fields", "problem"),
+    [
+        ({"type": "problem"}, "unknown ticket type 'problem'; use one of incident"),
+        ({"subject": "   "}, "needs a subject"),
+        ({"requester_email": ""}, "needs the requester's email"),
+        ({"trail": {"at": datetime(2025, 1, 1)}}, "not JSON"),
+    ],
+)
+def test_invalid_ticket_is_refused_and_nothing_is_stored(
+    store: TicketStore, fields: dict[str, object], problem: str
+) -> None:
+    with pytest.raises(QueryError, match=problem):
+        store.create(new(**fields))
+    assert store.count() == 0
