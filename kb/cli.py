@@ -258,7 +258,10 @@ def evaluate(
 
 
 @cli.command()
-@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument(
+    "folder", type=click.Path(exists=True, file_okay=False, path_type=Path), required=False
+)
+@click.option("--from-events", is_flag=True, help="Refit from the portal's recorded outcomes.")
 @click.option(
     "--answerable",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -269,23 +272,49 @@ def evaluate(
 @click.option("--dry-run", is_flag=True, help="Measure only; do not save the model.")
 @home_option
 def calibrate(
-    folder: Path,
+    folder: Path | None,
+    from_events: bool,
     answerable: Path | None,
     shown: int,
     as_json: bool,
     dry_run: bool,
     home: Path | None,
 ) -> None:
-    """Fit the deflection model on a labelled BEIR FOLDER and save it in the KB home."""
+    """Fit the deflection model on a labelled BEIR FOLDER (or --from-events) and save it."""
     from kb.evaluation.runner import calibrate as run_calibration
+    from kb.evaluation.runner import calibrate_from_events
     from kb.search.searcher import CALIBRATION_FILE
 
     settings = settings_from(home=home)
+    target = settings.home / CALIBRATION_FILE
+    if from_events == (folder is not None):
+        raise click.UsageError("give either a BEIR FOLDER or --from-events")
+    if from_events:
+        with kb_errors():
+            services = build_services(settings)
+            try:
+                result = calibrate_from_events(services)
+            finally:
+                services.close()
+        if not dry_run:
+            settings.home.mkdir(parents=True, exist_ok=True)
+            target.write_text(result.model.to_json(), "utf-8")
+        click.echo(
+            json.dumps(result.metrics, indent=2)
+            if as_json
+            else (
+                f"refitted from {result.metrics['suggestions']} suggestions and "
+                f"{result.metrics['sessions']} sessions with an outcome; in-sample AUROC "
+                f"{result.metrics['in_sample_auroc']:.3f}; "
+                + ("not saved (--dry-run)" if dry_run else f"saved {target}")
+            )
+        )
+        return
+    assert folder is not None
     if answerable is None and (folder / "answerable.tsv").is_file():
         answerable = folder / "answerable.tsv"
     with _evaluation_services(None) as services, kb_errors():
         outcome = run_calibration(services, folder, answerable_path=answerable, shown=shown)
-    target = settings.home / CALIBRATION_FILE
     if not dry_run:
         settings.home.mkdir(parents=True, exist_ok=True)
         target.write_text(outcome.model.to_json(), "utf-8")

@@ -151,3 +151,60 @@ def test_calibrate_saves_a_model_the_search_then_uses(tmp_path: Path, articles: 
     assert 0.0 <= metrics["top_answer_auroc"] <= 1.0 and "answerable_auroc" in metrics
     saved = json.loads((home / "calibration.json").read_text())
     assert saved["fitted_on"] == str(BEIR) and saved["embedder"] == "all-MiniLM-L6-v2"
+
+
+def _session_events(number: int, solved: bool) -> list:
+    from datetime import UTC, datetime, timedelta
+
+    from kb.events import Event
+
+    at = datetime(2026, 11, 2, 9, 0, tzinfo=UTC) + timedelta(hours=number)
+    strength = 0.9 if solved else 0.2
+    features = [strength, strength - 0.1, strength, 1.0, 1.0, 1.0]
+    session = f"session-{number:04d}"
+    events = [
+        Event(
+            "suggestions_shown",
+            session,
+            at,
+            query="vpn",
+            data={"suggestions": [{"id": "vpn", "deflection": strength, "features": features}]},
+        ),
+        Event("article_view", session, at + timedelta(minutes=1), article_id="vpn"),
+    ]
+    if solved:
+        events.append(Event("self_resolved", session, at + timedelta(minutes=2), article_id="vpn"))
+    else:
+        events.append(
+            Event(
+                "ticket_created", session, at + timedelta(minutes=9), ticket_id=f"INC-{number:06d}"
+            )
+        )
+    return events
+
+
+def test_calibrate_from_events_needs_enough_outcomes_then_refits(tmp_path: Path) -> None:
+    from kb.store.database import create_engine_for
+    from kb.store.events import EventStore
+
+    url = f"sqlite:///{tmp_path / 'events.sqlite3'}"
+    store = EventStore(create_engine_for(url))
+    environment = {"KB_DATABASE_URL": url, "KB_HOME": str(tmp_path / "home")}
+    for number in range(10):
+        for event in _session_events(number, solved=number % 2 == 0):
+            store.record(event)
+    early = run("calibrate", "--from-events", environment=environment)
+    assert early.exit_code != 0 and "not enough outcomes" in early.output
+    for number in range(10, 80):
+        for event in _session_events(number, solved=number % 3 != 0):
+            store.record(event)
+    refit = run("calibrate", "--from-events", "--json", environment=environment)
+    assert refit.exit_code == 0, refit.output
+    assert json.loads(refit.stdout)["suggestions"] == 80
+    saved = json.loads((tmp_path / "home" / "calibration.json").read_text())
+    assert saved["fitted_on"] == "portal events"
+
+
+def test_calibrate_wants_a_folder_or_events(tmp_path: Path) -> None:
+    result = run("calibrate", "--home", str(tmp_path))
+    assert result.exit_code != 0 and "--from-events" in result.output

@@ -15,6 +15,7 @@ from kb.errors import KbError
 from kb.evaluation.beir import load_answerable, load_corpus, load_qrels, load_queries, require
 from kb.evaluation.metrics import summarise
 from kb.indexer.pipeline import IndexReport, Snapshot
+from kb.insights.learning import rows_from_sessions
 from kb.model import Filters, SearchQuery, SearchResult
 from kb.search.deflection import (
     DeflectionModel,
@@ -189,3 +190,47 @@ def _threshold_table(scores: Sequence[float], labels: Sequence[int]) -> list[dic
             }
         )
     return table
+
+
+MINIMUM_OUTCOMES = 30
+
+
+def calibrate_from_events(services: Services) -> CalibrationOutcome:
+    """Refit the deflection model from the portal's own outcomes.
+
+    Needs at least MINIMUM_OUTCOMES labelled suggestions and as many sessions with a known
+    outcome, each with both resolved and unresolved examples; otherwise says how many it has.
+    """
+    events = services.events
+    sessions = [events.session(session) for session in events.sessions_with("suggestions_shown")]
+    rows = rows_from_sessions(sessions)
+    for name, found in (
+        ("suggestions with an outcome", rows.hits),
+        ("sessions with an outcome", rows.queries),
+    ):
+        classes = {label for _, label in found}
+        if len(found) < MINIMUM_OUTCOMES or classes != {0, 1}:
+            raise KbError(
+                f"not enough outcomes to calibrate from events yet: {len(found)} {name} "
+                f"(need {MINIMUM_OUTCOMES}, some resolved and some not); keep the current model"
+            )
+    hit_model = fit_logistic([x for x, _ in rows.hits], [y for _, y in rows.hits])
+    query_model = fit_logistic([x for x, _ in rows.queries], [y for _, y in rows.queries])
+    fitted = [hit_model.probability(x) for x, _ in rows.hits]
+    labels = [y for _, y in rows.hits]
+    metrics: dict[str, Any] = {
+        "suggestions": len(rows.hits),
+        "sessions": len(rows.queries),
+        "resolved_rate": float(np.mean(labels)),
+        # In-sample figures: the events are the organisation's whole record so far.
+        "in_sample_auroc": auroc(fitted, labels),
+        "in_sample_ece": expected_calibration_error(fitted, labels),
+    }
+    model = DeflectionModel(
+        hit=hit_model,
+        query=query_model,
+        embedder=services.embedder.name,
+        fitted_on="portal events",
+        metrics=metrics,
+    )
+    return CalibrationOutcome(model=model, metrics=metrics)

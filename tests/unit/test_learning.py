@@ -1,0 +1,66 @@
+"""Training rows from portal outcomes: who is labelled resolved, unresolved, or not at all."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from kb.events import Event
+from kb.insights.learning import rows_from_sessions
+
+START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def event(kind: str, minute: int, **fields: object) -> Event:
+    return Event(kind=kind, session_id="s", at=START + timedelta(minutes=minute), **fields)
+
+
+def shown(*ids: str) -> Event:
+    suggestions = [
+        {"id": i, "deflection": 0.5, "features": [float(n)] * 6} for n, i in enumerate(ids)
+    ]
+    return event("suggestions_shown", 0, query="vpn", data={"suggestions": suggestions})
+
+
+@pytest.mark.parametrize(
+    ("events", "hits", "queries"),
+    [
+        # "This solved it" labels that suggestion resolved, and the session confirmed.
+        (
+            [shown("a", "b"), event("self_resolved", 2, article_id="b")],
+            [([1.0] * 6, 1)],
+            [([0.0] * 6, 1)],
+        ),
+        # Helpful vote counts as resolved too.
+        (
+            [shown("a"), event("feedback", 1, article_id="a", data={"helpful": True})],
+            [([0.0] * 6, 1)],
+            [([0.0] * 6, 1)],
+        ),
+        # Viewed, then filed a ticket: unresolved; the unviewed suggestion has no label.
+        (
+            [
+                shown("a", "b"),
+                event("article_view", 1, article_id="a"),
+                event("ticket_created", 5, ticket_id="INC-000001"),
+            ],
+            [([0.0] * 6, 0)],
+            [([0.0] * 6, 0)],
+        ),
+        # An unhelpful vote without a ticket: the hit is unresolved, the session unknown.
+        (
+            [shown("a"), event("feedback", 1, article_id="a", data={"helpful": False})],
+            [([0.0] * 6, 0)],
+            [],
+        ),
+        # Shown and ignored: nothing to learn from.
+        ([shown("a", "b")], [], []),
+        # Never shown suggestions: not a deflection session at all.
+        ([event("search", 0, query="vpn"), event("ticket_created", 1, ticket_id="INC-1")], [], []),
+    ],
+)
+def test_rows_from_sessions(events, hits, queries) -> None:
+    rows = rows_from_sessions([events])
+    assert rows.hits == hits
+    assert rows.queries == queries
