@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-
-from conftest import ARTICLES, TICKETS
+from pathlib import Path
 
 from kb.indexer.sources import load_articles, load_tickets
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+ARTICLES = REPOSITORY / "articles"
+TICKETS = REPOSITORY / "tickets" / "resolved-tickets.jsonl"
 
 
 def test_every_article_parses_with_a_mix_of_types_and_languages() -> None:

@@ -116,6 +116,16 @@ class SentenceTransformerEmbedder:
             return self._model
 
 
+def limit_cpu_threads(threads: int) -> None:
+    """Cap the threads one process uses for encoding, so several workers do not oversubscribe
+    the cores (each worker then encodes on its own share)."""
+    try:
+        import torch
+    except ImportError:
+        return
+    torch.set_num_threads(max(1, threads))
+
+
 def _quiet_transformers() -> None:
     """No progress bars on the terminal while the model's weights load."""
     try:

@@ -38,6 +38,8 @@ def suggestion_json(suggestion: Suggestion) -> dict[str, Any]:
         "score": round(suggestion.hit.score, 6),
         "deflection": round(suggestion.deflection, 4),
         "label": suggestion.label,
+        "section": " > ".join(suggestion.hit.chunk.heading_path) if url else "",
+        "category": document.category,
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from flask import Flask
@@ -9,13 +10,16 @@ from gunicorn.app.base import BaseApplication
 
 from kb.config import Settings
 from kb.errors import IndexNotFoundError
+from kb.indexer.embed import limit_cpu_threads
 from kb.indexer.generations import Home
 from kb.services import build_services
 from kb.web import create_app
 
 
-def build_worker_app(settings: Settings) -> Flask:
+def build_worker_app(settings: Settings, cpu_threads: int | None = None) -> Flask:
     """One worker's app: the model is loaded and the index opened before the first request."""
+    if cpu_threads is not None:
+        limit_cpu_threads(cpu_threads)
     services = build_services(settings)
     services.searcher.warm()
     return create_app(services=services)
@@ -32,7 +36,8 @@ class PortalServer(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        return build_worker_app(self._settings)
+        workers = int(self._options.get("workers", 1))
+        return build_worker_app(self._settings, max(1, (os.cpu_count() or 1) // workers))
 
 
 def serve(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:

@@ -12,7 +12,18 @@ from kb.services import Services
 
 pytestmark = pytest.mark.model
 
-HIT_KEYS = {"id", "kind", "title", "url", "snippet", "score", "deflection", "label"}
+HIT_KEYS = {
+    "id",
+    "kind",
+    "title",
+    "url",
+    "snippet",
+    "score",
+    "deflection",
+    "label",
+    "section",
+    "category",
+}
 
 
 def test_search_returns_public_hits_with_deflection(client: FlaskClient) -> None:

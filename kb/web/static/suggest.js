@@ -55,15 +55,17 @@
       confidence.title = "Estimated chance this solves it: " + Math.round(hit.deflection * 100) + "%";
       head.appendChild(confidence);
       item.appendChild(head);
+      if (hit.section) { item.appendChild(element("div", "result-section", hit.section.split(" > ").join(" › "))); }
       item.appendChild(element("p", "snippet", hit.snippet));
+      var meta = element("div", "result-meta");
+      if (hit.category) { meta.appendChild(element("span", "chip", hit.category)); }
+      item.appendChild(meta);
       if (hit.kind === "article") {
-        var meta = element("div", "result-meta");
         var solved = element("button", "link-button", "This solved my problem");
         solved.type = "button";
         solved.setAttribute("data-solved", hit.id);
         solved.addEventListener("click", function () { markSolved(hit); });
         meta.appendChild(solved);
-        item.appendChild(meta);
       }
       list.appendChild(item);
     });
@@ -71,6 +73,11 @@
   }
 
   function markSolved(hit) {
+    // Nothing typed or answered after this may redraw the panel over the confirmation.
+    window.clearTimeout(timer);
+    sequence += 1;
+    subject.removeEventListener("input", later);
+    description.removeEventListener("input", later);
     fetch("/api/v1/resolved", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
@@ -84,7 +91,9 @@
       done.appendChild(element("strong", "", "Glad that solved it. "));
       done.appendChild(document.createTextNode("No request was filed. The answer was “" + hit.title + "”."));
       panel.appendChild(done);
-      form.querySelectorAll("button").forEach(function (button) { button.disabled = true; });
+      form.querySelectorAll("button, input, textarea, select").forEach(function (field) {
+        field.disabled = true;
+      });
     }).catch(function () {
       panel.appendChild(element("p", "notice error", "Could not record that; please try again."));
     });
