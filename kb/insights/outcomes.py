@@ -23,7 +23,8 @@ def session_outcome(
     is final once its window has closed.
     - "not_deflected": a ticket was created in the window.
     - "confirmed": no ticket, and "this solved it" or a helpful vote.
-    - "potential": no ticket and no explicit signal, but an article was viewed.
+    - "potential": no ticket and no explicit signal, but a suggestion was viewed (an article
+      view from a suggestion, or of an article that had been suggested).
     - "no_signal": none of these.
     While the window is still open at `now` (default: the current time), "potential" and
     "no_signal" are "pending": a ticket may yet come. "confirmed" is reported at once, and a
@@ -42,7 +43,18 @@ def session_outcome(
         return "not_deflected"
     if any(_confirms(event) for event in inside):
         return "confirmed"
-    outcome = "potential" if any(event.kind == "article_view" for event in inside) else "no_signal"
+    suggested = {
+        str(item.get("id"))
+        for event in inside
+        if event.kind == "suggestions_shown"
+        for item in event.data.get("suggestions", [])
+    }
+    viewed_suggestion = any(
+        event.kind == "article_view"
+        and (event.article_id in suggested or event.data.get("source") == "suggestion")
+        for event in inside
+    )
+    outcome = "potential" if viewed_suggestion else "no_signal"
     now = datetime.now(UTC) if now is None else now
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("`now` must be timezone-aware, e.g. datetime.now(UTC)")

@@ -68,6 +68,19 @@ CLOSED = [
     pytest.param([shown(), view(0, 1), ticket(24, 1)], "potential", id="viewed, late ticket"),
     pytest.param([shown(), view(0, 1), ticket(3)], "not_deflected", id="viewed, then ticket"),
     pytest.param([shown()], "no_signal", id="shown and left"),
+    pytest.param(
+        [
+            shown(),
+            Event("article_view", "s1", after(0, 2), "printer-offline", data={"source": "link"}),
+        ],
+        "no_signal",
+        id="viewed only an article that was not suggested",
+    ),
+    pytest.param(
+        [shown(), Event("article_view", "s1", after(0, 2), "vpn-setup", data={"source": "link"})],
+        "potential",
+        id="opened a suggested article from a link",
+    ),
     pytest.param([shown(), vote(False, 1)], "no_signal", id="unhelpful vote only"),
     pytest.param([search(), view(0, 0), shown(1)], "no_signal", id="view before suggestions"),
     pytest.param([vote(True), shown(1)], "no_signal", id="vote before suggestions"),
