@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 import textwrap
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from flask import Flask
 
 from kb.config import Settings
 from kb.indexer.embed import SentenceTransformerEmbedder
 from kb.services import Services, build_services
+from kb.web import create_app
 
 # Nothing may be downloaded: the model comes from an installed package.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -81,3 +84,21 @@ def sample_kb(
     assert not report.errors, report.errors
     yield built
     built.close()
+
+
+@pytest.fixture
+def portal_services(sample_kb: Services, tmp_path: Path) -> Iterator[Services]:
+    """The indexed sample KB (shared, read-only) with this test's own ticket and event store."""
+    settings = replace(
+        sample_kb.settings,
+        database_url=f"sqlite:///{tmp_path / 'kb.sqlite3'}",
+        secret_key="test-secret",
+    )
+    services = build_services(settings, sample_kb.embedder)
+    yield services
+    services.close()
+
+
+@pytest.fixture
+def app(portal_services: Services) -> Flask:
+    return create_app(services=portal_services, test_config={"TESTING": True})

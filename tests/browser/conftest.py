@@ -9,16 +9,12 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Playwright, sync_playwright
 from werkzeug.serving import make_server
-
-from kb.services import Services, build_services
-from kb.web import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -32,24 +28,6 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 MISSING = "Chromium not installed: apt-get install -y chromium (CI installs it)"
-
-
-@pytest.fixture
-def portal_services(sample_kb: Services, tmp_path: Path) -> Iterator[Services]:
-    """The indexed sample KB (shared, read-only) with this test's own ticket and event store."""
-    settings = replace(
-        sample_kb.settings,
-        database_url=f"sqlite:///{tmp_path / 'kb.sqlite3'}",
-        secret_key="test-secret",
-    )
-    services = build_services(settings, sample_kb.embedder)
-    yield services
-    services.close()
-
-
-@pytest.fixture
-def app(portal_services: Services) -> Flask:
-    return create_app(services=portal_services, test_config={"TESTING": True})
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -19,13 +18,6 @@ START = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
 def at(minutes: float) -> datetime:
     return START + timedelta(minutes=minutes)
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[sqlalchemy.Engine]:
-    built = create_engine_for(sqlite_url(tmp_path / "home"))
-    yield built
-    built.dispose()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,13 +20,6 @@ TRAIL = {
     "deflection": 0.41,
     "confident": False,
 }
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[sqlalchemy.Engine]:
-    built = create_engine_for(sqlite_url(tmp_path / "home"))
-    yield built
-    built.dispose()
 
 
 @pytest.fixture
