@@ -123,10 +123,10 @@ class WhooshKeywordIndex:
             self._generation += 1
 
     def search(self, text: str, limit: int) -> Ranking:
-        query = self._query(text)
+        searcher = self._searcher()
+        query = self._query(text, self._filled_fields(searcher))
         if query is None or limit < 1:
             return []
-        searcher = self._searcher()
         results = searcher.search(query, limit=limit)
         return [(hit["chunk_id"], float(hit.score)) for hit in results]
 
@@ -166,13 +166,29 @@ class WhooshKeywordIndex:
             self._local.generation = self._generation
         return searcher
 
-    def _query(self, text: str) -> Query | None:
+    def _filled_fields(self, searcher: Any) -> frozenset[str]:
+        """Fields holding any text in this index; the others cannot match and cost time."""
+        cached = getattr(self._local, "filled", None)
+        if cached is None or cached[0] is not searcher:
+            reader = searcher.reader()
+            names = frozenset(
+                name for name in self._index.schema.names() if reader.field_length(name) > 0
+            )
+            self._local.filled = cached = (searcher, names)
+        filled: frozenset[str] = cached[1]
+        return filled
+
+    def _query(self, text: str, filled: frozenset[str]) -> Query | None:
         clauses: list[Query] = []
         for language, analyzer in self._analyzers.items():
-            terms = dict.fromkeys(token.text for token in analyzer(text))
-            for term in terms:
-                clauses.append(Term(f"title_{language}", term))
-                clauses.append(Term(f"body_{language}", term))
-                if language == OTHER:
-                    clauses.append(Term("tags", term))
+            fields = [
+                name
+                for name in (f"title_{language}", f"body_{language}")
+                + (("tags",) if language == OTHER else ())
+                if name in filled
+            ]
+            if not fields:
+                continue
+            for term in dict.fromkeys(token.text for token in analyzer(text)):
+                clauses.extend(Term(name, term) for name in fields)
         return Or(clauses) if clauses else None
