@@ -85,7 +85,10 @@ EMBEDDERS = {
     "sentence-transformers": "kb.indexer.embed:SentenceTransformerEmbedder",
     "hashing": "kb.indexer.embed:HashingEmbedder",
 }
-KEYWORD_INDEXES = {"whoosh": "kb.indexer.keyword:WhooshKeywordIndex"}
+KEYWORD_INDEXES = {
+    "whoosh": "kb.indexer.keyword:WhooshKeywordIndex",
+    "sparse": "kb.indexer.sparse:SparseKeywordIndex",
+}
 VECTOR_INDEXES = {"faiss": "kb.indexer.vectors:FaissVectorIndex"}
 
 

@@ -48,7 +48,10 @@ class Settings:
         "sentence-transformers",
         "Embedder backend: `sentence-transformers`, `hashing`, or a dotted path.",
     )
-    keyword_backend: str = _setting("whoosh", "Keyword index backend: `whoosh` or a dotted path.")
+    keyword_backend: str = _setting(
+        "sparse",
+        "Keyword index: `sparse` (BM25 matrix, fast at any size) or `whoosh`, or a dotted path.",
+    )
     vector_backend: str = _setting("faiss", "Vector index backend: `faiss` or a dotted path.")
     languages: tuple[str, ...] = _setting(
         ("en", "es"),
@@ -66,7 +69,7 @@ class Settings:
         "How keyword and semantic rankings combine: `weighted` (normalised scores) or `rrf`.",
     )
     semantic_weight: float = _setting(
-        0.8, "Weight of the semantic score in weighted fusion; the keyword score gets the rest."
+        0.85, "Weight of the semantic score in weighted fusion; the keyword score gets the rest."
     )
     rrf_k: int = _setting(60, "The k constant of reciprocal-rank fusion.")
     candidates: int = _setting(

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from kb.config import Settings
-from kb.errors import IndexLockedError
+from kb.errors import IndexLockedError, IndexMismatchError
 from kb.indexer.generations import Home
 from kb.model import SearchQuery
 from kb.services import Services, build_services
@@ -259,3 +259,13 @@ def test_a_writer_killed_mid_index_leaves_the_previous_generation(
     report = services.index_files()
     assert report.added == ["printer"]
     assert not list((settings.home / "generations").glob(".building-*"))
+
+
+def test_a_reader_with_other_backends_is_told_to_reindex(settings, write_article) -> None:
+    write_article("one", "Text.")
+    build_services(settings).index_files()
+    other = Settings(**{**settings.__dict__, "keyword_backend": "whoosh"})
+    with pytest.raises(IndexMismatchError, match="keyword_backend 'sparse'.*run `kb index`"):
+        build_services(other).searcher.search(SearchQuery("text"))
+    assert build_services(other).index_files().rebuilt
+    assert titles(build_services(other), "text") == ["One"]

@@ -252,13 +252,23 @@ class Searcher:
             if self._generation is not None and self._generation.name == folder.name:
                 self._marker = marker
                 return self._generation
-            dimension = read_metadata(folder).get("fingerprint", {}).get("dimension")
-            if dimension is not None and dimension != self._embedder.dimension:
-                raise IndexMismatchError(
-                    f"the index in {self._settings.home} was built with {dimension}-dimension "
-                    f"vectors but the embedding model gives {self._embedder.dimension}; run "
-                    "`kb index --rebuild`"
-                )
+            fingerprint = read_metadata(folder).get("fingerprint", {})
+            built_with = {
+                "dimension": fingerprint.get("dimension"),
+                "keyword_backend": fingerprint.get("keyword_backend"),
+                "vector_backend": fingerprint.get("vector_backend"),
+            }
+            wanted = {
+                "dimension": self._embedder.dimension,
+                "keyword_backend": self._settings.keyword_backend,
+                "vector_backend": self._settings.vector_backend,
+            }
+            for name, value in built_with.items():
+                if value is not None and value != wanted[name]:
+                    raise IndexMismatchError(
+                        f"the index in {self._settings.home} was built with {name} {value!r} "
+                        f"but the settings ask for {wanted[name]!r}; run `kb index` to rebuild it"
+                    )
             opened = _Generation(
                 name=folder.name,
                 catalog=Catalog(folder / "catalog.sqlite"),

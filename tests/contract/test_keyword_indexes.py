@@ -109,3 +109,7 @@ class KeywordIndexContract:
 
 class TestWhooshKeywordIndex(KeywordIndexContract):
     backend = "whoosh"
+
+
+class TestSparseKeywordIndex(KeywordIndexContract):
+    backend = "sparse"
