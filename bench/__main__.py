@@ -7,11 +7,12 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-PARTS = ("indexing", "latency", "memory", "cold_start")
+PARTS = ("indexing", "latency", "memory", "cold_start", "portal")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,16 +24,17 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.threads:
         os.environ["OMP_NUM_THREADS"] = str(arguments.threads)
 
-    from bench import cold_start, indexing, latency, memory
+    from bench import cold_start, indexing, latency, memory, portal
     from bench.config import FULL, QUICK, log
     from bench.context import Context
     from bench.report import Table, render, write_json
 
-    runners = {
+    runners: dict[str, Callable[[Context], Table | list[Table]]] = {
         "indexing": indexing.run,
         "latency": latency.run,
         "memory": memory.run,
         "cold_start": cold_start.run,
+        "portal": portal.run,
     }
     context = Context(QUICK if arguments.quick else FULL)
     environment = _environment(arguments.quick)
@@ -43,9 +45,12 @@ def main(argv: list[str] | None = None) -> int:
             continue
         started = time.perf_counter()
         log(f"running {name}")
-        tables.append(runners[name](context))
+        result = runners[name](context)
+        produced = result if isinstance(result, list) else [result]
         log(f"{name} took {time.perf_counter() - started:.0f} s")
-        print("\n" + render(tables[-1]), flush=True)
+        for table in produced:
+            print("\n" + render(table), flush=True)
+        tables.extend(produced)
     environment["load_average_after"] = os.getloadavg()
     print(f"\nload average at the end: {_load(environment['load_average_after'])}")
     if arguments.json:

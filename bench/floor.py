@@ -33,11 +33,17 @@ class Floor:
         graph_name: str | None,
     ) -> None:
         self._model = model
+        self.dimension = int(vectors.shape[1])
         self._vectors = _graph(vectors, graph_name) if graph_name else _flat(vectors)
         self._tokenizer = Tokenizer(stopwords="en")
         tokens = self._tokenizer.tokenize(list(texts), return_as="ids", show_progress=False)
         self._keyword = bm25s.BM25()
         self._keyword.index(tokens, show_progress=False)
+
+    @property
+    def vocabulary(self) -> int:
+        """Distinct terms (after stop words) across the texts."""
+        return len(self._tokenizer.get_vocab_dict()) - 1
 
     def search(self, text: str, mode: str) -> None:
         if mode in ("hybrid", "semantic"):
@@ -49,14 +55,18 @@ class Floor:
         vectors: Vectors = self._model.embed([text])
         return vectors
 
-    def semantic(self, text: str) -> Any:
-        return self._vectors.search(self.encode(text), K)
+    def semantic(self, text: str, depth: int = K) -> Any:
+        return self.nearest(self.encode(text), depth)
 
-    def keyword(self, text: str) -> Any:
+    def nearest(self, vectors: Vectors, depth: int = K) -> Any:
+        """The bare FAISS search for an already encoded query."""
+        return self._vectors.search(vectors, depth)
+
+    def keyword(self, text: str, depth: int = K) -> Any:
         tokens = self._tokenizer.tokenize(
             [text], update_vocab=False, return_as="ids", show_progress=False
         )
-        return self._keyword.retrieve(tokens, k=K, show_progress=False)
+        return self._keyword.retrieve(tokens, k=depth, show_progress=False)
 
 
 def _flat(vectors: Vectors) -> Any:

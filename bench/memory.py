@@ -23,8 +23,8 @@ def run(context: Context) -> Table:
     searching = _probe([str(home), "--queries", str(context.sizes.queries)])
     table = Table("memory", f"Memory ({size:,}-chunk KB, fresh processes)", ["figure", "MB"])
     table.rows += [
-        ["peak RSS: model, KB and searches (ru_maxrss)", searching["peak_mb"]],
-        ["peak RSS: model only (ru_maxrss)", alone["peak_mb"]],
+        ["peak RSS: model, KB and searches (VmHWM)", searching["peak_mb"]],
+        ["peak RSS: model only (VmHWM)", alone["peak_mb"]],
         ["peak difference", searching["peak_mb"] - alone["peak_mb"]],
         ["RSS with the model loaded", searching["model_rss_mb"]],
         ["RSS after opening the KB and searching", searching["search_rss_mb"]],

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 from pathlib import Path
 
 from bench.config import MODES, K
@@ -18,10 +17,10 @@ from kb.search.searcher import Searcher
 STATUS = Path("/proc/self/status")
 
 
-def resident_megabytes() -> float:
-    """The resident set size now (VmRSS of /proc/self/status), in megabytes."""
+def status_megabytes(field: str) -> float:
+    """A memory line of /proc/self/status in megabytes: VmRSS now, VmHWM the peak."""
     for line in STATUS.read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024.0
     return 0.0
 
@@ -34,16 +33,18 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     texts = queries(arguments.queries)
     model = load_model()
-    figures: dict[str, float] = {"model_rss_mb": resident_megabytes(), "searches": 0}
+    figures: dict[str, float] = {"model_rss_mb": status_megabytes("VmRSS"), "searches": 0}
     if arguments.home is not None:
         searcher = Searcher(Settings(home=arguments.home), QueryEncoder(model))
         for text in texts:
             for mode in MODES:
                 searcher.search(SearchQuery(text, k=K, mode=mode))
-        figures["search_rss_mb"] = resident_megabytes()
+        figures["search_rss_mb"] = status_megabytes("VmRSS")
         figures["searches"] = len(texts) * len(MODES)
-    # On Linux ru_maxrss is in kilobytes.
-    figures["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    # Not ru_maxrss: across fork and exec Linux carries the parent's peak into it, so a
+    # probe started by a big bench process would report the bench's memory. VmHWM belongs
+    # to this process's own address space.
+    figures["peak_mb"] = status_megabytes("VmHWM")
     print(json.dumps(figures))
 
 

@@ -1,0 +1,48 @@
+"""Where a search's time goes: kb's two rankers alone, each beside its bare counterpart."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from bench.floor import Floor
+from bench.report import Cell
+from bench.timing import times
+from kb.backends import open_keyword_index, open_vector_index
+from kb.config import Settings
+from kb.indexer.generations import Home
+
+COLUMNS = ["chunks", "encode query", "kb keyword index", "bm25s", "kb vector index"]
+COLUMNS += ["bare FAISS", "rest of kb hybrid"]
+
+
+def breakdown_row(
+    home: Path, settings: Settings, floor: Floor, texts: Sequence[str], hybrid_p50: float
+) -> list[Cell]:
+    """p50 milliseconds of each component, fetching kb's candidate depth from every ranker.
+
+    The last column is kb's hybrid p50 minus encoding and its two rankers: catalog lookups,
+    fusion, deflection and snippets (approximate, since medians do not add up exactly).
+    """
+    folder = Home(home).current()
+    if folder is None:
+        raise RuntimeError(f"{home} has no current generation")
+    keyword = open_keyword_index(folder / "keyword", settings)
+    vectors = open_vector_index(folder / "vectors", settings, floor.dimension)
+    depth = settings.candidates
+    encoded = {text: floor.encode(text) for text in texts}
+    try:
+        medians = [
+            float(np.median(times(texts, floor.encode))),
+            float(np.median(times(texts, lambda text: keyword.search(text, depth)))),
+            float(np.median(times(texts, lambda text: floor.keyword(text, depth)))),
+            float(np.median(times(texts, lambda text: vectors.search(encoded[text][0], depth)))),
+            float(np.median(times(texts, lambda text: floor.nearest(encoded[text], depth)))),
+        ]
+    finally:
+        keyword.close()
+        vectors.close()
+    rest = hybrid_p50 - medians[0] - medians[1] - medians[3]
+    return [*medians, rest]
