@@ -269,3 +269,16 @@ def test_a_reader_with_other_backends_is_told_to_reindex(settings, write_article
         build_services(other).searcher.search(SearchQuery("text"))
     assert build_services(other).index_files().rebuilt
     assert titles(build_services(other), "text") == ["One"]
+
+
+@pytest.mark.parametrize(
+    ("query", "highlighted"),
+    [("pc", {"PC"}), ("configuracion", {"Configuración"}), ("printers", {"printer"})],
+)
+def test_snippets_mark_stemmed_and_folded_matches(services, write_article, query, highlighted):
+    write_article(
+        "mixed", "Configuración: restart the printer before rebooting the PC.", language="en"
+    )
+    services.index_files()
+    hit = services.searcher.search(SearchQuery(query)).hits[0]
+    assert {text for text, marked in hit.snippet.pieces if marked} == highlighted

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -296,8 +297,21 @@ def _enough(
 
 
 def _matcher(keyword: KeywordIndex, query_terms: frozenset[str]) -> Callable[[str], bool]:
+    # Stems keep the first letters of their word, so a word whose first three folded letters
+    # begin no query term cannot match, and is not run through every analyzer.
+    openings = frozenset(term[:3] for term in query_terms)
+    lengths = sorted({len(opening) for opening in openings})
+
     @lru_cache(maxsize=4096)
     def is_match(word: str) -> bool:
-        return bool(query_terms) and not keyword.terms(word).isdisjoint(query_terms)
+        folded = _fold(word)
+        if not any(folded[:length] in openings for length in lengths):
+            return False
+        return not keyword.terms(word).isdisjoint(query_terms)
 
     return is_match
+
+
+def _fold(word: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", word.lower())
+    return "".join(character for character in decomposed if not unicodedata.combining(character))
