@@ -9,7 +9,7 @@ as Whoosh query syntax, so no user text can become a wildcard or a field query.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,11 @@ def language_analyzer(language: str) -> Analyzer:
     if language != OTHER and whoosh_lang.has_stemmer(language):
         analyzer = analyzer | StemFilter(lang=language)
     return analyzer
+
+
+def analyzed_terms(analyzers: Iterable[Analyzer], text: str) -> set[str]:
+    """Every term the analyzers make of `text`: what highlighting compares with a query."""
+    return {token.text for analyzer in analyzers for token in analyzer(text)}
 
 
 def build_schema(languages: Sequence[str]) -> Schema:
@@ -131,10 +136,7 @@ class WhooshKeywordIndex:
         return [(hit["chunk_id"], float(hit.score)) for hit in results]
 
     def terms(self, text: str) -> set[str]:
-        found: set[str] = set()
-        for analyzer in self._analyzers.values():
-            found.update(token.text for token in analyzer(text))
-        return found
+        return analyzed_terms(self._analyzers.values(), text)
 
     def count(self) -> int:
         return int(self._searcher().doc_count())

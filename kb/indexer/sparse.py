@@ -25,7 +25,13 @@ import numpy.typing as npt
 from kb.backends import Ranking
 from kb.config import Settings
 from kb.errors import ConfigError, DependencyMissingError, IndexMismatchError
-from kb.indexer.keyword import OTHER, TAGS_BOOST, TITLE_BOOST, language_analyzer
+from kb.indexer.keyword import (
+    OTHER,
+    TAGS_BOOST,
+    TITLE_BOOST,
+    analyzed_terms,
+    language_analyzer,
+)
 from kb.model import Chunk, Document
 
 K1 = 1.2
@@ -142,10 +148,7 @@ class SparseKeywordIndex:
         return [(built_ids[row], float(scores[row])) for row in ordered]
 
     def terms(self, text: str) -> set[str]:
-        found: set[str] = set()
-        for analyzer in self._analyzers.values():
-            found.update(token.text for token in analyzer(text))
-        return found
+        return analyzed_terms(self._analyzers.values(), text)
 
     def count(self) -> int:
         return sum(self._alive)
