@@ -58,14 +58,13 @@ class Suggestion:
     @property
     def snippet_html(self) -> str:
         if self.document.kind == "ticket":
-            # Only the resolution of a shared ticket is shown, never the requester's words.
-            resolution = str(self.document.metadata.get("resolution", ""))
-            return html.escape(resolution)
+            return html.escape(self.snippet_text)
         return self.hit.snippet.html()
 
     @property
     def snippet_text(self) -> str:
         if self.document.kind == "ticket":
+            # Only the resolution of a shared ticket is shown, never the requester's words.
             return str(self.document.metadata.get("resolution", ""))
         return self.hit.snippet.plain
 

@@ -13,7 +13,6 @@ Spanish stem never matches an English document by accident.
 from __future__ import annotations
 
 import json
-import threading
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -86,7 +85,6 @@ class SparseKeywordIndex:
         }
         self._tag_analyzer = language_analyzer(OTHER)
         self._load()
-        self._lock = threading.Lock()
         self._build()
 
     # Writing ---------------------------------------------------------------------------

@@ -160,6 +160,12 @@ class Searcher:
         query_terms = generation.keyword.terms(text)
         is_match = _matcher(generation.keyword, frozenset(query_terms))
 
+        # A hit shows the section that matched in the mode asked for, else the other one.
+        preferred, fallback = (
+            (keyword_best, semantic_best)
+            if query.mode == "keyword"
+            else (semantic_best, keyword_best)
+        )
         hits: list[SearchHit] = []
         evidence_of_top: Evidence | None = None
         for position, (document_id, score) in enumerate(ranking):
@@ -177,11 +183,6 @@ class Searcher:
             )
             if position == 0:
                 evidence_of_top = evidence
-            preferred, fallback = (
-                (keyword_best, semantic_best)
-                if query.mode == "keyword"
-                else (semantic_best, keyword_best)
-            )
             chunk = candidates.chunks[preferred.get(document_id) or fallback[document_id]]
             hits.append(
                 SearchHit(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, default_exceptions
 
 from kb.errors import IndexNotFoundError, KbError, QueryError
 
@@ -60,8 +60,6 @@ def register(app: Flask) -> None:
 
 def client_error(status: int, message: str) -> HTTPException:
     """An HTTP error whose message is shown to the client as written."""
-    from werkzeug.exceptions import default_exceptions
-
     error = default_exceptions[status](description=message)
     error.kb_message = True  # type: ignore[attr-defined]
     return error

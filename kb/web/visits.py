@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 
 from kb.services import Services
 
@@ -40,7 +40,5 @@ def session_id() -> str:
 
 
 def services() -> Services:
-    from flask import current_app
-
     found: Services = current_app.extensions["kb"]
     return found
