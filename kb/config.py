@@ -99,6 +99,10 @@ class Settings:
     secret_key: str | None = _setting(
         None, "Signs the portal's cookies; unset means a random key kept in the KB home."
     )
+    secure_cookies: bool = _setting(
+        False, "Send cookies only over HTTPS; turn on whenever kb is served behind HTTPS."
+    )
+    session_hours: float = _setting(12.0, "Hours a sign-in lasts before the user signs in again.")
 
 
 def describe_settings() -> list[tuple[str, str, str]]:

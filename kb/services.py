@@ -9,13 +9,15 @@ from sqlalchemy import Engine
 
 from kb.backends import Embedder, create_embedder
 from kb.config import Settings
+from kb.desk import Desk
 from kb.indexer.pipeline import Indexer, IndexReport, Progress, Snapshot
-from kb.indexer.sources import load_articles, load_tickets
+from kb.indexer.sources import Loaded, load_articles, load_tickets
 from kb.search.searcher import Searcher
 from kb.selfservice import SelfService
 from kb.store.database import create_engine_for, sqlite_url
 from kb.store.events import EventStore
 from kb.store.tickets import TicketStore
+from kb.store.users import UserStore
 
 
 class Services:
@@ -43,8 +45,16 @@ class Services:
         return EventStore(self.engine)
 
     @cached_property
+    def users(self) -> UserStore:
+        return UserStore(self.engine)
+
+    @cached_property
     def selfservice(self) -> SelfService:
         return SelfService(self.settings, self.searcher, self.tickets, self.events)
+
+    @cached_property
+    def desk(self) -> Desk:
+        return Desk(self.searcher, self.tickets, self.events, self.indexer)
 
     def index_files(
         self,
@@ -54,13 +64,28 @@ class Services:
         rebuild: bool = False,
         progress: Progress | None = None,
     ) -> IndexReport:
-        """Index the articles folder and, when given, a resolved-ticket export."""
+        """Index the articles folder and the resolved tickets: kb's own and an export's.
+
+        The ticket knowledge is the resolved tickets in kb's store plus, when given, those in
+        a ticket export; tickets indexed from an export that is no longer given are removed.
+        """
         articles = load_articles(articles_dir or self.settings.articles_dir)
-        snapshots = [Snapshot("article", articles.documents, articles.errors)]
-        tickets = tickets_file or self.settings.tickets_file
-        if tickets is not None:
-            loaded = load_tickets(tickets)
-            snapshots.append(Snapshot("ticket", loaded.documents, loaded.errors))
+        tickets = Loaded(documents=[ticket.to_document() for ticket in self.tickets.knowledge()])
+        export = tickets_file or self.settings.tickets_file
+        if export is not None:
+            loaded = load_tickets(export)
+            # An export imported into the store with `kb import tickets` is indexed once.
+            imported = self.tickets.external_ids()
+            tickets.documents.extend(
+                document
+                for document in loaded.documents
+                if document.metadata.get("ticket_id") not in imported
+            )
+            tickets.errors.extend(loaded.errors)
+        snapshots = [
+            Snapshot("article", articles.documents, articles.errors),
+            Snapshot("ticket", tickets.documents, tickets.errors),
+        ]
         return self.indexer.index(snapshots, rebuild=rebuild, progress=progress)
 
     def close(self) -> None:

@@ -16,7 +16,7 @@ LAYERS = [
     {"kb.backends"},
     {"kb.indexer", "kb.store", "kb.evaluation.metrics", "kb.evaluation.beir"},
     {"kb.search", "kb.insights"},
-    {"kb.selfservice"},
+    {"kb.selfservice", "kb.desk", "kb.authoring"},
     {"kb.services"},
     {"kb.evaluation.runner"},
     {"kb.cli", "kb.web"},

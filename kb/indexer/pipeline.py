@@ -16,7 +16,7 @@ from typing import Any
 
 from kb.backends import Embedder, open_keyword_index, open_vector_index
 from kb.config import Settings
-from kb.errors import ArticleParseError
+from kb.errors import ArticleParseError, IndexMismatchError
 from kb.indexer.catalog import Catalog
 from kb.indexer.chunk import chunk_document, embedding_text
 from kb.indexer.generations import Home, read_metadata
@@ -108,30 +108,81 @@ class Indexer:
             report, fresh, removals = _plan(manifest, snapshots)
             report.errors = errors
             report.rebuilt = not reuse
-            if reuse and previous is not None and not report.changed:
-                report.generation = previous.name
-                report.documents = len(manifest)
-                report.chunks = int(read_metadata(previous).get("chunks", 0))
-            else:
-                building = self._home.start_building()
-                try:
-                    if reuse and previous is not None:
-                        for name in ("catalog.sqlite", "keyword", "vectors"):
-                            _copy(previous / name, building / name)
-                    self._write(building, fresh, removals, report, progress)
-                    metadata = {
-                        "fingerprint": fingerprint,
-                        "created": datetime.now(UTC).isoformat(),
-                        "documents": report.documents,
-                        "chunks": report.chunks,
-                    }
-                    report.generation = self._home.publish(building, metadata).name
-                except BaseException:
-                    shutil.rmtree(building, ignore_errors=True)
-                    raise
-                self._home.collect_garbage(self._settings.keep_generations)
+            self._publish(previous if reuse else None, manifest, fresh, removals, report, progress)
         report.seconds = time.perf_counter() - started
         return report
+
+    def update(
+        self, documents: Sequence[Document] = (), removed: Sequence[str] = ()
+    ) -> IndexReport:
+        """Add or replace `documents` and delete the ids in `removed`, leaving the rest.
+
+        The quick path for one article saved in the editor or one ticket resolved at the
+        desk: only those documents are embedded, and a new generation is published as by
+        `index`. Raises IndexMismatchError when the current index was built with other
+        settings, since adding to it would mix two kinds of vectors.
+        """
+        started = time.perf_counter()
+        with self._home.lock(self._settings.lock_timeout):
+            previous = self._home.current()
+            manifest: dict[str, tuple[str, str, str | None]] = {}
+            if previous is not None:
+                if read_metadata(previous).get("fingerprint") != self.fingerprint():
+                    raise IndexMismatchError(
+                        f"the index in {self._settings.home} was built with other settings; "
+                        "run `kb index --rebuild` before changing single documents"
+                    )
+                catalog = Catalog(previous / "catalog.sqlite")
+                manifest = catalog.manifest()
+                catalog.close()
+            report = IndexReport(generation=None)
+            fresh: list[Document] = []
+            removals: list[str] = []
+            for document in documents:
+                _compare(manifest, document, report, fresh, removals)
+            for document_id in removed:
+                if document_id in manifest and document_id not in removals:
+                    report.removed.append(document_id)
+                    removals.append(document_id)
+            self._publish(previous, manifest, fresh, removals, report, None)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _publish(
+        self,
+        previous: Path | None,
+        manifest: dict[str, tuple[str, str, str | None]],
+        fresh: Sequence[Document],
+        removals: Sequence[str],
+        report: IndexReport,
+        progress: Progress | None,
+    ) -> None:
+        """Write a new generation from `previous` (None: from nothing) and make it current.
+
+        Nothing is written when nothing changed; the caller holds the lock.
+        """
+        if previous is not None and not report.changed:
+            report.generation = previous.name
+            report.documents = len(manifest)
+            report.chunks = int(read_metadata(previous).get("chunks", 0))
+            return
+        building = self._home.start_building()
+        try:
+            if previous is not None:
+                for name in ("catalog.sqlite", "keyword", "vectors"):
+                    _copy(previous / name, building / name)
+            self._write(building, fresh, removals, report, progress)
+            metadata = {
+                "fingerprint": self.fingerprint(),
+                "created": datetime.now(UTC).isoformat(),
+                "documents": report.documents,
+                "chunks": report.chunks,
+            }
+            report.generation = self._home.publish(building, metadata).name
+        except BaseException:
+            shutil.rmtree(building, ignore_errors=True)
+            raise
+        self._home.collect_garbage(self._settings.keep_generations)
 
     def _write(
         self,
@@ -182,16 +233,7 @@ def _plan(
         broken_paths = {str(error.path) for error in snapshot.errors}
         present = {document.id for document in snapshot.documents}
         for document in snapshot.documents:
-            known = manifest.get(document.id)
-            if known is None:
-                report.added.append(document.id)
-                fresh.append(document)
-            elif known[1] != document.content_hash():
-                report.updated.append(document.id)
-                removals.append(document.id)
-                fresh.append(document)
-            else:
-                report.unchanged += 1
+            _compare(manifest, document, report, fresh, removals)
         for document_id, (kind, _, path) in manifest.items():
             if kind != snapshot.kind or document_id in present:
                 continue
@@ -201,6 +243,26 @@ def _plan(
                 report.removed.append(document_id)
                 removals.append(document_id)
     return report, fresh, removals
+
+
+def _compare(
+    manifest: dict[str, tuple[str, str, str | None]],
+    document: Document,
+    report: IndexReport,
+    fresh: list[Document],
+    removals: list[str],
+) -> None:
+    """Plan one document: new, changed (remove the old, add the new) or unchanged."""
+    known = manifest.get(document.id)
+    if known is None:
+        report.added.append(document.id)
+        fresh.append(document)
+    elif known[1] != document.content_hash():
+        report.updated.append(document.id)
+        removals.append(document.id)
+        fresh.append(document)
+    else:
+        report.unchanged += 1
 
 
 def _copy(source: Path, target: Path) -> None:

@@ -38,7 +38,37 @@ def create_engine_for(url: str) -> sqlalchemy.Engine:
     else:
         engine = sqlalchemy.create_engine(parsed, pool_pre_ping=True)
     Base.metadata.create_all(engine)
+    _add_missing_columns(engine)
     return engine
+
+
+def _add_missing_columns(engine: sqlalchemy.Engine) -> None:
+    """Give tables made by an earlier kb the nullable columns added since, in place.
+
+    New columns are always nullable or carry a server default, so adding them never
+    rewrites a row; anything more drastic would need a real migration.
+    """
+    inspector = sqlalchemy.inspect(engine)
+    with engine.begin() as connection:
+        for table in Base.metadata.sorted_tables:
+            present = {column["name"] for column in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present:
+                    continue
+                kind = column.type.compile(dialect=engine.dialect)
+                default = ""
+                if column.server_default is not None:
+                    argument = column.server_default.arg  # type: ignore[attr-defined]
+                    default = " DEFAULT " + str(
+                        argument.compile(dialect=engine.dialect)
+                        if hasattr(argument, "compile")
+                        else argument
+                    )
+                connection.execute(
+                    sqlalchemy.text(
+                        f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}{default}'
+                    )
+                )
 
 
 def _configure_sqlite(connection: Any, record: Any) -> None:

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, Index, String, Text, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -61,6 +72,105 @@ class TicketRow(Base):
     created: Mapped[datetime] = mapped_column(default=lambda: datetime.now(UTC))
     # What the requester tried before filing: searches, suggestions shown and viewed.
     trail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The desk's fields; nullable so that databases made before the desk gain them in place.
+    priority: Mapped[str | None] = mapped_column(String(16))
+    assignee: Mapped[str | None] = mapped_column(index=True)
+    resolution: Mapped[str | None] = mapped_column(Text)
+    shareable: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The article that solved it (the KCS link).
+    linked_article: Mapped[str | None] = mapped_column(index=True)
+    resolved: Mapped[datetime | None]
+    updated: Mapped[datetime | None]
+    language: Mapped[str | None] = mapped_column(String(16))
+    # The ticket's id in the tool it was imported from.
+    external_id: Mapped[str | None] = mapped_column(index=True)
+
+
+class TicketNoteRow(Base):
+    """An internal note, a reply to the requester, or a change the desk made, on one ticket."""
+
+    __tablename__ = "ticket_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    author: Mapped[str | None]
+    at: Mapped[datetime]
+    body: Mapped[str] = mapped_column(Text)
+
+
+class UserRow(Base):
+    """Someone who signs in: a requester, agent, manager or admin (or several)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str | None]
+    password_hash: Mapped[str] = mapped_column(String(256))
+    # Role names separated by spaces, e.g. "agent manager".
+    roles: Mapped[str] = mapped_column(String(128))
+    active: Mapped[bool] = mapped_column(default=True)
+    created: Mapped[datetime]
+
+
+class ApiTokenRow(Base):
+    """An integration's bearer token; only its SHA-256 digest is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    # The first characters of the token, shown so that people can tell tokens apart.
+    prefix: Mapped[str] = mapped_column(String(16))
+    created: Mapped[datetime]
+    last_used: Mapped[datetime | None]
+    revoked: Mapped[datetime | None]
+
+
+class LoginFailureRow(Base):
+    """A failed sign-in, kept for a while to slow down password guessing."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_email_at", "email", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(320))
+    address: Mapped[str | None] = mapped_column(String(64), index=True)
+    at: Mapped[datetime]
+
+
+class RevisionRow(Base):
+    """One saved version of an article file: who, when, why, and the whole text."""
+
+    __tablename__ = "article_revisions"
+    __table_args__ = (UniqueConstraint("article_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    article_id: Mapped[str] = mapped_column(String(200), index=True)
+    number: Mapped[int]
+    author: Mapped[str | None]
+    at: Mapped[datetime]
+    message: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    digest: Mapped[str] = mapped_column(String(64))
+
+
+class FlagRow(Base):
+    """An agent's report that an article is wrong or outdated, open until someone clears it."""
+
+    __tablename__ = "article_flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    article_id: Mapped[str] = mapped_column(String(200), index=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    comment: Mapped[str | None] = mapped_column(Text)
+    flagged_by: Mapped[str | None]
+    at: Mapped[datetime]
+    cleared: Mapped[datetime | None]
+    cleared_by: Mapped[str | None]
 
 
 class EventRow(Base):

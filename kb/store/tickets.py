@@ -10,14 +10,28 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy
-from sqlalchemy import func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from kb.errors import QueryError
-from kb.model import TICKET_TYPES
-from kb.store.tables import TicketRow
+from kb.model import TICKET_TYPES, Ticket
+from kb.store.tables import TicketNoteRow, TicketRow
 
 TICKET_PREFIXES = {"incident": "INC", "service_request": "REQ", "question": "QST"}
+TICKET_STATUSES = ("new", "open", "pending", "resolved", "closed")
+OPEN_STATUSES = ("new", "open", "pending")
+KNOWLEDGE_STATUSES = ("resolved", "closed")
+PRIORITIES = ("low", "medium", "high", "critical")
+NOTE_KINDS = ("internal", "reply", "change")
+UNASSIGNED = "unassigned"
+SORTS = {
+    "created": TicketRow.created,
+    "updated": TicketRow.updated,
+    "priority": TicketRow.priority,
+    "status": TicketRow.status,
+    "number": TicketRow.id,
+}
+MAX_RESOLUTION_CHARACTERS = 20_000
 
 
 @dataclass(frozen=True)
@@ -33,6 +47,8 @@ class NewTicket:
     help_session: str | None = None
     # What the requester tried first: searches, suggestions shown and viewed. JSON.
     trail: Mapping[str, Any] = field(default_factory=dict)
+    priority: str | None = None
+    language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -50,6 +66,65 @@ class StoredTicket:
     created: datetime
     trail: Mapping[str, Any]
     help_session: str | None = None
+    priority: str | None = None
+    assignee: str | None = None
+    resolution: str | None = None
+    shareable: bool = False
+    linked_article: str | None = None
+    resolved: datetime | None = None
+    updated: datetime | None = None
+    language: str = "en"
+    external_id: str | None = None
+
+    @property
+    def document_id(self) -> str:
+        return f"ticket:{self.number}"
+
+    def knowledge(self) -> Ticket | None:
+        """The resolved ticket as knowledge to index, or None while it is not resolved."""
+        if self.status not in KNOWLEDGE_STATUSES or not (self.resolution or "").strip():
+            return None
+        return Ticket(
+            id=self.number,
+            subject=self.subject,
+            description=self.description,
+            resolution=self.resolution or "",
+            category=self.category,
+            type=self.type,
+            priority=self.priority,
+            opened=self.created,
+            resolved=self.resolved,
+            shareable=self.shareable,
+            language=self.language or "en",
+        )
+
+
+@dataclass(frozen=True)
+class Note:
+    """An entry on a ticket's timeline."""
+
+    kind: str  # "internal", "reply" or "change"
+    author: str | None
+    at: datetime
+    body: str
+
+
+@dataclass(frozen=True)
+class TicketQuery:
+    """What the queue shows: every field filters when set; `text` searches subject and body."""
+
+    statuses: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    priorities: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    # An email, or UNASSIGNED for tickets nobody holds.
+    assignee: str | None = None
+    requester_email: str | None = None
+    linked_article: str | None = None
+    text: str = ""
+    sort: str = "-created"
+    limit: int = 50
+    offset: int = 0
 
 
 def ticket_number(ticket_type: str, ticket_id: int) -> str:
@@ -84,7 +159,11 @@ class TicketStore:
                 requester_email=ticket.requester_email.strip(),
                 help_session=ticket.help_session,
                 created=datetime.now(UTC),
+                updated=datetime.now(UTC),
                 trail=dict(ticket.trail),
+                priority=ticket.priority or "medium",
+                language=ticket.language,
+                shareable=False,
             )
             session.add(row)
             session.flush()
@@ -103,6 +182,237 @@ class TicketStore:
         with Session(self.engine) as session:
             return session.scalar(select(func.count()).select_from(TicketRow)) or 0
 
+    def find(self, query: TicketQuery) -> tuple[list[StoredTicket], int]:
+        """The tickets matching `query` (one page of them) and how many match in all."""
+        statement = select(TicketRow)
+        if query.statuses:
+            statement = statement.where(TicketRow.status.in_(query.statuses))
+        if query.types:
+            statement = statement.where(TicketRow.type.in_(query.types))
+        if query.priorities:
+            statement = statement.where(TicketRow.priority.in_(query.priorities))
+        if query.categories:
+            statement = statement.where(TicketRow.category.in_(query.categories))
+        if query.assignee == UNASSIGNED:
+            statement = statement.where(TicketRow.assignee.is_(None))
+        elif query.assignee:
+            statement = statement.where(TicketRow.assignee == query.assignee)
+        if query.requester_email:
+            statement = statement.where(
+                func.lower(TicketRow.requester_email) == query.requester_email.lower()
+            )
+        if query.linked_article:
+            statement = statement.where(TicketRow.linked_article == query.linked_article)
+        for word in query.text.split()[:8]:
+            pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            statement = statement.where(
+                or_(
+                    TicketRow.subject.ilike(pattern, escape="\\"),
+                    TicketRow.description.ilike(pattern, escape="\\"),
+                    TicketRow.number.ilike(pattern, escape="\\"),
+                    TicketRow.requester_email.ilike(pattern, escape="\\"),
+                )
+            )
+        column_name = query.sort.lstrip("-")
+        if column_name not in SORTS:
+            raise QueryError(f"sort by one of: {', '.join(SORTS)} (prefix - for descending)")
+        column: Any = SORTS[column_name]
+        if column_name == "priority":
+            column = case({name: rank for rank, name in enumerate(PRIORITIES)}, value=column)
+        order = column.desc() if query.sort.startswith("-") else column.asc()
+        with Session(self.engine) as session:
+            total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+            rows = session.scalars(
+                statement.order_by(order, TicketRow.id.desc())
+                .limit(query.limit)
+                .offset(query.offset)
+            )
+            return [_stored(row) for row in rows], total
+
+    def categories(self) -> list[str]:
+        with Session(self.engine) as session:
+            found = session.scalars(
+                select(TicketRow.category).where(TicketRow.category.is_not(None)).distinct()
+            )
+            return sorted(str(category) for category in found)
+
+    def update(
+        self,
+        number: str,
+        actor: str | None,
+        *,
+        status: str | None = None,
+        priority: str | None = None,
+        assignee: str | None = None,
+        unassign: bool = False,
+        category: str | None = None,
+    ) -> StoredTicket:
+        """Change the ticket's fields; each change is noted on its timeline.
+
+        Resolving needs a resolution note: use `resolve`. LookupError for an unknown number.
+        """
+        if status is not None and status not in TICKET_STATUSES:
+            raise QueryError(f"status must be one of: {', '.join(TICKET_STATUSES)}")
+        if status in KNOWLEDGE_STATUSES:
+            raise QueryError("resolve a ticket with a resolution note, not by changing status")
+        if priority is not None and priority not in PRIORITIES:
+            raise QueryError(f"priority must be one of: {', '.join(PRIORITIES)}")
+        with Session(self.engine) as session, session.begin():
+            row = _row(session, number)
+            changes = []
+            if status is not None and status != row.status:
+                changes.append(f"status {row.status} → {status}")
+                row.status = status
+            if priority is not None and priority != row.priority:
+                changes.append(f"priority {row.priority or 'none'} → {priority}")
+                row.priority = priority
+            if unassign and row.assignee is not None:
+                changes.append(f"unassigned from {row.assignee}")
+                row.assignee = None
+            elif assignee is not None and assignee != row.assignee:
+                changes.append(f"assigned to {assignee}")
+                row.assignee = assignee
+                if row.status == "new":
+                    row.status = "open"
+            if category is not None and category != (row.category or ""):
+                changes.append(f"category → {category or 'none'}")
+                row.category = category or None
+            if changes:
+                _note(session, row, "change", actor, "; ".join(changes))
+            return _stored(row)
+
+    def add_note(self, number: str, kind: str, author: str | None, body: str) -> Note:
+        if kind not in NOTE_KINDS:
+            raise QueryError(f"note kind must be one of: {', '.join(NOTE_KINDS)}")
+        body = body.strip()
+        if not body:
+            raise QueryError("the note is empty: write something first")
+        if len(body) > MAX_RESOLUTION_CHARACTERS:
+            raise QueryError(f"keep a note under {MAX_RESOLUTION_CHARACTERS} characters")
+        with Session(self.engine) as session, session.begin():
+            return _note(session, _row(session, number), kind, author, body)
+
+    def notes(self, number: str) -> list[Note]:
+        with Session(self.engine) as session:
+            row = _row(session, number)
+            rows = session.scalars(
+                select(TicketNoteRow)
+                .where(TicketNoteRow.ticket_id == row.id)
+                .order_by(TicketNoteRow.at, TicketNoteRow.id)
+            )
+            return [Note(kind=n.kind, author=n.author, at=n.at, body=n.body) for n in rows]
+
+    def resolve(
+        self,
+        number: str,
+        actor: str | None,
+        resolution: str,
+        *,
+        shareable: bool = False,
+        linked_article: str | None = None,
+    ) -> StoredTicket:
+        """Mark the ticket resolved with the note that says what fixed it."""
+        resolution = resolution.strip()
+        if not resolution:
+            raise QueryError("say what fixed it: a resolved ticket needs a resolution note")
+        if len(resolution) > MAX_RESOLUTION_CHARACTERS:
+            raise QueryError(f"keep the resolution under {MAX_RESOLUTION_CHARACTERS} characters")
+        with Session(self.engine) as session, session.begin():
+            row = _row(session, number)
+            row.status = "resolved"
+            row.resolution = resolution
+            row.shareable = shareable
+            row.resolved = datetime.now(UTC)
+            if linked_article:
+                row.linked_article = linked_article
+            _note(session, row, "change", actor, "resolved" + (" (shareable)" if shareable else ""))
+            return _stored(row)
+
+    def reopen(self, number: str, actor: str | None, reason: str = "") -> StoredTicket:
+        with Session(self.engine) as session, session.begin():
+            row = _row(session, number)
+            if row.status not in KNOWLEDGE_STATUSES:
+                raise QueryError(f"{row.number} is {row.status}, not resolved: nothing to reopen")
+            row.status = "open"
+            row.resolved = None
+            text = "reopened" + (f": {reason.strip()}" if reason.strip() else "")
+            _note(session, row, "change", actor, text)
+            return _stored(row)
+
+    def link_article(self, number: str, actor: str | None, article_id: str | None) -> StoredTicket:
+        """Record the article that solved the ticket (None removes the link)."""
+        with Session(self.engine) as session, session.begin():
+            row = _row(session, number)
+            if article_id != row.linked_article:
+                row.linked_article = article_id
+                text = f"linked article {article_id}" if article_id else "removed the article link"
+                _note(session, row, "change", actor, text)
+            return _stored(row)
+
+    def knowledge(self) -> list[Ticket]:
+        """Every resolved ticket with a resolution note, as knowledge to index."""
+        with Session(self.engine) as session:
+            rows = session.scalars(
+                select(TicketRow)
+                .where(TicketRow.status.in_(KNOWLEDGE_STATUSES))
+                .order_by(TicketRow.id)
+            )
+            found = [_stored(row).knowledge() for row in rows]
+            return [ticket for ticket in found if ticket is not None]
+
+    def external_ids(self) -> set[str]:
+        """The other tools' ids of every imported ticket."""
+        with Session(self.engine) as session:
+            found = session.scalars(
+                select(TicketRow.external_id).where(TicketRow.external_id.is_not(None))
+            )
+            return {str(item) for item in found}
+
+    def import_tickets(self, tickets: list[Ticket], actor: str | None = None) -> list[StoredTicket]:
+        """Add tickets exported from another tool, all in one transaction (all or none).
+
+        A ticket with a resolution arrives resolved; its id in the other tool is kept as
+        `external_id`, and a ticket imported before under the same id is skipped.
+        """
+        stored = []
+        with Session(self.engine) as session, session.begin():
+            known = set(
+                session.scalars(
+                    select(TicketRow.external_id).where(TicketRow.external_id.is_not(None))
+                )
+            )
+            for ticket in tickets:
+                if ticket.id in known:
+                    continue
+                known.add(ticket.id)
+                created = ticket.opened or datetime.now(UTC)
+                row = TicketRow(
+                    number=uuid.uuid4().hex,
+                    type=ticket.type,
+                    status="resolved" if ticket.resolution else "new",
+                    subject=ticket.subject,
+                    description=ticket.description,
+                    category=ticket.category,
+                    requester_name=None,
+                    requester_email=ticket.requester or "unknown@imported.invalid",
+                    created=created,
+                    updated=ticket.resolved or created,
+                    trail={},
+                    priority=ticket.priority,
+                    assignee=ticket.assignee,
+                    resolution=ticket.resolution or None,
+                    shareable=ticket.shareable,
+                    resolved=(ticket.resolved or created) if ticket.resolution else None,
+                    language=ticket.language,
+                    external_id=ticket.id,
+                )
+                session.add(row)
+                session.flush()
+                row.number = ticket_number(ticket.type, row.id)
+                _note(session, row, "change", actor, f"imported from {ticket.id}")
+                stored.append(_stored(row))
+        return stored
+
 
 def _validate(ticket: NewTicket) -> None:
     if ticket.type not in TICKET_TYPES:
@@ -119,6 +429,22 @@ def _validate(ticket: NewTicket) -> None:
         raise QueryError(f"ticket trail is not JSON-serialisable: {error}") from None
 
 
+def _row(session: Session, number: str) -> TicketRow:
+    row = session.scalars(
+        select(TicketRow).where(TicketRow.number == number.strip().upper())
+    ).one_or_none()
+    if row is None:
+        raise LookupError(number)
+    return row
+
+
+def _note(session: Session, row: TicketRow, kind: str, author: str | None, body: str) -> Note:
+    now = datetime.now(UTC)
+    row.updated = now
+    session.add(TicketNoteRow(ticket_id=row.id, kind=kind, author=author, at=now, body=body))
+    return Note(kind=kind, author=author, at=now, body=body)
+
+
 def _stored(row: TicketRow) -> StoredTicket:
     return StoredTicket(
         number=row.number,
@@ -132,4 +458,13 @@ def _stored(row: TicketRow) -> StoredTicket:
         created=row.created,
         trail=dict(row.trail),
         help_session=row.help_session,
+        priority=row.priority,
+        assignee=row.assignee,
+        resolution=row.resolution,
+        shareable=bool(row.shareable),
+        linked_article=row.linked_article,
+        resolved=row.resolved,
+        updated=row.updated or row.created,
+        language=row.language or "en",
+        external_id=row.external_id,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ from flask import Flask
 
 from kb.config import Settings, load_settings
 from kb.services import Services, build_services
-from kb.web import api, errors, portal, visits
+from kb.web import account, admin, api, errors, portal, security, visits
 
 MAX_REQUEST_BYTES = 64 * 1024
 SECRET_FILE = "secret_key"
@@ -30,6 +31,8 @@ def create_app(
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
         JSON_SORT_KEYS=False,
     )
     if test_config:
@@ -37,8 +40,9 @@ def create_app(
     app.extensions["kb"] = services
     visits.register(app)
     errors.register(app)
-    app.register_blueprint(portal.blueprint)
-    app.register_blueprint(api.blueprint)
+    security.register(app)
+    for module in (portal, api, account, admin):
+        app.register_blueprint(module.blueprint)
     return app
 
 

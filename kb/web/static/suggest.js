@@ -11,6 +11,12 @@
   var lastAsked = "";
   var sequence = 0;
 
+  // The page's CSRF token: the API asks for it when the visitor is signed in.
+  function jsonHeaders() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return { "Content-Type": "application/json", "X-CSRF-Token": meta ? meta.content : "" };
+  }
+
   function element(tag, className, text) {
     var node = document.createElement(tag);
     if (className) { node.className = className; }
@@ -80,7 +86,7 @@
     description.removeEventListener("input", later);
     fetch("/api/v1/resolved", {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: jsonHeaders(),
       credentials: "same-origin",
       body: JSON.stringify({ article_id: hit.id })
     }).then(function (response) {
@@ -106,7 +112,7 @@
     var mine = ++sequence;
     fetch("/api/v1/suggest", {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: jsonHeaders(),
       credentials: "same-origin",
       body: JSON.stringify({ subject: subject.value, description: description.value })
     }).then(function (response) {

@@ -1,0 +1,173 @@
+"""The agent's ticket desk: the queue, one ticket's story, and turning resolutions into knowledge.
+
+Agents see everything the engine knows (internal articles and ticket notes included); what
+they resolve becomes searchable at once, internal unless they mark it shareable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from kb.errors import QueryError
+from kb.events import Event
+from kb.indexer.pipeline import Indexer, IndexReport
+from kb.model import Filters, SearchHit, SearchQuery, Ticket
+from kb.search.searcher import MAX_QUERY_CHARACTERS, Searcher
+from kb.store.events import EventStore
+from kb.store.tickets import StoredTicket, TicketQuery, TicketStore
+
+AGENT_SUGGESTIONS = 6
+# Everything but archived articles: agents may link a draft they are about to publish.
+AGENT_STATUSES = ("published", "review", "draft")
+
+
+@dataclass(frozen=True)
+class Trail:
+    """What the requester did in the portal before filing: the ticket's self-service trail."""
+
+    searches: list[dict[str, Any]] = field(default_factory=list)  # query, at, hits
+    shown: list[dict[str, Any]] = field(default_factory=list)  # id, deflection, query
+    viewed: list[dict[str, Any]] = field(default_factory=list)  # id, at, source
+    ratings: list[dict[str, Any]] = field(default_factory=list)  # id, helpful, comment
+
+    @property
+    def empty(self) -> bool:
+        return not (self.searches or self.shown or self.viewed or self.ratings)
+
+
+def agent_filters(statuses: tuple[str, ...] = ("published",)) -> Filters:
+    """What an agent may see: every audience, both kinds."""
+    return Filters(statuses=statuses)
+
+
+class Desk:
+    def __init__(
+        self, searcher: Searcher, tickets: TicketStore, events: EventStore, indexer: Indexer
+    ) -> None:
+        self._searcher = searcher
+        self.tickets = tickets
+        self._events = events
+        self._indexer = indexer
+
+    def ticket(self, number: str) -> StoredTicket:
+        """The ticket with this number; LookupError when there is none."""
+        found = self.tickets.get(number)
+        if found is None:
+            raise LookupError(number)
+        return found
+
+    def queue(self, query: TicketQuery) -> tuple[list[StoredTicket], int]:
+        return self.tickets.find(query)
+
+    def trail(self, ticket: StoredTicket) -> Trail:
+        """The help session that ended in this ticket, as the agent needs to read it."""
+        trail = Trail()
+        if not ticket.help_session:
+            return trail
+        for event in self._events.session(ticket.help_session):
+            if event.at > ticket.created:
+                break
+            if event.kind == "search":
+                trail.searches.append(
+                    {"query": event.query, "at": event.at, "hits": len(event.data.get("hits", []))}
+                )
+            elif event.kind == "suggestions_shown":
+                for item in event.data.get("suggestions", []):
+                    trail.shown.append(
+                        {"id": item["id"], "deflection": item["deflection"], "query": event.query}
+                    )
+            elif event.kind == "article_view":
+                trail.viewed.append(
+                    {"id": event.article_id, "at": event.at, "source": event.data.get("source")}
+                )
+            elif event.kind == "feedback":
+                trail.ratings.append(
+                    {
+                        "id": event.article_id,
+                        "helpful": event.data.get("helpful"),
+                        "comment": event.data.get("comment"),
+                    }
+                )
+        return trail
+
+    def suggestions(self, ticket: StoredTicket, k: int = AGENT_SUGGESTIONS) -> list[SearchHit]:
+        """Articles and past tickets that may solve this one; internal ones included."""
+        text = f"{ticket.subject}. {ticket.description}"[:MAX_QUERY_CHARACTERS]
+        result = self._searcher.search(
+            SearchQuery(" ".join(text.split()), k=k + 1, filters=agent_filters())
+        )
+        return [hit for hit in result.hits if hit.document.id != ticket.document_id][:k]
+
+    def search(self, text: str, k: int = 10, kinds: tuple[str, ...] = ()) -> list[SearchHit]:
+        """The agent's own search over everything not archived."""
+        filters = Filters(kinds=kinds, statuses=AGENT_STATUSES)
+        return list(self._searcher.search(SearchQuery(text, k=k, filters=filters)).hits)
+
+    def update(self, number: str, actor: str, **changes: Any) -> StoredTicket:
+        return self.tickets.update(number, actor, **changes)
+
+    def note(self, number: str, actor: str, body: str, *, reply: bool = False) -> None:
+        self.tickets.add_note(number, "reply" if reply else "internal", actor, body)
+
+    def resolve(
+        self,
+        number: str,
+        actor: str,
+        resolution: str,
+        *,
+        shareable: bool = False,
+        linked_article: str | None = None,
+    ) -> tuple[StoredTicket, IndexReport]:
+        """Resolve the ticket and index its note as knowledge straight away."""
+        if linked_article:
+            self._check_article(linked_article)
+        ticket = self.tickets.resolve(
+            number, actor, resolution, shareable=shareable, linked_article=linked_article
+        )
+        self._record("ticket_resolved", ticket, {"by": actor, "shareable": shareable})
+        knowledge = ticket.knowledge()
+        assert knowledge is not None
+        return ticket, self._indexer.update([knowledge.to_document()])
+
+    def reopen(self, number: str, actor: str, reason: str = "") -> StoredTicket:
+        """Reopen the ticket; its note leaves the knowledge until it is resolved again."""
+        ticket = self.tickets.reopen(number, actor, reason)
+        self._record("ticket_reopened", ticket, {"by": actor})
+        self._indexer.update(removed=[ticket.document_id])
+        return ticket
+
+    def link_article(self, number: str, actor: str, article_id: str | None) -> StoredTicket:
+        """Record the article that solved the ticket (the KCS link); None removes it."""
+        if article_id:
+            self._check_article(article_id)
+        return self.tickets.link_article(number, actor, article_id)
+
+    def linked_tickets(self, article_id: str) -> list[StoredTicket]:
+        tickets, _ = self.tickets.find(
+            TicketQuery(linked_article=article_id, sort="-updated", limit=100)
+        )
+        return tickets
+
+    def import_tickets(self, tickets: list[Ticket], actor: str | None = None) -> IndexReport:
+        """Store tickets from another tool's export and index the resolved ones."""
+        stored = self.tickets.import_tickets(tickets, actor)
+        knowledge = [ticket.knowledge() for ticket in stored]
+        return self._indexer.update([item.to_document() for item in knowledge if item is not None])
+
+    def _check_article(self, article_id: str) -> None:
+        document = self._searcher.document(article_id)
+        if document is None or document.kind != "article":
+            raise QueryError(f"there is no article {article_id!r} to link")
+
+    def _record(self, kind: str, ticket: StoredTicket, data: dict[str, Any]) -> None:
+        self._events.record(
+            Event(
+                kind=kind,
+                session_id=ticket.help_session or f"desk:{ticket.number}",
+                at=datetime.now(UTC),
+                ticket_id=ticket.number,
+                data=data,
+            )
+        )

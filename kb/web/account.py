@@ -1,0 +1,145 @@
+"""Signing in and out, one's own account and API tokens, and a requester's own requests."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from kb.errors import QueryError
+from kb.store.tickets import TicketQuery
+from kb.web.errors import client_error
+from kb.web.security import current_user, require_sign_in, safe_next, sign_in, sign_out
+from kb.web.visits import services
+
+blueprint = Blueprint("account", __name__)
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login() -> str | Response | tuple[str, int]:
+    target = safe_next(request.values.get("next"), url_for("portal.home"))
+    if request.method == "GET":
+        if current_user() is not None:
+            return redirect(target)
+        return render_template("login.html", email="", problem=None, target=target)
+    email = request.form.get("email", "").strip().lower()[:320]
+    password = request.form.get("password", "")
+    users = services().users
+    address = request.remote_addr
+    if users.sign_in_blocked(email, address):
+        raise client_error(
+            429, "too many failed sign-ins; wait 15 minutes or ask an admin to reset the password"
+        )
+    user = users.authenticate(email, password[:1024])
+    if user is None:
+        users.record_failure(email, address)
+        page = render_template(
+            "login.html",
+            email=email,
+            problem="That email and password do not match.",
+            target=target,
+        )
+        return page, 401
+    users.clear_failures(email)
+    sign_in(user)
+    return redirect(target)
+
+
+@blueprint.post("/logout")
+def logout() -> Response:
+    sign_out()
+    return redirect(url_for("portal.home"))
+
+
+@blueprint.get("/account")
+@require_sign_in
+def account() -> str:
+    user = current_user()
+    assert user is not None
+    return render_template(
+        "account.html",
+        user=user,
+        tokens=services().users.tokens(user.id),
+        new_token=None,
+        problem=None,
+    )
+
+
+@blueprint.post("/account/password")
+@require_sign_in
+def change_password() -> str | Response:
+    user = current_user()
+    assert user is not None
+    users = services().users
+    if users.authenticate(user.email, request.form.get("current", "")) is None:
+        return _account_problem("Your current password is not right.")
+    new = request.form.get("new", "")
+    if new != request.form.get("repeat", ""):
+        return _account_problem("The two new passwords differ.")
+    try:
+        updated = users.update(user.id, password=new)
+    except QueryError as error:
+        return _account_problem(str(error))
+    sign_in(updated)
+    return redirect(url_for("account.account", changed="password"))
+
+
+@blueprint.post("/account/tokens")
+@require_sign_in
+def create_token() -> str:
+    user = current_user()
+    assert user is not None
+    users = services().users
+    try:
+        token, secret = users.create_token(user.id, request.form.get("name", ""))
+    except QueryError as error:
+        return _account_problem(str(error))
+    return render_template(
+        "account.html", user=user, tokens=users.tokens(user.id), new_token=secret, problem=None
+    )
+
+
+@blueprint.post("/account/tokens/<int:token_id>/revoke")
+@require_sign_in
+def revoke_token(token_id: int) -> Response:
+    user = current_user()
+    assert user is not None
+    try:
+        services().users.revoke_token(token_id, user_id=user.id)
+    except LookupError:
+        raise client_error(404, "you have no token with that number") from None
+    return redirect(url_for("account.account"))
+
+
+@blueprint.get("/my/requests")
+@require_sign_in
+def my_requests() -> str:
+    user = current_user()
+    assert user is not None
+    tickets, total = services().tickets.find(
+        TicketQuery(requester_email=user.email, sort="-created", limit=100)
+    )
+    return render_template("my_requests.html", tickets=tickets, total=total)
+
+
+@blueprint.get("/my/requests/<number>")
+@require_sign_in
+def my_request(number: str) -> str:
+    user = current_user()
+    assert user is not None
+    ticket = services().tickets.get(number)
+    if ticket is None or ticket.requester_email.lower() != user.email:
+        raise client_error(404, "you have no request with that number")
+    replies = [note for note in services().tickets.notes(number) if note.kind == "reply"]
+    return render_template("my_request.html", ticket=ticket, replies=replies)
+
+
+def _account_problem(problem: str) -> str:
+    user = current_user()
+    assert user is not None
+    return render_template(
+        "account.html",
+        user=user,
+        tokens=services().users.tokens(user.id),
+        new_token=None,
+        problem=problem,
+    )
