@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,8 +14,11 @@ import click
 
 from kb.config import Settings, load_settings
 from kb.errors import KbError
+from kb.indexer.sources import read_ticket_export
+from kb.indexer.tickets import TICKET_FIELDS
 from kb.model import Filters, SearchHit, SearchQuery, SearchResult
 from kb.services import Services, build_services
+from kb.store.users import ROLES, User, check_password, normal_email
 
 F = TypeVar("F", bound=Callable[..., Any])
 MODES = ("hybrid", "keyword", "semantic")
@@ -353,6 +357,175 @@ def serve(host: str, port: int, workers: int, threads: int, home: Path | None) -
     click.echo(f"kb portal on http://{host}:{port}/ ({workers} workers); Ctrl+C stops it", err=True)
     with kb_errors():
         run_server(settings, host, port, workers, threads)
+
+
+@cli.group()
+def user() -> None:
+    """Manage accounts: add users, change roles, make API tokens."""
+
+
+@user.command(name="add")
+@click.argument("email")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    type=click.Choice(ROLES),
+    help="A role to grant (repeatable).",
+)
+@click.option("--name", help="The person's name, as shown in the desk.")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input (scripts)."
+)
+@home_option
+def user_add(
+    email: str, roles: tuple[str, ...], name: str | None, password_stdin: bool, home: Path | None
+) -> None:
+    """Add a user; asks for a password (at least 10 characters) unless --password-stdin."""
+    services = build_services(settings_from(home=home))
+    with kb_errors():
+        normal_email(email)
+        if services.users.find(email) is not None:
+            raise KbError(f"{email} already has an account; use `kb user roles` to change it")
+        password = _read_password(password_stdin)
+        added = services.users.add(email, password, roles, name=name)
+    click.echo(f"added {added.email} with roles: {', '.join(sorted(added.roles))}")
+
+
+@user.command(name="roles")
+@click.argument("email")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    type=click.Choice(ROLES),
+    help="The user's roles from now on (repeatable).",
+)
+@home_option
+def user_roles(email: str, roles: tuple[str, ...], home: Path | None) -> None:
+    """Set a user's roles."""
+    services = build_services(settings_from(home=home))
+    with kb_errors():
+        found = _existing_user(services, email)
+        changed = services.users.update(found.id, roles=roles)
+    click.echo(f"{changed.email}: {', '.join(sorted(changed.roles))}")
+
+
+@user.command(name="list")
+@home_option
+def user_list(home: Path | None) -> None:
+    """List users with their roles."""
+    services = build_services(settings_from(home=home))
+    for account in services.users.all():
+        state = "" if account.active else "  (deactivated)"
+        click.echo(f"{account.email}\t{' '.join(sorted(account.roles))}{state}")
+
+
+@user.command(name="token")
+@click.argument("email")
+@click.option("--name", required=True, help="What the token is for, e.g. the integration.")
+@home_option
+def user_token(email: str, name: str, home: Path | None) -> None:
+    """Make an API token for a user and print it once (only a digest is stored)."""
+    services = build_services(settings_from(home=home))
+    with kb_errors():
+        found = _existing_user(services, email)
+        _, secret = services.users.create_token(found.id, name)
+    click.echo(secret)
+
+
+def _existing_user(services: Services, email: str) -> User:
+    found = services.users.find(email)
+    if found is None:
+        raise KbError(f"no user {email}; add one with `kb user add {email} --role agent`")
+    return found
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        line: str = sys.stdin.readline()
+        password = line.rstrip("\n")
+    else:
+        password = str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    check_password(password)
+    return password
+
+
+@cli.group(name="import")
+def import_group() -> None:
+    """Bring knowledge in from other tools."""
+
+
+@import_group.command(name="tickets")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(("csv", "jsonl")),
+    help="The file's format (default: from its suffix).",
+)
+@click.option(
+    "--map",
+    "mappings",
+    multiple=True,
+    metavar="FIELD=COLUMN",
+    help="Read kb's FIELD from the export's COLUMN, e.g. --map subject=Summary (repeatable).",
+)
+@click.option("--open", "include_open", is_flag=True, help="Also import tickets not resolved.")
+@click.option("--dry-run", is_flag=True, help="Check every row and report; import nothing.")
+@home_option
+def import_tickets(
+    file: Path,
+    file_format: str | None,
+    mappings: tuple[str, ...],
+    include_open: bool,
+    dry_run: bool,
+    home: Path | None,
+) -> None:
+    """Import tickets from a CSV or JSON-lines export; resolved ones become knowledge.
+
+    Bad rows are reported by line and skipped; the good rows are imported together in one
+    transaction, so a failure part-way imports none. Tickets imported before (same id in the
+    other tool) are skipped.
+    """
+    mapping = _mapping(mappings)
+    services = build_services(settings_from(home=home))
+    with kb_errors():
+        tickets, errors = read_ticket_export(
+            file, mapping, file_format=file_format, resolved_only=not include_open
+        )
+    for error in errors:
+        click.echo(f"skipped {error}", err=True)
+    if dry_run:
+        click.echo(f"{len(tickets)} tickets would be imported, {len(errors)} rows skipped")
+        return
+    already = services.tickets.external_ids()
+    fresh = [ticket for ticket in tickets if ticket.id not in already]
+    with kb_errors():
+        report = services.desk.import_tickets(fresh, actor="kb import")
+    click.echo(
+        f"imported {len(fresh)} tickets ({len(tickets) - len(fresh)} imported before), "
+        f"{len(errors)} rows skipped; {len(report.added) + len(report.updated)} resolved "
+        f"tickets indexed as knowledge"
+    )
+
+
+def _mapping(pairs: tuple[str, ...]) -> dict[str, str]:
+    mapping = {}
+    for pair in pairs:
+        field_name, separator, column = pair.partition("=")
+        if not separator or not field_name.strip() or not column.strip():
+            raise click.BadParameter(f"{pair!r}: write FIELD=COLUMN", param_hint="--map")
+        if field_name.strip() not in TICKET_FIELDS:
+            raise click.BadParameter(
+                f"{field_name.strip()!r} is not a ticket field; use one of: "
+                + ", ".join(TICKET_FIELDS),
+                param_hint="--map",
+            )
+        mapping[field_name.strip()] = column.strip()
+    return mapping
 
 
 @contextmanager

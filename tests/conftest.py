@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import textwrap
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -102,3 +103,27 @@ def portal_services(sample_kb: Services, tmp_path: Path) -> Iterator[Services]:
 @pytest.fixture
 def app(portal_services: Services) -> Flask:
     return create_app(services=portal_services, test_config={"TESTING": True})
+
+
+@pytest.fixture
+def writable_kb(sample_kb: Services, tmp_path: Path) -> Iterator[Services]:
+    """A private copy of the indexed sample KB (articles and index) that a test may change."""
+    articles = tmp_path / "articles"
+    shutil.copytree(sample_kb.settings.articles_dir, articles)
+    home = tmp_path / ".kb"
+    shutil.copytree(sample_kb.settings.home, home, ignore=shutil.ignore_patterns("*.lock"))
+    settings = replace(
+        sample_kb.settings,
+        home=home,
+        articles_dir=articles,
+        database_url=f"sqlite:///{tmp_path / 'kb.sqlite3'}",
+        secret_key="test-secret",
+    )
+    services = build_services(settings, sample_kb.embedder)
+    yield services
+    services.close()
+
+
+@pytest.fixture
+def writable_app(writable_kb: Services) -> Flask:
+    return create_app(services=writable_kb, test_config={"TESTING": True})

@@ -15,8 +15,12 @@ BEIR = DATA / "beir-mini"
 FAST = {"KB_EMBEDDER": "hashing", "KB_HOME": None, "KB_CONFIG": None}
 
 
-def run(*arguments: str, environment: dict[str, str | None] | None = None) -> Result:
-    return CliRunner().invoke(cli, list(arguments), env={**FAST, **(environment or {})})
+def run(
+    *arguments: str, environment: dict[str, str | None] | None = None, input: str | None = None
+) -> Result:
+    return CliRunner().invoke(
+        cli, list(arguments), env={**FAST, **(environment or {})}, input=input
+    )
 
 
 @pytest.fixture
@@ -208,3 +212,138 @@ def test_calibrate_from_events_needs_enough_outcomes_then_refits(tmp_path: Path)
 def test_calibrate_wants_a_folder_or_events(tmp_path: Path) -> None:
     result = run("calibrate", "--home", str(tmp_path))
     assert result.exit_code != 0 and "--from-events" in result.output
+
+
+def test_user_add_roles_list_and_token(tmp_path: Path) -> None:
+    home = str(tmp_path / "home")
+    added = run(
+        "user",
+        "add",
+        "Priya@Example.com",
+        "--role",
+        "agent",
+        "--name",
+        "Priya",
+        "--password-stdin",
+        "--home",
+        home,
+        input="correct horse battery\n",
+    )
+    assert added.exit_code == 0, added.output
+    assert "added priya@example.com with roles: agent" in added.output
+    again = run(
+        "user",
+        "add",
+        "priya@example.com",
+        "--role",
+        "agent",
+        "--password-stdin",
+        "--home",
+        home,
+        input="correct horse battery\n",
+    )
+    assert again.exit_code == 1 and "already has an account" in again.output
+    short = run(
+        "user",
+        "add",
+        "ben@example.com",
+        "--role",
+        "agent",
+        "--password-stdin",
+        "--home",
+        home,
+        input="short\n",
+    )
+    assert short.exit_code == 1 and "at least 10 characters" in short.output
+    wrong = run("user", "add", "ben@example.com", "--role", "wizard", "--home", home)
+    assert wrong.exit_code == 2 and "wizard" in wrong.output
+
+    roles = run(
+        "user", "roles", "priya@example.com", "--role", "agent", "--role", "manager", "--home", home
+    )
+    assert roles.exit_code == 0 and "agent, manager" in roles.output
+    listed = run("user", "list", "--home", home)
+    assert "priya@example.com\tagent manager" in listed.output
+
+    token = run("user", "token", "priya@example.com", "--name", "monitoring", "--home", home)
+    assert token.exit_code == 0 and token.output.startswith("kb_")
+    missing = run("user", "token", "nobody@example.com", "--name", "x", "--home", home)
+    assert missing.exit_code == 1 and "kb user add nobody@example.com" in missing.output
+
+
+# Another tool's export: its own column names, `;` separated, three bad rows of five.
+EXPORT_CSV = (DATA / "helpdesk-export.csv").read_text("utf-8")
+MAPPING = [
+    "--map",
+    "id=Key",
+    "--map",
+    "subject=Summary",
+    "--map",
+    "description=Details",
+    "--map",
+    "resolution=Fix",
+    "--map",
+    "type=Kind",
+    "--map",
+    "opened=Opened",
+    "--map",
+    "resolved=Closed",
+    "--map",
+    "shareable=Share",
+]
+
+
+def test_import_tickets_with_a_column_mapping(tmp_path: Path, articles: Path) -> None:
+    home = str(tmp_path / "home")
+    assert run("index", "--articles", str(articles), "--home", home).exit_code == 0
+    export = tmp_path / "helpdesk-export.csv"
+    export.write_text(EXPORT_CSV, "utf-8")
+
+    checked = run("import", "tickets", str(export), *MAPPING, "--dry-run", "--home", home)
+    assert checked.exit_code == 0, checked.output
+    assert "2 tickets would be imported, 3 rows skipped" in checked.stdout
+
+    imported = run("import", "tickets", str(export), *MAPPING, "--home", home)
+    assert imported.exit_code == 0, imported.output
+    # Bad rows are named by file and line, with the field at fault.
+    assert f"{export}:3: `subject` is missing or empty" in imported.stderr
+    assert f"{export}:4: `resolved` is earlier than `opened`" in imported.stderr
+    assert f"{export}:5: `shareable` is 'maybe'" in imported.stderr
+    assert "imported 2 tickets" in imported.stdout
+    assert "2 resolved tickets indexed as knowledge" in imported.stdout
+
+    found = run(
+        "search", "credential manager password prompt", "--home", home, "--json", "--kind", "ticket"
+    )
+    hits = json.loads(found.stdout)["hits"]
+    assert hits[0]["title"] == "Outlook keeps asking for password"
+
+    again = run("import", "tickets", str(export), *MAPPING, "--home", home)
+    assert "imported 0 tickets (2 imported before)" in again.stdout
+    # A later full index keeps the imported knowledge: the store is one of its sources.
+    reindexed = run("index", "--articles", str(articles), "--home", home)
+    assert "0 removed" in reindexed.output, reindexed.output
+
+
+def test_import_tickets_reports_a_mapping_to_a_missing_column(tmp_path: Path) -> None:
+    export = tmp_path / "export.csv"
+    export.write_text(EXPORT_CSV, "utf-8")
+    result = run(
+        "import", "tickets", str(export), "--map", "subject=Title", "--home", str(tmp_path / "home")
+    )
+    assert result.exit_code == 1
+    assert "no column 'Title' to map; the columns are: Closed, Details" in result.output
+    bad = run("import", "tickets", str(export), "--map", "colour=Key")
+    assert bad.exit_code == 2 and "'colour' is not a ticket field" in bad.output
+
+
+def test_import_open_tickets_from_json_lines(tmp_path: Path) -> None:
+    export = tmp_path / "open.jsonl"
+    export.write_text(
+        '{"id": "J-1", "subject": "Laptop for new starter", "type": "service_request"}\nnot json\n',
+        "utf-8",
+    )
+    result = run("import", "tickets", str(export), "--open", "--home", str(tmp_path / "home"))
+    assert result.exit_code == 0, result.output
+    assert f"{export}:2: not valid JSON" in result.stderr
+    assert "imported 1 tickets" in result.stdout and "0 resolved tickets indexed" in result.stdout

@@ -9,13 +9,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from kb.errors import ArticleParseError, KbError
 from kb.indexer.parse import parse_article
-from kb.indexer.tickets import TicketRecordError, parse_ticket_record
-from kb.model import Article, Document
+from kb.indexer.tickets import TicketRecordError, apply_mapping, parse_ticket_record
+from kb.model import Article, Document, Ticket
 
 
 @dataclass
@@ -62,30 +64,65 @@ def read_article(path: Path) -> Article:
 
 def load_tickets(path: Path) -> Loaded:
     """Read resolved tickets from a JSON-lines (`.jsonl`, `.json`) or CSV (`.csv`) export."""
+    tickets, errors = read_ticket_export(path)
+    return Loaded(documents=[ticket.to_document() for ticket in tickets], errors=errors)
+
+
+def read_ticket_export(
+    path: Path,
+    mapping: Mapping[str, str] | None = None,
+    *,
+    file_format: str | None = None,
+    resolved_only: bool = True,
+) -> tuple[list[Ticket], list[ArticleParseError]]:
+    """The tickets in another tool's export, and one error per bad row, by line.
+
+    `mapping` names the source column of each kb field (e.g. {"subject": "Summary"});
+    `file_format` is "csv" or "jsonl" (default: from the file's suffix).
+    """
     if not path.is_file():
-        raise KbError(f"tickets file {path} does not exist; pass --tickets FILE")
-    loaded = Loaded()
+        raise KbError(f"tickets file {path} does not exist; check the path")
+    file_format = file_format or ("csv" if path.suffix.lower() == ".csv" else "jsonl")
+    if file_format not in ("csv", "jsonl"):
+        raise KbError(f"unknown ticket file format {file_format!r}; use csv or jsonl")
+    errors: list[ArticleParseError] = []
+    records = _records(path, errors, csv_format=file_format == "csv")
+    if mapping and file_format == "csv" and records:
+        columns = set(records[0][1])
+        missing = sorted(set(mapping.values()) - columns)
+        if missing:
+            raise KbError(
+                f"{path}: no column {missing[0]!r} to map; the columns are: "
+                + ", ".join(sorted(columns))
+            )
+    tickets: list[Ticket] = []
     seen: set[str] = set()
-    for line, record in _records(path, loaded):
+    for line, record in records:
         try:
-            ticket = parse_ticket_record(record)
+            mapped = apply_mapping(record, mapping or {}) if isinstance(record, dict) else record
+            ticket = parse_ticket_record(mapped, require_resolution=resolved_only)
         except TicketRecordError as error:
-            loaded.errors.append(ArticleParseError(path, line, str(error)))
+            errors.append(ArticleParseError(path, line, str(error)))
             continue
         if ticket.id in seen:
-            loaded.errors.append(
-                ArticleParseError(path, line, f"ticket {ticket.id!r} appears twice")
-            )
+            errors.append(ArticleParseError(path, line, f"ticket {ticket.id!r} appears twice"))
             continue
         seen.add(ticket.id)
-        loaded.documents.append(ticket.to_document())
-    return loaded
+        tickets.append(ticket)
+    errors.sort(key=lambda error: error.line or 0)
+    return tickets, errors
 
 
-def _records(path: Path, loaded: Loaded) -> list[tuple[int, dict[str, object]]]:
+def _records(
+    path: Path, errors: list[ArticleParseError], *, csv_format: bool
+) -> list[tuple[int, dict[str, object]]]:
     text = path.read_text(encoding="utf-8-sig")
-    if path.suffix.lower() == ".csv":
-        reader = csv.DictReader(io.StringIO(text, newline=""))
+    if csv_format:
+        try:
+            dialect: Any = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t|")
+        except csv.Error:
+            dialect = csv.excel
+        reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
         rows = []
         first_line = reader.line_num + 1
         for row in reader:
@@ -101,5 +138,5 @@ def _records(path: Path, loaded: Loaded) -> list[tuple[int, dict[str, object]]]:
         try:
             records.append((number, json.loads(raw)))
         except json.JSONDecodeError as error:
-            loaded.errors.append(ArticleParseError(path, number, f"not valid JSON: {error.msg}"))
+            errors.append(ArticleParseError(path, number, f"not valid JSON: {error.msg}"))
     return records

@@ -9,6 +9,23 @@ from typing import Any
 from kb.model import TICKET_TYPES, Ticket
 
 REQUIRED = ("id", "subject", "resolution")
+# Every field a ticket record may carry; an import's column mapping names these.
+TICKET_FIELDS = (
+    "id",
+    "subject",
+    "description",
+    "resolution",
+    "category",
+    "type",
+    "tags",
+    "priority",
+    "opened",
+    "resolved",
+    "requester",
+    "assignee",
+    "shareable",
+    "language",
+)
 TRUE_WORDS = {"1", "true", "yes", "y", "on"}
 FALSE_WORDS = {"0", "false", "no", "n", "off", ""}
 
@@ -17,11 +34,14 @@ class TicketRecordError(ValueError):
     """A record cannot become a Ticket; the message names the field."""
 
 
-def parse_ticket_record(record: Mapping[str, Any]) -> Ticket:
-    """Return the Ticket in `record`; raise TicketRecordError naming the bad field."""
+def parse_ticket_record(record: Mapping[str, Any], *, require_resolution: bool = True) -> Ticket:
+    """Return the Ticket in `record`; raise TicketRecordError naming the bad field.
+
+    With `require_resolution=False` a record without a resolution is an open ticket, not an error.
+    """
     if not isinstance(record, Mapping):
         raise TicketRecordError("each record must be an object with ticket fields")
-    for key in REQUIRED:
+    for key in REQUIRED if require_resolution else ("id", "subject"):
         value = record.get(key)
         if value is None or not str(value).strip():
             raise TicketRecordError(f"`{key}` is missing or empty")
@@ -38,7 +58,7 @@ def parse_ticket_record(record: Mapping[str, Any]) -> Ticket:
         id=str(record["id"]).strip(),
         subject=str(record["subject"]).strip(),
         description=str(record.get("description") or "").strip(),
-        resolution=str(record["resolution"]).strip(),
+        resolution=str(record.get("resolution") or "").strip(),
         category=_optional_text(record.get("category")),
         type=ticket_type,
         tags=_tags(record.get("tags")),
@@ -50,6 +70,17 @@ def parse_ticket_record(record: Mapping[str, Any]) -> Ticket:
         shareable=_flag(record.get("shareable")),
         language=_optional_text(record.get("language")) or "en",
     )
+
+
+def apply_mapping(record: Mapping[str, Any], mapping: Mapping[str, str]) -> dict[str, Any]:
+    """The record with kb's field names: `mapping` says which source column holds each field.
+
+    Columns the mapping does not mention keep their names, so a partial mapping is enough.
+    """
+    renamed = dict(record)
+    for field_name, column in mapping.items():
+        renamed[field_name] = record.get(column)
+    return renamed
 
 
 def _optional_text(value: Any) -> str | None:

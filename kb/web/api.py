@@ -70,9 +70,9 @@ def search() -> Response:
 
 @blueprint.post("/suggest")
 def suggest() -> Response:
-    body = _json_object()
-    subject = _text(body, "subject", required=False)
-    description = _text(body, "description", required=False)
+    body = json_object()
+    subject = text_field(body, "subject", required=False)
+    description = text_field(body, "description", required=False)
     if not (subject.strip() or description.strip()):
         raise client_error(400, "give a `subject` or a `description` to get suggestions")
     answers = services().selfservice.suggest(subject, description, session_id())
@@ -111,8 +111,8 @@ def article(article_id: str) -> Response:
 
 @blueprint.post("/feedback")
 def feedback() -> tuple[Response, int]:
-    body = _json_object()
-    article_id = _text(body, "article_id")
+    body = json_object()
+    article_id = text_field(body, "article_id")
     helpful = body.get("helpful")
     if not isinstance(helpful, bool):
         raise client_error(400, "`helpful` must be true or false")
@@ -128,8 +128,8 @@ def feedback() -> tuple[Response, int]:
 
 @blueprint.post("/resolved")
 def resolved() -> tuple[Response, int]:
-    body = _json_object()
-    article_id = _text(body, "article_id")
+    body = json_object()
+    article_id = text_field(body, "article_id")
     try:
         services().selfservice.resolved(article_id, session_id())
     except LookupError:
@@ -139,14 +139,14 @@ def resolved() -> tuple[Response, int]:
 
 @blueprint.post("/tickets")
 def tickets() -> tuple[Response, int]:
-    body = _json_object()
+    body = json_object()
     ticket = NewTicket(
-        subject=_text(body, "subject"),
-        description=_text(body, "description"),
-        requester_email=_email(_text(body, "requester_email")),
-        requester_name=_text(body, "requester_name", required=False) or None,
-        category=_text(body, "category", required=False) or None,
-        type=_choice(_text(body, "type", required=False) or "incident", "type", TICKET_TYPES),
+        subject=text_field(body, "subject"),
+        description=text_field(body, "description"),
+        requester_email=_email(text_field(body, "requester_email")),
+        requester_name=text_field(body, "requester_name", required=False) or None,
+        category=text_field(body, "category", required=False) or None,
+        type=_choice(text_field(body, "type", required=False) or "incident", "type", TICKET_TYPES),
     )
     stored = services().selfservice.create_ticket(ticket, session_id())
     return jsonify({"ok": True, "id": stored.number, "status": stored.status}), 201
@@ -158,14 +158,14 @@ def openapi() -> Response:
     return jsonify(json.loads(text))
 
 
-def _json_object() -> dict[str, Any]:
+def json_object() -> dict[str, Any]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise client_error(400, "send a JSON object with Content-Type: application/json")
     return body
 
 
-def _text(body: dict[str, Any], name: str, *, required: bool = True) -> str:
+def text_field(body: dict[str, Any], name: str, *, required: bool = True) -> str:
     value = body.get(name)
     if value is None:
         if required:

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy
 
 from kb.errors import QueryError
-from kb.model import TICKET_TYPES
+from kb.model import TICKET_TYPES, Ticket
 from kb.store.database import create_engine_for, sqlite_url
 from kb.store.tickets import TICKET_PREFIXES, NewTicket, TicketStore
 
@@ -124,3 +124,81 @@ def test_invalid_ticket_is_refused_and_nothing_is_stored(
     with pytest.raises(QueryError, match=problem):
         store.create(new(**fields))
     assert store.count() == 0
+
+
+def test_desk_changes_are_noted_on_the_timeline(store: TicketStore) -> None:
+    ticket = store.create(new(priority="low"))
+    store.update(ticket.number, "priya@example.com", assignee="priya@example.com")
+    store.update(ticket.number, "priya@example.com", status="pending", priority="high")
+    store.add_note(ticket.number, "internal", "priya@example.com", "Asked for the VPN log")
+    changed = store.get(ticket.number)
+    assert changed is not None
+    assert (changed.status, changed.priority, changed.assignee) == (
+        "pending",
+        "high",
+        "priya@example.com",
+    )
+    assert [note.body for note in store.notes(ticket.number)] == [
+        "assigned to priya@example.com",
+        "status open → pending; priority low → high",
+        "Asked for the VPN log",
+    ]
+    with pytest.raises(QueryError, match="resolution note"):
+        store.update(ticket.number, None, status="resolved")
+    with pytest.raises(LookupError):
+        store.update("INC-999999", None, status="open")
+
+
+def test_resolve_and_reopen(store: TicketStore) -> None:
+    ticket = store.create(new())
+    with pytest.raises(QueryError, match="needs a resolution note"):
+        store.resolve(ticket.number, None, "   ")
+    resolved = store.resolve(ticket.number, "priya@example.com", "New profile.", shareable=True)
+    assert resolved.status == "resolved" and resolved.resolved is not None
+    knowledge = resolved.knowledge()
+    assert knowledge is not None and knowledge.shareable and knowledge.id == ticket.number
+    assert [item.id for item in store.knowledge()] == [ticket.number]
+    reopened = store.reopen(ticket.number, None, "back again")
+    assert reopened.status == "open" and reopened.knowledge() is None
+    assert store.knowledge() == []
+    with pytest.raises(QueryError, match="nothing to reopen"):
+        store.reopen(ticket.number, None)
+
+
+def test_import_is_all_or_nothing(store: TicketStore) -> None:
+    good = Ticket(id="EXT-1", subject="Printer offline", description="", resolution="Rebooted")
+    broken = Ticket(id="EXT-2", subject=None, description="", resolution="")  # type: ignore[arg-type]
+    with pytest.raises(sqlalchemy.exc.IntegrityError):
+        store.import_tickets([good, broken])
+    assert store.count() == 0, "a failed import must leave nothing behind"
+    imported = store.import_tickets([good])
+    assert imported[0].status == "resolved" and imported[0].external_id == "EXT-1"
+    assert store.import_tickets([good]) == [], "the same export twice imports once"
+    assert store.external_ids() == {"EXT-1"}
+
+
+def test_a_database_from_before_the_desk_gains_its_columns(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path)
+    old = sqlalchemy.create_engine(url)
+    with old.begin() as connection:
+        connection.execute(
+            sqlalchemy.text(
+                "CREATE TABLE tickets (id INTEGER PRIMARY KEY, number VARCHAR(32) UNIQUE, "
+                "type VARCHAR(32), status VARCHAR(32), subject TEXT, description TEXT, "
+                "category VARCHAR, requester_name VARCHAR, requester_email VARCHAR, "
+                "help_session VARCHAR, created DATETIME, trail JSON)"
+            )
+        )
+        connection.execute(
+            sqlalchemy.text(
+                "INSERT INTO tickets VALUES (1, 'INC-000001', 'incident', 'new', 'Old', "
+                "'Filed before the desk', NULL, NULL, 'a@example.org', NULL, "
+                "'2026-11-01 09:00:00', '{}')"
+            )
+        )
+    old.dispose()
+    store = TicketStore(create_engine_for(url))
+    kept = store.get("INC-000001")
+    assert kept is not None and kept.subject == "Old" and kept.shareable is False
+    store.update("INC-000001", None, priority="high")
+    assert store.get("INC-000001").priority == "high"  # type: ignore[union-attr]

@@ -1,32 +1,12 @@
-"""Portal fixtures: test clients over the app of tests/conftest.py."""
+"""Portal fixtures: test clients over the apps of tests/conftest.py, and signing in."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
 
-CSRF_TOKEN = "test-csrf-token"
-
-
-class FormClient(FlaskClient):
-    """A browser that sends the page's CSRF token with every form, as the portal's pages do.
-
-    Tests of the CSRF check itself use a plain FlaskClient (the `bare_client` fixture).
-    """
-
-    def open(self, *args: Any, **kwargs: Any) -> TestResponse:
-        data = kwargs.get("data")
-        method = str(kwargs.get("method", "GET")).upper()
-        if isinstance(data, dict) and method == "POST" and "csrf_token" not in data:
-            with self.session_transaction() as session:
-                session.setdefault("csrf", CSRF_TOKEN)
-                token = session["csrf"]
-            kwargs["data"] = {**data, "csrf_token": token}
-        return super().open(*args, **kwargs)
+from tests.helpers import FormClient, SignIn, signer
 
 
 @pytest.fixture
@@ -38,3 +18,20 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def bare_client(app: Flask) -> FlaskClient:
     return FlaskClient(app)
+
+
+@pytest.fixture
+def sign_in(app: Flask) -> SignIn:
+    return signer(app)
+
+
+@pytest.fixture
+def desk_client(writable_app: Flask) -> FlaskClient:
+    """A client over a private copy of the sample KB, for tests that change the index."""
+    writable_app.test_client_class = FormClient
+    return writable_app.test_client()
+
+
+@pytest.fixture
+def desk_sign_in(writable_app: Flask) -> SignIn:
+    return signer(writable_app)

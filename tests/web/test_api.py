@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from importlib import resources
 
 import pytest
@@ -224,7 +225,7 @@ def test_openapi_documents_every_route(client: FlaskClient, app) -> None:
     documented = set(document["paths"])
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/v1"):
-            path = rule.rule.replace("<article_id>", "{article_id}")
+            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
             assert path in documented, f"{rule.rule} is missing from openapi.json"
             for method in rule.methods - {"HEAD", "OPTIONS"}:
                 assert method.lower() in document["paths"][path]

@@ -1,0 +1,228 @@
+"""The agent's ticket desk: the queue, a ticket's page, and what an agent does to a ticket."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from kb.desk import Trail
+from kb.errors import QueryError
+from kb.model import TICKET_TYPES
+from kb.store.tickets import PRIORITIES, SORTS, TICKET_STATUSES, UNASSIGNED, TicketQuery
+from kb.web.errors import client_error
+from kb.web.security import current_user, require_role
+from kb.web.visits import services
+
+blueprint = Blueprint("desk", __name__, url_prefix="/desk")
+
+F = TypeVar("F", bound=Callable[..., Any])
+PAGE_SIZE = 50
+DEFAULT_STATUSES = ("new", "open", "pending")
+
+
+def ticket_query(values: Any, me: str, *, limit: int = PAGE_SIZE) -> TicketQuery:
+    """The queue's filters from query-string values; 400 for a value outside the choices."""
+
+    def chosen(name: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+        picked = tuple(value for value in values.getlist(name) if value)
+        unknown = [value for value in picked if value not in allowed]
+        if unknown:
+            raise client_error(400, f"`{name}` must be one of: {', '.join(allowed)}")
+        return picked
+
+    assignee = values.get("assignee", "").strip() or None
+    if assignee == "me":
+        assignee = me
+    sort = values.get("sort", "-created")
+    if sort.lstrip("-") not in SORTS:
+        raise client_error(400, f"`sort` must be one of: {', '.join(SORTS)} (- for descending)")
+    page = values.get("page", "1")
+    if not page.isdigit() or not 1 <= int(page) <= 10_000:
+        raise client_error(400, "`page` must be a whole number from 1")
+    text = values.get("q", "")
+    if len(text) > 200:
+        raise client_error(400, "keep the queue search under 200 characters")
+    return TicketQuery(
+        statuses=chosen("status", TICKET_STATUSES),
+        types=chosen("type", TICKET_TYPES),
+        priorities=chosen("priority", PRIORITIES),
+        categories=tuple(value for value in values.getlist("category") if value),
+        assignee=assignee,
+        text=text,
+        sort=sort,
+        limit=limit,
+        offset=(int(page) - 1) * limit,
+    )
+
+
+def ticket_action(view: F) -> F:
+    """Turn the desk's errors into the page's answers: 404 unknown ticket, 400 bad input."""
+
+    @wraps(view)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except LookupError:
+            raise client_error(404, "there is no ticket with that number") from None
+        except QueryError as error:
+            raise client_error(400, str(error)) from None
+
+    return cast(F, run)
+
+
+def actor() -> str:
+    user = current_user()
+    assert user is not None
+    return user.email
+
+
+@blueprint.get("")
+@require_role("agent")
+def queue() -> str:
+    values = request.args
+    if "status" not in values and not values.get("q"):
+        values = values.copy()
+        values.setlist("status", list(DEFAULT_STATUSES))
+    query = ticket_query(values, actor())
+    tickets, total = services().desk.queue(query)
+    return render_template(
+        "desk_queue.html",
+        tickets=tickets,
+        total=total,
+        query=query,
+        page=query.offset // PAGE_SIZE + 1,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        statuses=TICKET_STATUSES,
+        types=TICKET_TYPES,
+        priorities=PRIORITIES,
+        categories=services().tickets.categories(),
+        agents=services().users.with_role("agent"),
+        unassigned=UNASSIGNED,
+        sorts=SORTS,
+    )
+
+
+@blueprint.get("/tickets/<number>")
+@require_role("agent")
+@ticket_action
+def ticket(number: str) -> str:
+    desk = services().desk
+    found = desk.ticket(number)
+    trail = desk.trail(found)
+    reply = ""
+    insert = request.args.get("reply_with")
+    if insert:
+        document = services().searcher.document(insert)
+        if document is not None and document.kind == "article":
+            link = url_for("portal.article", article_id=document.id, _external=True)
+            reply = f"This article should solve it: {document.title}\n{link}\n"
+            if document.audience != "public":
+                reply = f"(Internal article: summarise it, the requester cannot open it.)\n{reply}"
+    return render_template(
+        "desk_ticket.html",
+        ticket=found,
+        notes=desk.tickets.notes(found.number),
+        trail=trail,
+        suggestions=desk.suggestions(found),
+        linked=services().searcher.document(found.linked_article) if found.linked_article else None,
+        titles=_titles(trail),
+        reply=reply,
+        statuses=[status for status in TICKET_STATUSES if status not in ("resolved", "closed")],
+        priorities=PRIORITIES,
+        agents=services().users.with_role("agent"),
+    )
+
+
+@blueprint.post("/tickets/<number>/assign")
+@require_role("agent")
+@ticket_action
+def assign(number: str) -> Response:
+    who = request.form.get("assignee", "").strip()
+    if who == "me":
+        who = actor()
+    if who:
+        agent = services().users.find(who)
+        if agent is None or "agent" not in agent.roles or not agent.active:
+            raise QueryError(f"{who} is not an active agent")
+    services().desk.update(number, actor(), assignee=who or None, unassign=not who)
+    return _back(number)
+
+
+@blueprint.post("/tickets/<number>/update")
+@require_role("agent")
+@ticket_action
+def update(number: str) -> Response:
+    services().desk.update(
+        number,
+        actor(),
+        status=request.form.get("status") or None,
+        priority=request.form.get("priority") or None,
+    )
+    return _back(number)
+
+
+@blueprint.post("/tickets/<number>/notes")
+@require_role("agent")
+@ticket_action
+def note(number: str) -> Response:
+    services().desk.note(
+        number, actor(), request.form.get("body", ""), reply=request.form.get("kind") == "reply"
+    )
+    return _back(number)
+
+
+@blueprint.post("/tickets/<number>/resolve")
+@require_role("agent")
+@ticket_action
+def resolve(number: str) -> Response:
+    services().desk.resolve(
+        number,
+        actor(),
+        request.form.get("resolution", ""),
+        shareable=request.form.get("shareable") == "on",
+        linked_article=request.form.get("linked_article") or None,
+    )
+    return _back(number, "resolved")
+
+
+@blueprint.post("/tickets/<number>/reopen")
+@require_role("agent")
+@ticket_action
+def reopen(number: str) -> Response:
+    services().desk.reopen(number, actor(), request.form.get("reason", ""))
+    return _back(number)
+
+
+@blueprint.post("/tickets/<number>/link")
+@require_role("agent")
+@ticket_action
+def link(number: str) -> Response:
+    services().desk.link_article(number, actor(), request.form.get("article_id") or None)
+    return _back(number, "linked")
+
+
+@blueprint.get("/search")
+@require_role("agent")
+def search() -> str:
+    text = request.args.get("q", "")
+    hits = services().desk.search(text, k=20) if text.strip() else []
+    return render_template("desk_search.html", query=text, hits=hits)
+
+
+def _back(number: str, done: str | None = None) -> Response:
+    return redirect(url_for("desk.ticket", number=number.upper(), done=done))
+
+
+def _titles(trail: Trail) -> dict[str, str]:
+    """Titles of the documents the trail names, for display."""
+    searcher = services().searcher
+    ids = {item["id"] for item in [*trail.shown, *trail.viewed, *trail.ratings] if item["id"]}
+    titles = {}
+    for document_id in ids:
+        document = searcher.document(document_id)
+        titles[document_id] = document.title if document is not None else document_id
+    return titles

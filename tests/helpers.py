@@ -1,0 +1,48 @@
+"""Helpers the web and browser tests share: a form-posting client and signing in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from kb.store.users import User
+
+CSRF_TOKEN = "test-csrf-token"
+PASSWORD = "correct horse battery"
+SignIn = Callable[..., User]
+
+
+class FormClient(FlaskClient):
+    """A browser that sends the page's CSRF token with every form, as the portal's pages do.
+
+    Tests of the CSRF check itself use a plain FlaskClient (the `bare_client` fixture).
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> TestResponse:
+        data = kwargs.get("data")
+        method = str(kwargs.get("method", "GET")).upper()
+        is_form = data is None and "json" not in kwargs or isinstance(data, dict)
+        if is_form and method == "POST" and "csrf_token" not in (data or {}):
+            with self.session_transaction() as session:
+                session.setdefault("csrf", CSRF_TOKEN)
+                token = session["csrf"]
+            kwargs["data"] = {**(data or {}), "csrf_token": token}
+        return super().open(*args, **kwargs)
+
+
+def signer(app: Flask) -> SignIn:
+    """sign_in(client, *roles, email=...): make the user if needed and sign the client in."""
+
+    def sign_in(client: FlaskClient, *roles: str, email: str | None = None) -> User:
+        users = app.extensions["kb"].users
+        email = email or f"{'-'.join(roles) or 'someone'}@example.com"
+        user = users.find(email) or users.add(email, PASSWORD, roles, name=email.split("@")[0])
+        response = client.post("/login", data={"email": email, "password": PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user
+
+    return sign_in

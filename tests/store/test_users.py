@@ -1,0 +1,91 @@
+"""The user store: salted hashes, roles, API tokens kept as digests, sign-in failures."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy
+from sqlalchemy.orm import Session
+
+from kb.errors import QueryError
+from kb.store.tables import ApiTokenRow, UserRow
+from kb.store.users import FAILURES_PER_EMAIL, UserStore
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def users(engine: sqlalchemy.Engine) -> UserStore:
+    return UserStore(engine)
+
+
+def test_passwords_are_salted_hashes(users: UserStore, engine: sqlalchemy.Engine) -> None:
+    users.add("ana@example.com", PASSWORD, ("agent",))
+    users.add("ben@example.com", PASSWORD, ("agent",))
+    with Session(engine) as session:
+        hashes = [row.password_hash for row in session.query(UserRow)]
+    assert len(set(hashes)) == 2, "the same password must hash differently for two users"
+    assert all(PASSWORD not in stored for stored in hashes)
+    assert users.authenticate("ANA@example.com ", PASSWORD) is not None
+    assert users.authenticate("ana@example.com", "wrong password!") is None
+    assert users.authenticate("nobody@example.com", PASSWORD) is None
+
+
+def test_roles_several_per_user_and_validated(users: UserStore) -> None:
+    user = users.add("ana@example.com", PASSWORD, ("agent", "manager"), name="Ana")
+    assert user.roles == {"agent", "manager"} and user.display_name == "Ana"
+    assert user.has_any(("manager",)) and not user.has_any(("admin",))
+    with pytest.raises(QueryError, match="unknown role 'wizard'"):
+        users.update(user.id, roles=("wizard",))
+    with pytest.raises(QueryError, match="already has an account"):
+        users.add("ana@example.com", PASSWORD, ("agent",))
+    with pytest.raises(QueryError, match="at least 10 characters"):
+        users.add("ben@example.com", "short", ("agent",))
+    with pytest.raises(QueryError, match="not an email"):
+        users.add("ben", PASSWORD, ("agent",))
+
+
+def test_a_new_password_or_deactivation_changes_the_session_stamp(users: UserStore) -> None:
+    user = users.add("ana@example.com", PASSWORD, ("agent",))
+    changed = users.update(user.id, password="another long password")
+    assert changed.stamp != user.stamp
+    assert users.authenticate("ana@example.com", PASSWORD) is None
+    deactivated = users.update(user.id, active=False)
+    assert deactivated.stamp != changed.stamp
+    assert users.authenticate("ana@example.com", "another long password") is None
+
+
+def test_tokens_are_stored_as_digests_and_can_be_revoked(
+    users: UserStore, engine: sqlalchemy.Engine
+) -> None:
+    user = users.add("bot@example.com", PASSWORD, ("agent",))
+    token, secret = users.create_token(user.id, "monitoring")
+    assert secret.startswith("kb_") and len(secret) > 40
+    with Session(engine) as session:
+        stored = session.query(ApiTokenRow).one()
+        assert secret not in (stored.digest, stored.prefix) and stored.digest != secret
+    found = users.user_for_token(secret)
+    assert found is not None and found.email == "bot@example.com"
+    assert users.tokens(user.id)[0].last_used is not None
+    assert users.user_for_token(secret + "x") is None
+    assert users.user_for_token("Basic abc") is None
+
+    other = users.add("eve@example.com", PASSWORD, ("agent",))
+    with pytest.raises(LookupError):
+        users.revoke_token(token.id, user_id=other.id)
+    users.revoke_token(token.id, user_id=user.id)
+    assert users.user_for_token(secret) is None
+
+    _, second = users.create_token(user.id, "second")
+    users.update(user.id, active=False)
+    assert users.user_for_token(second) is None
+
+
+def test_sign_in_failures_block_after_the_limit(users: UserStore) -> None:
+    for _ in range(FAILURES_PER_EMAIL - 1):
+        users.record_failure("ana@example.com", "10.0.0.1")
+    assert not users.sign_in_blocked("ana@example.com", "10.0.0.2")
+    users.record_failure("ana@example.com", "10.0.0.1")
+    assert users.sign_in_blocked("ANA@example.com", "10.0.0.2")
+    assert not users.sign_in_blocked("ben@example.com", "10.0.0.2")
+    users.clear_failures("ana@example.com")
+    assert not users.sign_in_blocked("ana@example.com", "10.0.0.2")

@@ -1,0 +1,161 @@
+"""Signing in and out, CSRF, rate limiting, tokens, a requester's own requests, user admin."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from kb.services import Services
+from kb.store.tickets import NewTicket
+from kb.store.users import FAILURES_PER_EMAIL
+from tests.helpers import PASSWORD, FormClient, SignIn
+
+pytestmark = pytest.mark.model
+
+
+def test_sign_in_and_out(client: FlaskClient, app: Flask) -> None:
+    app.extensions["kb"].users.add("mia@example.com", PASSWORD, ("requester",), name="Mia")
+    page = client.get("/login?next=/my/requests")
+    assert page.status_code == 200 and 'name="password"' in page.get_data(as_text=True)
+    signed = client.post(
+        "/login",
+        data={"email": "mia@example.com", "password": PASSWORD, "next": "/my/requests"},
+    )
+    assert signed.status_code == 302 and signed.location == "/my/requests"
+    cookie = signed.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Mia" in client.get("/").get_data(as_text=True)
+    client.post("/logout")
+    assert "Sign in" in client.get("/").get_data(as_text=True)
+    assert client.get("/my/requests").status_code == 302
+
+
+def test_wrong_password_and_open_redirects(client: FlaskClient, app: Flask) -> None:
+    app.extensions["kb"].users.add("mia@example.com", PASSWORD, ("requester",))
+    wrong = client.post("/login", data={"email": "mia@example.com", "password": "nope"})
+    assert wrong.status_code == 401
+    assert "do not match" in wrong.get_data(as_text=True)
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+        signed = client.post(
+            "/login", data={"email": "mia@example.com", "password": PASSWORD, "next": target}
+        )
+        assert signed.location == "/", target
+        client.post("/logout")
+
+
+def test_sign_in_is_rate_limited(client: FlaskClient, app: Flask) -> None:
+    app.extensions["kb"].users.add("mia@example.com", PASSWORD, ("agent",))
+    for _ in range(FAILURES_PER_EMAIL):
+        client.post("/login", data={"email": "mia@example.com", "password": "guess"})
+    # Even the right password is refused while the limit holds.
+    blocked = client.post("/login", data={"email": "mia@example.com", "password": PASSWORD})
+    assert blocked.status_code == 429
+    assert "too many failed sign-ins" in blocked.get_data(as_text=True)
+
+
+def test_forms_without_the_csrf_token_are_refused(
+    bare_client: FlaskClient, app: Flask, portal_services: Services
+) -> None:
+    response = bare_client.post(
+        "/articles/wifi-keeps-disconnecting/feedback", data={"helpful": "yes"}
+    )
+    assert response.status_code == 400
+    assert "did not come from this site" in response.get_data(as_text=True)
+    assert portal_services.events.count("feedback") == 0
+
+    page = bare_client.get("/articles/wifi-keeps-disconnecting").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    accepted = bare_client.post(
+        "/articles/wifi-keeps-disconnecting/feedback",
+        data={"helpful": "yes", "csrf_token": token.group(1)},
+    )
+    assert accepted.status_code == 302
+    assert portal_services.events.count("feedback") == 1
+
+
+def test_api_writes_must_be_json_and_signed_in_ones_carry_the_token(
+    client: FlaskClient, sign_in: SignIn
+) -> None:
+    as_form = client.post("/api/v1/feedback", data={"article_id": "x", "helpful": "true"})
+    assert as_form.status_code == 415
+    assert as_form.get_json()["error"].startswith("send the body as JSON")
+
+    sign_in(client, "requester")
+    body = {"subject": "vpn drops", "description": ""}
+    refused = client.post("/api/v1/suggest", json=body)
+    assert refused.status_code == 400 and refused.get_json()["ok"] is False
+    page = client.get("/request").get_data(as_text=True)
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page)
+    assert token is not None
+    accepted = client.post("/api/v1/suggest", json=body, headers={"X-CSRF-Token": token.group(1)})
+    assert accepted.status_code == 200
+
+
+def test_a_new_password_ends_other_sessions(app: Flask, sign_in: SignIn) -> None:
+    first, second = FormClient(app), FormClient(app)
+    user = sign_in(first, "requester")
+    sign_in(second, "requester")
+    app.extensions["kb"].users.update(user.id, password="a brand new password")
+    assert first.get("/account").status_code == 302
+    assert second.get("/my/requests").status_code == 302
+
+
+def test_my_requests_show_only_mine(client: FlaskClient, app: Flask, sign_in: SignIn) -> None:
+    tickets = app.extensions["kb"].tickets
+    mine = tickets.create(NewTicket("Laptop is slow", "Very slow", "requester@example.com"))
+    theirs = tickets.create(NewTicket("Printer jam", "Jammed", "someone.else@example.com"))
+    sign_in(client, "requester")
+    page = client.get("/my/requests").get_data(as_text=True)
+    assert mine.number in page and theirs.number not in page
+    assert client.get(f"/my/requests/{mine.number}").status_code == 200
+    assert client.get(f"/my/requests/{theirs.number}").status_code == 404
+
+
+def test_account_tokens_are_shown_once_and_revocable(
+    client: FlaskClient, app: Flask, sign_in: SignIn
+) -> None:
+    sign_in(client, "requester")
+    page = client.post("/account/tokens", data={"name": "my script"}).get_data(as_text=True)
+    secret = re.search(r'<code id="new-token">(kb_[^<]+)</code>', page)
+    assert secret is not None
+    assert secret.group(1) not in client.get("/account").get_data(as_text=True)
+    integration = FlaskClient(app)
+    headers = {"Authorization": f"Bearer {secret.group(1)}"}
+    assert integration.get("/account", headers=headers).status_code == 200
+    token = app.extensions["kb"].users.tokens()[0]
+    client.post(f"/account/tokens/{token.id}/revoke")
+    assert integration.get("/account", headers=headers).status_code == 401
+
+
+def test_admin_adds_users_and_changes_roles(
+    client: FlaskClient, app: Flask, sign_in: SignIn
+) -> None:
+    users = app.extensions["kb"].users
+    admin = sign_in(client, "admin")
+    added = client.post(
+        "/admin/users",
+        data={"email": "new.agent@example.com", "password": PASSWORD, "roles": ["agent"]},
+    )
+    assert added.status_code == 302
+    user = users.find("new.agent@example.com")
+    assert user is not None and user.roles == {"agent"}
+    client.post(f"/admin/users/{user.id}", data={"roles": ["agent", "manager"], "active": "on"})
+    assert users.find("new.agent@example.com").roles == {"agent", "manager"}  # type: ignore[union-attr]
+    client.post(f"/admin/users/{user.id}", data={"roles": ["agent"]})
+    assert users.find("new.agent@example.com").active is False  # type: ignore[union-attr]
+
+    duplicate = client.post(
+        "/admin/users",
+        data={"email": "new.agent@example.com", "password": PASSWORD, "roles": ["agent"]},
+    )
+    assert duplicate.status_code == 400 and "already has an account" in duplicate.get_data(
+        as_text=True
+    )
+    demote = client.post(f"/admin/users/{admin.id}", data={"roles": ["agent"], "active": "on"})
+    assert demote.status_code == 400 and "your own admin role" in demote.get_data(as_text=True)
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert "new.agent@example.com" in page
