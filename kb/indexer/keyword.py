@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,18 @@ def language_analyzer(language: str) -> Analyzer:
     if language != OTHER and whoosh_lang.has_stemmer(language):
         analyzer = analyzer | StemFilter(lang=language)
     return analyzer
+
+
+@lru_cache(maxsize=8)
+def stop_words(languages: tuple[str, ...]) -> frozenset[str]:
+    """The stop words of `languages`, accent-folded: never worth highlighting in a snippet."""
+    found: set[str] = set()
+    for language in languages:
+        if whoosh_lang.has_stopwords(language):
+            found.update(
+                word.translate(accent_map) for word in whoosh_lang.stopwords_for_language(language)
+            )
+    return frozenset(found)
 
 
 def analyzed_terms(analyzers: Iterable[Analyzer], text: str) -> set[str]:

@@ -27,6 +27,7 @@ from kb.config import Settings
 from kb.errors import IndexMismatchError, IndexNotFoundError, QueryError
 from kb.indexer.catalog import Catalog
 from kb.indexer.generations import Home, read_metadata
+from kb.indexer.keyword import stop_words
 from kb.model import Chunk, Document, Evidence, SearchHit, SearchQuery, SearchResult
 from kb.search.deflection import DeflectionModel
 from kb.search.filters import allows
@@ -157,7 +158,8 @@ class Searcher:
         top_keyword = keyword_documents[0][1] if keyword_documents else 0.0
         floor = semantic_documents[-1][1] if semantic_documents else 0.0
         model = self.deflection_model
-        query_terms = generation.keyword.terms(text)
+        # Stop words still count for ranking, but marking every "the" helps no one read.
+        query_terms = generation.keyword.terms(text) - stop_words(self._settings.languages)
         is_match = _matcher(generation.keyword, frozenset(query_terms))
 
         # A hit shows the section that matched in the mode asked for, else the other one.

@@ -323,6 +323,8 @@ class TicketStore:
             row.resolution = resolution
             row.shareable = shareable
             row.resolved = datetime.now(UTC)
+            if row.assignee is None and actor:
+                row.assignee = actor  # whoever resolves an unassigned ticket owns it
             if linked_article:
                 row.linked_article = linked_article
             _note(session, row, "change", actor, "resolved" + (" (shareable)" if shareable else ""))

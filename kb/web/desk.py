@@ -141,9 +141,8 @@ def ticket(number: str) -> str:
 @require_role("agent")
 @ticket_action
 def assign(number: str) -> Response:
-    who = request.form.get("assignee", "").strip()
-    if who == "me":
-        who = actor()
+    # "Take it" sends take=me; the form's select sends an agent's email or nothing.
+    who = actor() if request.form.get("take") else request.form.get("assignee", "").strip()
     if who:
         agent = services().users.find(who)
         if agent is None or "agent" not in agent.roles or not agent.active:
