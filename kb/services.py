@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from kb.authoring import Authoring
 from kb.backends import Embedder, create_embedder
 from kb.config import Settings
 from kb.desk import Desk
@@ -16,6 +17,7 @@ from kb.search.searcher import Searcher
 from kb.selfservice import SelfService
 from kb.store.database import create_engine_for, sqlite_url
 from kb.store.events import EventStore
+from kb.store.revisions import FlagStore, RevisionStore
 from kb.store.tickets import TicketStore
 from kb.store.users import UserStore
 
@@ -55,6 +57,17 @@ class Services:
     @cached_property
     def desk(self) -> Desk:
         return Desk(self.searcher, self.tickets, self.events, self.indexer)
+
+    @cached_property
+    def authoring(self) -> Authoring:
+        return Authoring(
+            self.settings,
+            self.indexer,
+            self.searcher,
+            RevisionStore(self.engine),
+            FlagStore(self.engine),
+            self.desk,
+        )
 
     def index_files(
         self,

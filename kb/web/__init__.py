@@ -11,7 +11,7 @@ from flask import Flask
 
 from kb.config import Settings, load_settings
 from kb.services import Services, build_services
-from kb.web import account, admin, api, desk, desk_api, errors, portal, security, visits
+from kb.web import account, admin, api, desk, desk_api, errors, knowledge, portal, security, visits
 
 MAX_REQUEST_BYTES = 64 * 1024
 SECRET_FILE = "secret_key"
@@ -41,7 +41,7 @@ def create_app(
     visits.register(app)
     errors.register(app)
     security.register(app)
-    for module in (portal, api, account, admin, desk, desk_api):
+    for module in (portal, api, account, admin, desk, desk_api, knowledge):
         app.register_blueprint(module.blueprint)
     return app
 
