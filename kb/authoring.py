@@ -370,7 +370,7 @@ class Authoring:
         article = self.listing().articles.get(article_id)
         if article is None:
             raise LookupError(article_id)
-        text = Path(article.path).read_text("utf-8")
+        text = _read(Path(article.path), article_id)
         return Opened(parse_article(text, article.path), text)
 
     def history(self, article_id: str) -> list[Revision]:
@@ -516,7 +516,7 @@ class Authoring:
         article = listing.articles.get(article_id)
         if article is None:
             raise LookupError(article_id)
-        text = Path(article.path).read_text("utf-8")
+        text = _read(Path(article.path), article_id)
         if text_digest(text) != base_digest:
             raise ConflictError(article_id, article.path, text, self.revisions.latest(article_id))
         return Opened(parse_article(text, article.path), text)
@@ -588,6 +588,14 @@ class Authoring:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _read(path: Path, article_id: str) -> str:
+    try:
+        return path.read_text("utf-8")
+    except FileNotFoundError:
+        # Deleted (e.g. by a git checkout) since the folder was listed.
+        raise LookupError(article_id) from None
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -1,7 +1,9 @@
-"""The authoring service's pure parts: slugs, front matter written back, workflow, diffs."""
+"""The authoring service: its pure parts as tables (slugs, front matter, workflow, diffs), and
+concurrent saves."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -10,6 +12,7 @@ import pytest
 
 from kb.authoring import (
     ArticleForm,
+    ConflictError,
     FormError,
     allowed_statuses,
     compose,
@@ -21,8 +24,10 @@ from kb.authoring import (
     slug_for,
 )
 from kb.indexer.parse import parse_article
+from kb.services import Services
 from kb.store.revisions import Flag
 from kb.store.tickets import StoredTicket
+from tests.conftest import WriteArticle
 
 TODAY = date(2026, 12, 1)
 PATH = Path("articles/vpn-setup.md")
@@ -202,3 +207,36 @@ def test_form_from_ticket_takes_subject_symptoms_and_resolution() -> None:
         "troubleshooting",
         "priya@example.com",
     )
+
+
+def test_two_saves_from_the_same_text_at_once_keep_one_and_refuse_the_other(
+    services: Services, write_article: WriteArticle
+) -> None:
+    write_article("vpn", "Install the client.")
+    services.index_files()
+    authoring = services.authoring
+    opened = authoring.open("vpn")
+    start = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def save(author: str) -> None:
+        form = replace(form_for(opened.article), body=f"Written by {author}.\n")
+        start.wait()
+        try:
+            authoring.save(form, article_id="vpn", base_digest=opened.digest, author=author)
+            outcomes[author] = "saved"
+        except ConflictError as error:
+            outcomes[author] = f"refused: {error.changed_by.author if error.changed_by else None}"
+
+    threads = [threading.Thread(target=save, args=(name,)) for name in ("ana", "ben")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    winner = next(name for name, outcome in outcomes.items() if outcome == "saved")
+    loser = next(name for name in outcomes if name != winner)
+    assert outcomes[loser] == f"refused: {winner}"
+    assert authoring.open("vpn").article.body == f"Written by {winner}.\n"
+    assert [revision.author for revision in authoring.history("vpn")] == [winner, None]
+    assert services.searcher.document("vpn").body == f"Written by {winner}.\n"  # type: ignore[union-attr]
