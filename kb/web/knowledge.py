@@ -98,7 +98,8 @@ def new() -> str | Response:
     action = request.form.get("action", "save")
     if action == "preview":
         return _editor(form, None, base_digest="", from_ticket=number, preview=True)
-    if action != "save_anyway":
+    # An incomplete form is answered with its problems first, not with look-alikes.
+    if action != "save_anyway" and form.title.strip() and form.body.strip():
         duplicates = services().authoring.duplicates(form.title, form.body)
         if duplicates:
             return _editor(form, None, base_digest="", from_ticket=number, duplicates=duplicates)
