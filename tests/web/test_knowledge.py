@@ -440,3 +440,26 @@ def test_links_both_ways_lookup_similar_and_the_portal_shows_only_public_linkers
     requester_view = page(knowledge_app.test_client().get("/articles/wifi-guest"))
     assert 'id="linked-from"' in requester_view and "Set up the VPN" in requester_view
     assert "Firewall change runbook" not in requester_view
+
+
+@pytest.mark.model
+def test_with_the_real_model_a_reworded_copy_is_a_duplicate_and_a_neighbour_is_not(
+    writable_app: Flask, writable_kb: Services
+) -> None:
+    writable_app.test_client_class = FormClient
+    agent = client_as(writable_app, "agent", email="priya@example.com")
+    source = writable_kb.authoring.open("vpn-first-time-setup").article
+    sentences = re.split(r"(?<=[.!?])\s+", source.body)
+    reworded = " ".join(part for number, part in enumerate(sentences) if number % 3 != 2)
+    copy = {**NEW_ARTICLE, "title": "First-time VPN setup", "body": reworded, "related": ""}
+    warned = page(agent.post("/desk/knowledge/new", data={**copy, "action": "save"}))
+    assert 'id="duplicates"' in warned and "vpn-first-time-setup" in warned
+
+    # The closest pair of different sample articles are not taken for repeats of each other.
+    neighbour = writable_kb.authoring.open("vpn-connection-fails").article
+    found = writable_kb.authoring.duplicates(neighbour.title, neighbour.body)
+    assert [document.id for document, _ in found] == ["vpn-connection-fails"]
+    started = writable_kb.authoring.duplicates(
+        "Set up the VPN for a new starter", "Install Cisco Secure Client and sign in."
+    )
+    assert started == []
