@@ -531,7 +531,10 @@ class Authoring:
         message: str,
     ) -> Saved:
         """Keep the text on disk in history if kb has not seen it, write, record, re-index."""
-        article = parse_article(text, path)
+        try:
+            article = parse_article(text, path)
+        except ArticleParseError as error:
+            raise FormError([error.problem]) from None
         if article.id != article_id:
             raise FormError([f"The text names the article {article.id!r}, not {article_id!r}."])
         if previous_text is not None:
