@@ -46,3 +46,10 @@ def signer(app: Flask) -> SignIn:
         return user
 
     return sign_in
+
+
+def csrf_headers(client: FlaskClient) -> dict[str, str]:
+    """The header a page's script sends with JSON writes: the session's CSRF token."""
+    with client.session_transaction() as session:
+        session.setdefault("csrf", CSRF_TOKEN)
+        return {"X-CSRF-Token": str(session["csrf"])}

@@ -13,7 +13,8 @@ from kb.config import Settings, load_settings
 from kb.services import Services, build_services
 from kb.web import account, admin, api, desk, desk_api, errors, knowledge, portal, security, visits
 
-MAX_REQUEST_BYTES = 64 * 1024
+# Big enough for a long article saved from the editor; queries have their own limits.
+MAX_REQUEST_BYTES = 1024 * 1024
 SECRET_FILE = "secret_key"
 
 

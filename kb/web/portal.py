@@ -11,6 +11,7 @@ from kb.store.tickets import NewTicket
 from kb.web.api import EMAIL, TICKET_TYPES
 from kb.web.errors import client_error
 from kb.web.render import render_markdown
+from kb.web.security import current_user
 from kb.web.visits import services, session_id
 
 blueprint = Blueprint("portal", __name__)
@@ -93,6 +94,11 @@ def new_request() -> str | Response:
         "requester_name": request.form.get("requester_name", ""),
         "requester_email": request.form.get("requester_email", ""),
     }
+    user = current_user()
+    if user is not None and request.method == "GET":
+        # Signed in: the request is theirs, so it shows up under "My requests".
+        form["requester_name"] = user.name or ""
+        form["requester_email"] = user.email
     answers = None
     problems: list[str] = []
     if request.method == "POST":

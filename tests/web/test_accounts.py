@@ -159,3 +159,24 @@ def test_admin_adds_users_and_changes_roles(
     assert demote.status_code == 400 and "your own admin role" in demote.get_data(as_text=True)
     page = client.get("/admin/users").get_data(as_text=True)
     assert "new.agent@example.com" in page
+
+
+def test_a_signed_in_requester_files_under_their_own_email(
+    client: FlaskClient, app: Flask, sign_in: SignIn
+) -> None:
+    sign_in(client, "requester", email="mia@example.com")
+    form = client.get("/request").get_data(as_text=True)
+    assert 'value="mia@example.com"' in form
+    filed = client.post(
+        "/request",
+        data={
+            "subject": "Headset crackles",
+            "description": "Jabra headset crackles in calls",
+            "requester_email": "mia@example.com",
+            "type": "incident",
+            "action": "submit",
+        },
+    )
+    assert filed.status_code == 302
+    page = client.get("/my/requests").get_data(as_text=True)
+    assert "Headset crackles" in page and "new" in page
