@@ -61,6 +61,11 @@ class Settings:
         180, "Sections longer than this many words are split into several chunks."
     )
     embed_batch_size: int = _setting(32, "Chunks embedded per batch while indexing.")
+    onnx_queries: bool = _setting(
+        True,
+        "Encode search queries with ONNX Runtime (the same model, exported into the KB home "
+        "and checked against it); off keeps them on PyTorch.",
+    )
     hnsw_threshold: int = _setting(
         30000, "Past this many vectors the exact FAISS index becomes an HNSW graph."
     )

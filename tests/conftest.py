@@ -67,9 +67,12 @@ def write_article(settings: Settings) -> WriteArticle:
 
 
 @pytest.fixture(scope="session")
-def real_embedder() -> SentenceTransformerEmbedder:
-    """The packaged all-MiniLM-L6-v2, loaded once for the whole run, offline."""
-    return SentenceTransformerEmbedder(Settings())
+def real_embedder(tmp_path_factory: pytest.TempPathFactory) -> SentenceTransformerEmbedder:
+    """The packaged all-MiniLM-L6-v2, loaded once for the whole run, offline.
+
+    Its ONNX export for queries is written under a temporary home, not the working folder.
+    """
+    return SentenceTransformerEmbedder(Settings(home=tmp_path_factory.mktemp("model-home")))
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ import numpy as np
 from kb.backends import Vectors
 from kb.config import Settings
 from kb.errors import ConfigError, DependencyMissingError
+from kb.indexer.onnx_queries import OnnxQueryEncoder, load_query_encoder
 
 PACKAGED_MODEL_NAMES = {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}
 QUERY_CACHE_SIZE = 1024
@@ -72,6 +73,9 @@ class SentenceTransformerEmbedder:
         self._model: Any = None
         self._load_lock = threading.Lock()
         self._cache = _QueryCache(QUERY_CACHE_SIZE)
+        self._onnx_folder = settings.home / "models" if settings.onnx_queries else None
+        self._query_encoder: OnnxQueryEncoder | None = None
+        self._query_encoder_tried = False
 
     @property
     def dimension(self) -> int:
@@ -93,10 +97,24 @@ class SentenceTransformerEmbedder:
     def embed_query(self, text: str) -> Vectors:
         vector = self._cache.get(text)
         if vector is None:
-            vector = self.embed([text])[0]
+            encoder = self._onnx_encoder()
+            vector = encoder.encode(text) if encoder is not None else self.embed([text])[0]
             vector.setflags(write=False)
             self._cache.put(text, vector)
         return vector
+
+    def _onnx_encoder(self) -> OnnxQueryEncoder | None:
+        """The ONNX Runtime encoder for single queries, made on first use; None means PyTorch."""
+        if self._onnx_folder is None:
+            return None
+        model = self._loaded()
+        with self._load_lock:
+            if not self._query_encoder_tried:
+                self._query_encoder_tried = True
+                self._query_encoder = load_query_encoder(
+                    model, resolve_model_path(self.name), self._onnx_folder
+                )
+            return self._query_encoder
 
     def _loaded(self) -> Any:
         with self._load_lock:

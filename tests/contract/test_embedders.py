@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from kb.backends import Embedder
+from kb.config import Settings
+from kb.indexer import onnx_queries
 from kb.indexer.embed import HashingEmbedder, SentenceTransformerEmbedder
 
 
@@ -58,3 +62,31 @@ class TestSentenceTransformerEmbedder(EmbedderContract):
             ["how to reset a lost login credential", "the dock does not charge the laptop"]
         )
         assert float(query @ paraphrase) > float(query @ other) + 0.1
+
+
+@pytest.mark.model
+def test_queries_use_an_onnx_export_that_gives_the_models_vectors(tmp_path: Path) -> None:
+    embedder = SentenceTransformerEmbedder(Settings(home=tmp_path))
+    texts = ["vpn certificate validation failure", "La impresora no imprime desde ayer"]
+    queried = np.stack([embedder.embed_query(text) for text in texts])
+    assert list((tmp_path / "models").glob("query-encoder-*.onnx")), "no export was made"
+    # The same vectors as the model's own batch encoding, which the index is built with.
+    assert np.allclose(queried, embedder.embed(texts), atol=1e-5)
+
+
+@pytest.mark.model
+def test_an_export_that_disagrees_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(onnx_queries, "AGREEMENT", 1.5)  # no export can agree this closely
+    embedder = SentenceTransformerEmbedder(Settings(home=tmp_path))
+    text = "outlook keeps asking for my password"
+    assert np.allclose(embedder.embed_query(text), embedder.embed([text])[0], atol=1e-6)
+    assert "disagrees with the model" in caplog.text
+
+
+@pytest.mark.model
+def test_onnx_queries_can_be_turned_off(tmp_path: Path) -> None:
+    embedder = SentenceTransformerEmbedder(Settings(home=tmp_path, onnx_queries=False))
+    embedder.embed_query("printer offline")
+    assert not (tmp_path / "models").exists()
