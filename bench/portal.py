@@ -26,9 +26,14 @@ SECONDS = {"quick": 8.0, "full": 20.0}
 
 def run(context: Context) -> Table:
     quick = context.sizes.latency_chunks[0] < 10_000
-    homes = [("sample KB", documents_home("sample", real_documents(), context.cached_embedder))]
+    sample = documents_home("sample", real_documents(), context.cached_embedder)
     largest = context.sizes.latency_chunks[-1]
-    homes.append((f"{largest:,} chunks", context.synthetic_home(largest)))
+    # The same sample KB with queries on PyTorch, in the same run: what ONNX Runtime buys.
+    homes = [
+        ("sample KB", sample, {}),
+        ("sample KB, PyTorch queries", sample, {"KB_ONNX_QUERIES": "false"}),
+        (f"{largest:,} chunks", context.synthetic_home(largest), {}),
+    ]
     table = Table(
         "portal",
         f"POST /api/v1/suggest, {CLIENTS} concurrent clients from a second process, "
@@ -38,9 +43,11 @@ def run(context: Context) -> Table:
     with tempfile.TemporaryDirectory(prefix="kb-bench-load-") as scratch:
         payloads = Path(scratch) / "payloads.json"
         payloads.write_text(json.dumps(_payloads()), "utf-8")
-        for label, home in homes:
+        for label, home, settings in homes:
             log(f"serving {label} and loading it for {SECONDS['quick' if quick else 'full']} s")
-            figures = _load(home, payloads, SECONDS["quick" if quick else "full"], scratch)
+            figures = _load(
+                home, payloads, SECONDS["quick" if quick else "full"], scratch, settings
+            )
             table.rows.append(
                 [
                     label,
@@ -68,7 +75,9 @@ def _payloads() -> list[dict[str, str]]:
     return bodies
 
 
-def _load(home: Path, payloads: Path, seconds: float, scratch: str) -> dict[str, float]:
+def _load(
+    home: Path, payloads: Path, seconds: float, scratch: str, settings: dict[str, str]
+) -> dict[str, float]:
     port = _free_port()
     environment = {key: value for key, value in os.environ.items() if not key.startswith("KB_")}
     environment.update(
@@ -76,6 +85,7 @@ def _load(home: Path, payloads: Path, seconds: float, scratch: str) -> dict[str,
         KB_HOME=str(home),
         KB_DATABASE_URL=f"sqlite:///{scratch}/load-{port}.sqlite3",
     )
+    environment.update(settings)
     kb = str(Path(sys.executable).parent / "kb")
     server = subprocess.Popen(
         [kb, "serve", "--port", str(port), "--workers", str(WORKERS)],

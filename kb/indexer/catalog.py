@@ -9,11 +9,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from kb.model import Chunk, Document
+
+T = TypeVar("T")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -35,6 +38,9 @@ CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks(document_id, position);
 """
 # SQLite allows 32766 parameters; stay well below for IN (...) lookups.
 LOOKUP_BATCH = 900
+# Decoded documents and chunks a read-only catalog keeps: a published generation never
+# changes, and popular answers are asked for again and again.
+DECODED_CACHE_SIZE = 20_000
 
 
 class Catalog:
@@ -49,6 +55,9 @@ class Catalog:
                 f"file:{path}?mode=ro", uri=True, check_same_thread=False
             )
         self._lock = threading.Lock()
+        self._cached = not writable
+        self._documents: OrderedDict[str, Document] = OrderedDict()
+        self._chunks: OrderedDict[str, Chunk] = OrderedDict()
 
     def manifest(self) -> dict[str, tuple[str, str, str | None]]:
         """Every document id with its kind, content hash and source path (if a file)."""
@@ -100,16 +109,49 @@ class Catalog:
             self._connection.commit()
 
     def documents(self, ids: Iterable[str]) -> dict[str, Document]:
-        rows = self._lookup("SELECT id, data FROM documents WHERE id IN ({marks})", ids)
-        return {row[0]: _decode(row[1]) for row in rows}
+        def read(missing: list[str]) -> dict[str, Document]:
+            rows = self._lookup("SELECT id, data FROM documents WHERE id IN ({marks})", missing)
+            return {row[0]: _decode(row[1]) for row in rows}
+
+        return self._through_cache(self._documents, ids, read)
 
     def chunks(self, ids: Iterable[str]) -> dict[str, Chunk]:
-        rows = self._lookup(
-            "SELECT id, document_id, position, heading_path, anchor, text "
-            "FROM chunks WHERE id IN ({marks})",
-            ids,
-        )
-        return {row[0]: _chunk(row) for row in rows}
+        def read(missing: list[str]) -> dict[str, Chunk]:
+            rows = self._lookup(
+                "SELECT id, document_id, position, heading_path, anchor, text "
+                "FROM chunks WHERE id IN ({marks})",
+                missing,
+            )
+            return {row[0]: _chunk(row) for row in rows}
+
+        return self._through_cache(self._chunks, ids, read)
+
+    def _through_cache(
+        self,
+        cache: OrderedDict[str, T],
+        ids: Iterable[str],
+        read: Callable[[list[str]], dict[str, T]],
+    ) -> dict[str, T]:
+        """Items by id: from the decoded cache when read-only, the rest from SQLite."""
+        wanted = list(dict.fromkeys(ids))
+        if not self._cached:
+            return read(wanted)
+        found: dict[str, T] = {}
+        with self._lock:
+            for item_id in wanted:
+                item = cache.get(item_id)
+                if item is not None:
+                    cache.move_to_end(item_id)
+                    found[item_id] = item
+        missing = [item_id for item_id in wanted if item_id not in found]
+        if missing:
+            fetched = read(missing)
+            found.update(fetched)
+            with self._lock:
+                cache.update(fetched)
+                while len(cache) > DECODED_CACHE_SIZE:
+                    cache.popitem(last=False)
+        return found
 
     def counts(self) -> tuple[int, int]:
         """(documents, chunks)."""
