@@ -28,7 +28,7 @@ def main() -> None:
     target = urlsplit(arguments.url)
     if target.hostname not in {"127.0.0.1", "localhost"}:
         raise SystemExit("the load client only targets this machine (127.0.0.1)")
-    payloads = [json.dumps(body).encode() for body in json.loads(arguments.payloads.read_text())]
+    payloads: list[dict[str, str]] = json.loads(arguments.payloads.read_text())
     latencies: list[float] = []
     failures = [0]
     lock = threading.Lock()
@@ -41,7 +41,10 @@ def main() -> None:
         for sent in range(MAX_REQUESTS_PER_CLIENT):
             if time.monotonic() >= deadline:
                 break
-            body = payloads[(number * 7919 + sent) % len(payloads)]
+            chosen = payloads[(number * 7919 + sent) % len(payloads)]
+            # A reference number makes every text new, as typing does: no cache answers it.
+            unique = {**chosen, "description": f"{chosen['description']} Ref {number}-{sent}."}
+            body = json.dumps(unique).encode()
             started = time.perf_counter()
             try:
                 connection.request(
