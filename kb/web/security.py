@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, g, redirect, request, session, url_for
 
-from kb.store.users import User
+from kb.store.users import ROLES, User
 from kb.web.errors import client_error
 from kb.web.visits import services
 
@@ -139,8 +139,6 @@ def require_role(*roles: str) -> Callable[[F], F]:
 
 def require_sign_in(view: F) -> F:
     """Allow the view to any signed-in user, whatever their roles."""
-    from kb.store.users import ROLES
-
     return require_role(*ROLES)(view)
 
 
