@@ -84,7 +84,9 @@ def actor() -> str:
 @require_role("agent")
 def queue() -> str:
     values = request.args
-    if "status" not in values and not values.get("q"):
+    # A first visit shows the open work; the filter form sends `filtered`, so that
+    # unticking every status then means any status.
+    if "status" not in values and "filtered" not in values and not values.get("q"):
         values = values.copy()
         values.setlist("status", list(DEFAULT_STATUSES))
     query = ticket_query(values, actor())

@@ -67,6 +67,11 @@ def test_queue_lists_open_tickets_with_filters_search_and_sort(
     page = agent.get("/desk").get_data(as_text=True)
     assert printer.number in page and laptop.number in page
 
+    agent.post(f"/desk/tickets/{printer.number}/resolve", data={"resolution": "Cleared the jam"})
+    assert printer.number not in agent.get("/desk").get_data(as_text=True)  # open work only
+    everything = agent.get("/desk?filtered=1").get_data(as_text=True)
+    assert printer.number in everything and laptop.number in everything
+    agent.post(f"/desk/tickets/{printer.number}/reopen", data={"reason": "jammed again"})
     only_requests = agent.get("/desk?type=service_request&status=new").get_data(as_text=True)
     assert laptop.number in only_requests and printer.number not in only_requests
 
@@ -271,3 +276,18 @@ def test_a_requester_token_cannot_use_the_desk_api(
         "error": "this needs the agent role",
         "status": 403,
     }
+
+
+def test_queue_pages_keep_every_filter(agent: FlaskClient, writable_kb: Services) -> None:
+    for number in range(55):
+        writable_kb.tickets.create(
+            NewTicket(f"Printer {number} offline", "Offline", "a@example.com")
+        )
+    first = agent.get("/desk?status=new&status=open").get_data(as_text=True)
+    assert "55 tickets, page 1 of 2" in first
+    link = re.search(r'href="([^"]*page=2[^"]*)"', first)
+    assert link is not None
+    target = link.group(1).replace("&amp;", "&")
+    assert "status=new" in target and "status=open" in target
+    second = agent.get(target).get_data(as_text=True)
+    assert "page 2 of 2" in second and second.count("Printer ") >= 5
