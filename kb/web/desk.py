@@ -211,7 +211,14 @@ def link(number: str) -> Response:
 def search() -> str:
     text = request.args.get("q", "")
     hits = services().desk.search(text, k=20) if text.strip() else []
-    return render_template("desk_search.html", query=text, hits=hits)
+    # Tickets from an export were never in kb's desk: they have no page to link to.
+    in_desk = {
+        hit.document.id
+        for hit in hits
+        if hit.document.kind == "ticket"
+        and services().tickets.get(str(hit.document.metadata.get("ticket_id", ""))) is not None
+    }
+    return render_template("desk_search.html", query=text, hits=hits, in_desk=in_desk)
 
 
 def _back(number: str, done: str | None = None) -> Response:

@@ -291,3 +291,18 @@ def test_queue_pages_keep_every_filter(agent: FlaskClient, writable_kb: Services
     assert "status=new" in target and "status=open" in target
     second = agent.get(target).get_data(as_text=True)
     assert "page 2 of 2" in second and second.count("Printer ") >= 5
+
+
+def test_agent_search_finds_internal_knowledge_and_links_desk_tickets(
+    agent: FlaskClient, writable_app: Flask
+) -> None:
+    _, number = file_through_portal(writable_app)
+    agent.post(
+        f"/desk/tickets/{number}/resolve",
+        data={"resolution": "Rebuilt the Orion split-tunnel profile for this laptop."},
+    )
+    page = agent.get("/desk/search?q=orion+split-tunnel+profile").get_data(as_text=True)
+    assert f'href="/desk/tickets/{number}"' in page
+    exported = agent.get("/desk/search?q=reissue+vpn+certificate").get_data(as_text=True)
+    assert "internal" in exported and "imported note" in exported
+    assert agent.get("/desk/search?q=" + "x" * 1001).status_code == 400
