@@ -359,6 +359,12 @@ def serve(host: str, port: int, workers: int, threads: int, home: Path | None) -
         run_server(settings, host, port, workers, threads)
 
 
+def role_option(help: str) -> Callable[[F], F]:
+    return click.option(
+        "--role", "roles", multiple=True, required=True, type=click.Choice(ROLES), help=help
+    )
+
+
 @cli.group()
 def user() -> None:
     """Manage accounts: add users, change roles, make API tokens."""
@@ -366,14 +372,7 @@ def user() -> None:
 
 @user.command(name="add")
 @click.argument("email")
-@click.option(
-    "--role",
-    "roles",
-    multiple=True,
-    required=True,
-    type=click.Choice(ROLES),
-    help="A role to grant (repeatable).",
-)
+@role_option("A role to grant (repeatable).")
 @click.option("--name", help="The person's name, as shown in the desk.")
 @click.option(
     "--password-stdin", is_flag=True, help="Read the password from standard input (scripts)."
@@ -395,14 +394,7 @@ def user_add(
 
 @user.command(name="roles")
 @click.argument("email")
-@click.option(
-    "--role",
-    "roles",
-    multiple=True,
-    required=True,
-    type=click.Choice(ROLES),
-    help="The user's roles from now on (repeatable).",
-)
+@role_option("The user's roles from now on (repeatable).")
 @home_option
 def user_roles(email: str, roles: tuple[str, ...], home: Path | None) -> None:
     """Set a user's roles."""

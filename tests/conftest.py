@@ -8,6 +8,7 @@ import textwrap
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -93,14 +94,7 @@ def sample_kb(
 @pytest.fixture
 def portal_services(sample_kb: Services, tmp_path: Path) -> Iterator[Services]:
     """The indexed sample KB (shared, read-only) with this test's own ticket and event store."""
-    settings = replace(
-        sample_kb.settings,
-        database_url=f"sqlite:///{tmp_path / 'kb.sqlite3'}",
-        secret_key="test-secret",
-    )
-    services = build_services(settings, sample_kb.embedder)
-    yield services
-    services.close()
+    yield from _own_store(sample_kb, tmp_path)
 
 
 @pytest.fixture
@@ -115,18 +109,22 @@ def writable_kb(sample_kb: Services, tmp_path: Path) -> Iterator[Services]:
     shutil.copytree(sample_kb.settings.articles_dir, articles)
     home = tmp_path / ".kb"
     shutil.copytree(sample_kb.settings.home, home, ignore=shutil.ignore_patterns("*.lock"))
-    settings = replace(
-        sample_kb.settings,
-        home=home,
-        articles_dir=articles,
-        database_url=f"sqlite:///{tmp_path / 'kb.sqlite3'}",
-        secret_key="test-secret",
-    )
-    services = build_services(settings, sample_kb.embedder)
-    yield services
-    services.close()
+    yield from _own_store(sample_kb, tmp_path, home=home, articles_dir=articles)
 
 
 @pytest.fixture
 def writable_app(writable_kb: Services) -> Flask:
     return create_app(services=writable_kb, test_config={"TESTING": True})
+
+
+def _own_store(sample_kb: Services, folder: Path, **changes: Any) -> Iterator[Services]:
+    """Services sharing the sample KB's model, with a database of their own under `folder`."""
+    settings = replace(
+        sample_kb.settings,
+        database_url=f"sqlite:///{folder / 'kb.sqlite3'}",
+        secret_key="test-secret",
+        **changes,
+    )
+    services = build_services(settings, sample_kb.embedder)
+    yield services
+    services.close()

@@ -8,7 +8,14 @@ from werkzeug.wrappers import Response
 from kb.errors import QueryError
 from kb.store.tickets import TicketQuery
 from kb.web.errors import client_error
-from kb.web.security import current_user, require_sign_in, safe_next, sign_in, sign_out
+from kb.web.security import (
+    current_user,
+    require_sign_in,
+    safe_next,
+    sign_in,
+    sign_out,
+    signed_in,
+)
 from kb.web.visits import services
 
 blueprint = Blueprint("account", __name__)
@@ -53,32 +60,23 @@ def logout() -> Response:
 @blueprint.get("/account")
 @require_sign_in
 def account() -> str:
-    user = current_user()
-    assert user is not None
-    return render_template(
-        "account.html",
-        user=user,
-        tokens=services().users.tokens(user.id),
-        new_token=None,
-        problem=None,
-    )
+    return _account_page()
 
 
 @blueprint.post("/account/password")
 @require_sign_in
 def change_password() -> str | Response:
-    user = current_user()
-    assert user is not None
+    user = signed_in()
     users = services().users
     if users.authenticate(user.email, request.form.get("current", "")) is None:
-        return _account_problem("Your current password is not right.")
+        return _account_page(problem="Your current password is not right.")
     new = request.form.get("new", "")
     if new != request.form.get("repeat", ""):
-        return _account_problem("The two new passwords differ.")
+        return _account_page(problem="The two new passwords differ.")
     try:
         updated = users.update(user.id, password=new)
     except QueryError as error:
-        return _account_problem(str(error))
+        return _account_page(problem=str(error))
     sign_in(updated)
     return redirect(url_for("account.account", changed="password"))
 
@@ -86,23 +84,19 @@ def change_password() -> str | Response:
 @blueprint.post("/account/tokens")
 @require_sign_in
 def create_token() -> str:
-    user = current_user()
-    assert user is not None
+    user = signed_in()
     users = services().users
     try:
-        token, secret = users.create_token(user.id, request.form.get("name", ""))
+        _, secret = users.create_token(user.id, request.form.get("name", ""))
     except QueryError as error:
-        return _account_problem(str(error))
-    return render_template(
-        "account.html", user=user, tokens=users.tokens(user.id), new_token=secret, problem=None
-    )
+        return _account_page(problem=str(error))
+    return _account_page(new_token=secret)
 
 
 @blueprint.post("/account/tokens/<int:token_id>/revoke")
 @require_sign_in
 def revoke_token(token_id: int) -> Response:
-    user = current_user()
-    assert user is not None
+    user = signed_in()
     try:
         services().users.revoke_token(token_id, user_id=user.id)
     except LookupError:
@@ -113,8 +107,7 @@ def revoke_token(token_id: int) -> Response:
 @blueprint.get("/my/requests")
 @require_sign_in
 def my_requests() -> str:
-    user = current_user()
-    assert user is not None
+    user = signed_in()
     tickets, total = services().tickets.find(
         TicketQuery(requester_email=user.email, sort="-created", limit=100)
     )
@@ -124,8 +117,7 @@ def my_requests() -> str:
 @blueprint.get("/my/requests/<number>")
 @require_sign_in
 def my_request(number: str) -> str:
-    user = current_user()
-    assert user is not None
+    user = signed_in()
     ticket = services().tickets.get(number)
     if ticket is None or ticket.requester_email.lower() != user.email:
         raise client_error(404, "you have no request with that number")
@@ -133,13 +125,13 @@ def my_request(number: str) -> str:
     return render_template("my_request.html", ticket=ticket, replies=replies)
 
 
-def _account_problem(problem: str) -> str:
-    user = current_user()
-    assert user is not None
+def _account_page(problem: str | None = None, new_token: str | None = None) -> str:
+    """The account page; a new token's secret is shown this once."""
+    user = signed_in()
     return render_template(
         "account.html",
         user=user,
         tokens=services().users.tokens(user.id),
-        new_token=None,
+        new_token=new_token,
         problem=problem,
     )

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -13,8 +12,8 @@ from kb.desk import Trail
 from kb.errors import QueryError
 from kb.model import TICKET_TYPES
 from kb.store.tickets import PRIORITIES, SORTS, TICKET_STATUSES, UNASSIGNED, TicketQuery
-from kb.web.errors import client_error
-from kb.web.security import current_user, require_role
+from kb.web.errors import client_error, lookups_and_bad_input
+from kb.web.security import actor, require_role
 from kb.web.visits import services
 
 blueprint = Blueprint("desk", __name__, url_prefix="/desk")
@@ -59,25 +58,7 @@ def ticket_query(values: Any, me: str, *, limit: int = PAGE_SIZE) -> TicketQuery
     )
 
 
-def ticket_action(view: F) -> F:
-    """Turn the desk's errors into the page's answers: 404 unknown ticket, 400 bad input."""
-
-    @wraps(view)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return view(*args, **kwargs)
-        except LookupError:
-            raise client_error(404, "there is no ticket with that number") from None
-        except QueryError as error:
-            raise client_error(400, str(error)) from None
-
-    return cast(F, run)
-
-
-def actor() -> str:
-    user = current_user()
-    assert user is not None
-    return user.email
+ticket_action = lookups_and_bad_input("there is no ticket with that number")
 
 
 @blueprint.get("")

@@ -9,9 +9,9 @@ from flask import Blueprint, Response, jsonify, request
 from kb.errors import QueryError
 from kb.store.tickets import Note, StoredTicket
 from kb.web.api import json_object, text_field
-from kb.web.desk import actor, ticket_action, ticket_query
+from kb.web.desk import ticket_action, ticket_query
 from kb.web.errors import client_error
-from kb.web.security import require_role
+from kb.web.security import actor, require_role
 from kb.web.visits import services
 
 blueprint = Blueprint("desk_api", __name__, url_prefix="/api/v1/desk")

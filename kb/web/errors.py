@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
 
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, default_exceptions
@@ -10,6 +13,7 @@ from werkzeug.exceptions import HTTPException, default_exceptions
 from kb.errors import IndexNotFoundError, KbError, QueryError
 
 log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
 
 MESSAGES = {
     400: "the request could not be understood",
@@ -56,6 +60,24 @@ def register(app: Flask) -> None:
     def unexpected(error: Exception) -> tuple[Response | str, int]:
         log.exception("unexpected error while serving %s", request.path)
         return error_response(500, MESSAGES[500])
+
+
+def lookups_and_bad_input(not_found: str) -> Callable[[F], F]:
+    """Answer a view's LookupError with 404 and `not_found`, its QueryError with 400."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return view(*args, **kwargs)
+            except LookupError:
+                raise client_error(404, not_found) from None
+            except QueryError as error:
+                raise client_error(400, str(error)) from None
+
+        return cast(F, run)
+
+    return decorate
 
 
 def client_error(status: int, message: str) -> HTTPException:

@@ -21,11 +21,10 @@ from kb.authoring import (
     form_for,
     form_from_ticket,
 )
-from kb.errors import QueryError
 from kb.model import ARTICLE_TYPES, AUDIENCES, STATUSES
-from kb.web.errors import client_error
+from kb.web.errors import client_error, lookups_and_bad_input
 from kb.web.render import render_markdown
-from kb.web.security import current_user, require_role, safe_next
+from kb.web.security import actor, require_role, safe_next
 from kb.web.visits import services
 
 blueprint = Blueprint("knowledge", __name__, url_prefix="/desk/knowledge")
@@ -42,22 +41,12 @@ def article_action(view: F) -> F:
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return view(*args, **kwargs)
-        except LookupError:
-            raise client_error(404, "there is no article (or revision) at this address") from None
         except ConflictError as error:
             raise client_error(
                 409, f"{error}: reload the article to see the latest version, then try again"
             ) from None
-        except QueryError as error:
-            raise client_error(400, str(error)) from None
 
-    return cast(F, run)
-
-
-def actor() -> str:
-    user = current_user()
-    assert user is not None
-    return user.email
+    return lookups_and_bad_input("there is no article (or revision) at this address")(cast(F, run))
 
 
 @blueprint.get("")

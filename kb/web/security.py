@@ -97,6 +97,19 @@ def current_user() -> User | None:
     return user
 
 
+def signed_in() -> User:
+    """The user of a view guarded by require_role, who is always signed in."""
+    user = current_user()
+    if user is None:
+        raise RuntimeError("signed_in() outside a view guarded by require_role")
+    return user
+
+
+def actor() -> str:
+    """The email that desk and editor changes are recorded under."""
+    return signed_in().email
+
+
 def sign_in(user: User) -> None:
     # A fresh session on every sign-in, so nothing set before it survives (fixation).
     session.clear()
