@@ -31,7 +31,8 @@ def run(context: Context) -> Table:
     # The same sample KB with queries on PyTorch, in the same run: what ONNX Runtime buys.
     homes = [
         ("sample KB", sample, {}),
-        ("sample KB, PyTorch queries", sample, {"KB_ONNX_QUERIES": "false"}),
+        ("sample KB, int8 ONNX queries", sample, {"KB_QUERY_ENCODER": "onnx-int8"}),
+        ("sample KB, PyTorch queries", sample, {"KB_QUERY_ENCODER": "pytorch"}),
         (f"{largest:,} chunks", context.synthetic_home(largest), {}),
     ]
     table = Table(

@@ -61,10 +61,10 @@ class Settings:
         180, "Sections longer than this many words are split into several chunks."
     )
     embed_batch_size: int = _setting(32, "Chunks embedded per batch while indexing.")
-    onnx_queries: bool = _setting(
-        True,
-        "Encode search queries with ONNX Runtime (the same model, exported into the KB home "
-        "and checked against it); off keeps them on PyTorch.",
+    query_encoder: str = _setting(
+        "onnx",
+        "How search queries are encoded: `onnx` (ONNX Runtime, the same vectors as the model), "
+        "`onnx-int8` (quantised: faster, slightly less exact) or `pytorch`.",
     )
     hnsw_threshold: int = _setting(
         30000, "Past this many vectors the exact FAISS index becomes an HNSW graph."
@@ -224,7 +224,15 @@ def _type_name(hint: Any) -> str:
     return {int: "a whole number", float: "a number", Path: "a path"}.get(hint, str(hint))
 
 
+QUERY_ENCODERS = ("onnx", "onnx-int8", "pytorch")
+
+
 def _validate(settings: Settings) -> None:
+    if settings.query_encoder not in QUERY_ENCODERS:
+        raise ConfigError(
+            f"setting `query_encoder` must be one of {', '.join(QUERY_ENCODERS)}, "
+            f"not {settings.query_encoder!r}"
+        )
     if settings.fusion not in {"weighted", "rrf"}:
         raise ConfigError(f"setting `fusion` must be `weighted` or `rrf`, not {settings.fusion!r}")
     if not 0.0 <= settings.semantic_weight <= 1.0:

@@ -73,7 +73,10 @@ class SentenceTransformerEmbedder:
         self._model: Any = None
         self._load_lock = threading.Lock()
         self._cache = _QueryCache(QUERY_CACHE_SIZE)
-        self._onnx_folder = settings.home / "models" if settings.onnx_queries else None
+        self._onnx_folder = (
+            settings.home / "models" if settings.query_encoder.startswith("onnx") else None
+        )
+        self._quantized = settings.query_encoder == "onnx-int8"
         self._query_encoder: OnnxQueryEncoder | None = None
         self._query_encoder_tried = False
 
@@ -112,7 +115,7 @@ class SentenceTransformerEmbedder:
             if not self._query_encoder_tried:
                 self._query_encoder_tried = True
                 self._query_encoder = load_query_encoder(
-                    model, resolve_model_path(self.name), self._onnx_folder
+                    model, resolve_model_path(self.name), self._onnx_folder, self._quantized
                 )
             return self._query_encoder
 

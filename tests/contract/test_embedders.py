@@ -87,6 +87,16 @@ def test_an_export_that_disagrees_is_not_used(
 
 @pytest.mark.model
 def test_onnx_queries_can_be_turned_off(tmp_path: Path) -> None:
-    embedder = SentenceTransformerEmbedder(Settings(home=tmp_path, onnx_queries=False))
+    embedder = SentenceTransformerEmbedder(Settings(home=tmp_path, query_encoder="pytorch"))
     embedder.embed_query("printer offline")
     assert not (tmp_path / "models").exists()
+
+
+@pytest.mark.model
+def test_quantised_queries_stay_close_to_the_model(tmp_path: Path) -> None:
+    embedder = SentenceTransformerEmbedder(Settings(home=tmp_path, query_encoder="onnx-int8"))
+    texts = ["vpn certificate validation failure", "printer on floor 3 is offline"]
+    queried = np.stack([embedder.embed_query(text) for text in texts])
+    assert list((tmp_path / "models").glob("query-encoder-*-int8.onnx"))
+    cosines = np.sum(queried * embedder.embed(texts), axis=1)
+    assert np.all(cosines > 0.9) and not np.allclose(cosines, 1.0, atol=1e-4)
