@@ -15,6 +15,7 @@ import logging
 import os
 import tempfile
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -107,16 +108,7 @@ def _exported(model: Any, model_path: str, folder: Path) -> Path:
 
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"query-encoder-{_fingerprint(model_path, torch.__version__)}.onnx"
-    if target.exists():
-        return target
-    with open(folder / "export.lock", "a+", encoding="utf-8") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # another worker may be exporting the same model
-        try:
-            if not target.exists():
-                _export(model, target)
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-    return target
+    return _made_once(target, lambda scratch: _export(model, scratch))
 
 
 def _quantized(exported: Path) -> Path:
@@ -124,19 +116,31 @@ def _quantized(exported: Path) -> Path:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     target = exported.with_name(exported.stem + "-int8.onnx")
+    return _made_once(
+        target,
+        lambda scratch: quantize_dynamic(str(exported), str(scratch), weight_type=QuantType.QInt8),
+    )
+
+
+def _made_once(target: Path, make: Callable[[Path], object]) -> Path:
+    """`target`, made by `make(scratch)` and renamed into place unless it exists.
+
+    A lock in the folder keeps two workers from making it at the same time.
+    """
     if target.exists():
         return target
-    with open(exported.parent / "export.lock", "a+", encoding="utf-8") as lock:
+    with open(target.parent / "export.lock", "a+", encoding="utf-8") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             if not target.exists():
-                handle, scratch = tempfile.mkstemp(dir=target.parent, suffix=".onnx.tmp")
+                handle, name = tempfile.mkstemp(dir=target.parent, suffix=".onnx.tmp")
                 os.close(handle)
+                scratch = Path(name)
                 try:
-                    quantize_dynamic(str(exported), scratch, weight_type=QuantType.QInt8)
+                    make(scratch)
                     os.replace(scratch, target)
                 finally:
-                    Path(scratch).unlink(missing_ok=True)
+                    scratch.unlink(missing_ok=True)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     return target
@@ -159,26 +163,20 @@ def _export(model: Any, target: Path) -> None:
     sample = model.tokenizer(["an example sentence"], return_tensors="pt")
     names = [name for name in INPUTS if name in sample]
     dynamic = {name: {0: "batch", 1: "tokens"} for name in [*names, "hidden"]}
-    handle, scratch = tempfile.mkstemp(dir=target.parent, suffix=".onnx.tmp")
-    os.close(handle)
-    try:
-        # The tracer warns about the model's shape checks; the probes in load_query_encoder
-        # then prove the exported graph right at every length they try.
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                LastHiddenState(),
-                tuple(sample[name] for name in names),
-                scratch,
-                input_names=names,
-                output_names=["hidden"],
-                dynamic_axes=dynamic,
-                opset_version=17,
-                dynamo=False,
-            )
-        os.replace(scratch, target)
-    finally:
-        Path(scratch).unlink(missing_ok=True)
+    # The tracer warns about the model's shape checks; the probes in load_query_encoder
+    # then prove the exported graph right at every length they try.
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            LastHiddenState(),
+            tuple(sample[name] for name in names),
+            str(target),
+            input_names=names,
+            output_names=["hidden"],
+            dynamic_axes=dynamic,
+            opset_version=17,
+            dynamo=False,
+        )
 
 
 def _fingerprint(model_path: str, torch_version: str) -> str:
