@@ -220,6 +220,14 @@ class SelfService:
                 seen.add(hit.document.id)
         return found[:RELATED]
 
+    def linked_from(self, document: Document) -> list[Document]:
+        """Public, published articles that list this one as related: the other way round."""
+        return [
+            item
+            for item in self._searcher.linking_to(document.id)
+            if item.audience == "public" and item.status == "published"
+        ]
+
     def feedback(
         self, article_id: str, helpful: bool, comment: str | None, session_id: str
     ) -> None:

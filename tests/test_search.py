@@ -7,6 +7,7 @@ import pytest
 from kb.errors import QueryError
 from kb.model import Filters, SearchQuery
 from kb.services import Services
+from tests.conftest import WriteArticle
 
 pytestmark = pytest.mark.model
 
@@ -117,3 +118,17 @@ def test_hostile_query_is_only_text(sample_kb: Services) -> None:
     result = sample_kb.searcher.search(SearchQuery('<script>alert(1)</script> vpn" OR title:*'))
     for hit in result.hits:
         assert "<script>" not in hit.snippet.html()
+
+
+def test_linking_to_finds_articles_that_list_one_as_related(
+    services: Services, write_article: WriteArticle
+) -> None:
+    write_article("vpn_setup", "Install the VPN client.", title="VPN setup")
+    write_article("vpn-errors", "Errors.", title="VPN errors", related=["vpn_setup"])
+    write_article("wifi", "Join the Wi-Fi. See vpn_setup too.", title="Wi-Fi")
+    write_article("mfa", "Approve.", title="MFA", related=["vpn-errors", "vpn_setup"])
+    services.index_files()
+    linkers = services.searcher.linking_to("vpn_setup")
+    # Named in `related`, not merely mentioned in the text.
+    assert [document.id for document in linkers] == ["mfa", "vpn-errors"]
+    assert services.searcher.linking_to("wifi") == []

@@ -115,6 +115,16 @@ class Catalog:
 
         return self._through_cache(self._documents, ids, read)
 
+    def linking_to(self, document_id: str) -> list[str]:
+        """Ids of the articles whose front-matter `related` names `document_id`."""
+        # instr() skips the rows that cannot name it before any JSON is parsed.
+        rows = self._query(
+            "SELECT DISTINCT d.id FROM documents d, json_each(d.data, '$.metadata.related') r "
+            "WHERE d.kind = 'article' AND instr(d.data, ?) > 0 AND r.value = ? ORDER BY d.id",
+            (json.dumps(document_id), document_id),
+        )
+        return [row[0] for row in rows]
+
     def chunks(self, ids: Iterable[str]) -> dict[str, Chunk]:
         def read(missing: list[str]) -> dict[str, Chunk]:
             rows = self._lookup(

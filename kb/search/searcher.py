@@ -128,6 +128,12 @@ class Searcher:
     def document(self, document_id: str) -> Document | None:
         return self._current().catalog.documents([document_id]).get(document_id)
 
+    def linking_to(self, document_id: str) -> list[Document]:
+        """The indexed articles that list this one as related."""
+        catalog = self._current().catalog
+        found = catalog.documents(catalog.linking_to(document_id))
+        return sorted(found.values(), key=lambda document: document.title.lower())
+
     def search(self, query: SearchQuery) -> SearchResult:
         """Run one search; raise QueryError for input that cannot be searched."""
         started = time.perf_counter()

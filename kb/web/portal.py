@@ -56,16 +56,12 @@ def article(article_id: str) -> str:
     if document is None or document.kind != "article":
         raise client_error(404, "there is no public article at this address")
     rendered = render_markdown(document.body)
-    # Articles that list this one as related, as far as a requester may see them.
-    linkers = (
-        selfservice.visible(item.id) for item in services().authoring.linked_from(article_id)
-    )
     return render_template(
         "article.html",
         document=document,
         rendered=rendered,
         related=selfservice.related(document),
-        linked_from=[item for item in linkers if item is not None and item.kind == "article"],
+        linked_from=selfservice.linked_from(document),
         thanks=request.args.get("thanks"),
     )
 
