@@ -10,7 +10,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -37,6 +37,7 @@ from kb.search.snippets import make_snippet
 MODES = ("hybrid", "keyword", "semantic")
 MAX_QUERY_CHARACTERS = 1000
 MAX_RESULTS = 100
+WORD_TERMS_CACHED = 50_000
 CALIBRATION_FILE = "calibration.json"
 DEFAULT_CALIBRATION = "default_calibration.json"
 
@@ -77,6 +78,12 @@ class _Generation:
     catalog: Catalog
     keyword: KeywordIndex
     vectors: VectorIndex
+    word_terms: Callable[[str], set[str]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Snippets analyse the words of every hit for every query; a KB's words repeat, so
+        # each word is analysed once per generation (bounded, as queries bring new words).
+        self.word_terms = lru_cache(maxsize=WORD_TERMS_CACHED)(self.keyword.terms)
 
     def close(self) -> None:
         self.keyword.close()
@@ -166,7 +173,7 @@ class Searcher:
         model = self.deflection_model
         # Stop words still count for ranking, but marking every "the" helps no one read.
         query_terms = generation.keyword.terms(text) - stop_words(self._settings.languages)
-        is_match = _matcher(generation.keyword, frozenset(query_terms))
+        is_match = _matcher(generation.word_terms, frozenset(query_terms))
 
         # A hit shows the section that matched in the mode asked for, else the other one.
         preferred, fallback = (
@@ -305,7 +312,9 @@ def _enough(
     return len(seen & documents.keys()) >= k
 
 
-def _matcher(keyword: KeywordIndex, query_terms: frozenset[str]) -> Callable[[str], bool]:
+def _matcher(
+    word_terms: Callable[[str], set[str]], query_terms: frozenset[str]
+) -> Callable[[str], bool]:
     # Stems keep the first letters of their word, so a word whose first three folded letters
     # begin no query term cannot match, and is not run through every analyzer.
     openings = frozenset(term[:3] for term in query_terms)
@@ -316,11 +325,13 @@ def _matcher(keyword: KeywordIndex, query_terms: frozenset[str]) -> Callable[[st
         folded = _fold(word)
         if not any(folded[:length] in openings for length in lengths):
             return False
-        return not keyword.terms(word).isdisjoint(query_terms)
+        return not word_terms(word).isdisjoint(query_terms)
 
     return is_match
 
 
 def _fold(word: str) -> str:
+    if word.isascii():
+        return word.lower()
     decomposed = unicodedata.normalize("NFKD", word.lower())
     return "".join(character for character in decomposed if not unicodedata.combining(character))

@@ -44,15 +44,32 @@ def make_snippet(text: str, is_match: Callable[[str], bool], width: int = 32) ->
 
 
 def _best_window(words: list[re.Match[str]], matches: list[bool], width: int) -> int:
-    best_start, best_count = 0, -1
-    for start in range(0, max(1, len(words) - width + 1)):
-        distinct = {
-            words[index].group().lower()
-            for index in range(start, min(len(words), start + width))
-            if matches[index]
-        }
-        if len(distinct) > best_count:
-            best_start, best_count = start, len(distinct)
+    """The first start of a `width`-word window holding the most distinct matching words.
+
+    One pass: the window slides a word at a time, counting each matching word it holds.
+    """
+    keys = [word.group().lower() if match else "" for word, match in zip(words, matches)]
+    held: dict[str, int] = {}
+
+    def enter(index: int) -> None:
+        if keys[index]:
+            held[keys[index]] = held.get(keys[index], 0) + 1
+
+    def leave(index: int) -> None:
+        key = keys[index]
+        if key:
+            held[key] -= 1
+            if not held[key]:
+                del held[key]
+
+    for index in range(min(width, len(words))):
+        enter(index)
+    best_start, best_count = 0, len(held)
+    for start in range(1, max(1, len(words) - width + 1)):
+        leave(start - 1)
+        enter(start + width - 1)
+        if len(held) > best_count:
+            best_start, best_count = start, len(held)
     if best_count > 0:
         first = next(i for i in range(best_start, len(words)) if matches[i])
         # Start a few words before the first match, never losing a match from the window.

@@ -31,11 +31,13 @@ def test_sqlite_url_names_a_file_in_the_home_and_creates_the_home(tmp_path: Path
     assert home.is_dir()
 
 
-def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout(
+def test_sqlite_runs_in_wal_mode_synced_normally_with_foreign_keys_and_a_busy_timeout(
     engine: sqlalchemy.Engine, tmp_path: Path
 ) -> None:
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        # 1 is NORMAL: synced at checkpoints, not at every event's commit.
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
     assert (tmp_path / "home" / "kb.sqlite3").is_file()

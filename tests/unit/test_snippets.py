@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 
 import pytest
@@ -35,6 +36,23 @@ def test_repeats_of_one_word_do_not_beat_two_different_words() -> None:
     text = numbered_words(60, {5: "vpn", 6: "vpn", 7: "vpn", 40: "vpn", 42: "reset"})
     snippet = make_snippet(text, matcher("vpn", "reset"), width=8)
     assert "reset" in [text for text, hit in snippet.pieces if hit]
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_the_window_holds_as_many_distinct_matches_as_the_best_one(seed: int) -> None:
+    # Against every window counted the slow way: the snippet's marked words are as many
+    # distinct words as the richest window of that width holds.
+    chooser = random.Random(seed)
+    vocabulary = ["vpn", "token", "reset", "printer", "w"]
+    words = [chooser.choice(vocabulary) for _ in range(chooser.randint(1, 80))]
+    width = chooser.randint(1, 12)
+    is_match = matcher("vpn", "token", "reset")
+    richest = max(
+        len({word for word in words[start : start + width] if is_match(word)})
+        for start in range(max(1, len(words) - width + 1))
+    )
+    snippet = make_snippet(" ".join(words), is_match, width=width)
+    assert len({text for text, hit in snippet.pieces if hit}) == richest
 
 
 @pytest.mark.parametrize(
