@@ -48,7 +48,9 @@ def _best_window(words: list[re.Match[str]], matches: list[bool], width: int) ->
 
     One pass: the window slides a word at a time, counting each matching word it holds.
     """
-    keys = [word.group().lower() if match else "" for word, match in zip(words, matches)]
+    keys = [
+        word.group().lower() if match else "" for word, match in zip(words, matches, strict=True)
+    ]
     held: dict[str, int] = {}
 
     def enter(index: int) -> None:
