@@ -108,6 +108,12 @@ class Settings:
         False, "Send cookies only over HTTPS; turn on whenever kb is served behind HTTPS."
     )
     session_hours: float = _setting(12.0, "Hours a sign-in lasts before the user signs in again.")
+    trusted_proxies: int = _setting(
+        0,
+        "Reverse proxies in front of kb (nginx, a load balancer) whose X-Forwarded-For, "
+        "-Proto and -Host headers are believed; 0 believes none. Set it when kb is behind a "
+        "proxy, or every visitor shares the proxy's address and its sign-in limit.",
+    )
 
 
 def describe_settings() -> list[tuple[str, str, str]]:
@@ -225,6 +231,7 @@ def _type_name(hint: Any) -> str:
 
 
 QUERY_ENCODERS = ("onnx", "onnx-int8", "pytorch")
+MAX_TRUSTED_PROXIES = 5
 
 
 def _validate(settings: Settings) -> None:
@@ -240,6 +247,11 @@ def _validate(settings: Settings) -> None:
     for name in ("chunk_words", "embed_batch_size", "candidates", "rrf_k"):
         if getattr(settings, name) < 1:
             raise ConfigError(f"setting `{name}` must be at least 1")
+    if not 0 <= settings.trusted_proxies <= MAX_TRUSTED_PROXIES:
+        raise ConfigError(
+            f"setting `trusted_proxies` counts proxies in front of kb: "
+            f"0 to {MAX_TRUSTED_PROXIES}, not {settings.trusted_proxies}"
+        )
     for name in ("show_threshold", "confident_threshold"):
         if not 0.0 <= getattr(settings, name) <= 1.0:
             raise ConfigError(f"setting `{name}` must lie between 0 and 1")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from kb.config import Settings, load_settings
 from kb.services import Services, build_services
@@ -36,6 +37,14 @@ def create_app(
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
         JSON_SORT_KEYS=False,
     )
+    if settings.trusted_proxies:
+        # Behind a proxy, request.remote_addr (the sign-in limit's key), the scheme and the
+        # host come from the headers the last `trusted_proxies` hops set, never from further
+        # back, where a client could write them.
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
     if test_config:
         app.config.update(test_config)
     app.extensions["kb"] = services

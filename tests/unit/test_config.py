@@ -133,6 +133,11 @@ def test_tuple_override_from_a_list() -> None:
         ({"KB_CHUNK_WORDS": "0"}, {}, "`chunk_words` must be at least 1"),
         ({"KB_CANDIDATES": "-3"}, {}, "`candidates` must be at least 1"),
         ({"KB_KEEP_GENERATIONS": "-1"}, {}, "`keep_generations` cannot be negative"),
+        (
+            {"KB_TRUSTED_PROXIES": "-1"},
+            {},
+            "`trusted_proxies` counts proxies in front of kb: 0 to 5",
+        ),
     ],
 )
 def test_bad_values_raise_config_error(

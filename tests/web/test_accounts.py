@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 from flask import Flask
@@ -11,6 +12,7 @@ from flask.testing import FlaskClient
 from kb.services import Services
 from kb.store.tickets import NewTicket
 from kb.store.users import FAILURES_PER_EMAIL
+from kb.web import create_app
 from tests.helpers import PASSWORD, FormClient, SignIn
 
 pytestmark = pytest.mark.model
@@ -54,6 +56,25 @@ def test_sign_in_is_rate_limited(client: FlaskClient, app: Flask) -> None:
     blocked = client.post("/login", data={"email": "mia@example.com", "password": PASSWORD})
     assert blocked.status_code == 429
     assert "too many failed sign-ins" in blocked.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("trusted_proxies", "counted_against"), [(0, "127.0.0.1"), (1, "203.0.113.7")]
+)
+def test_sign_in_failures_count_against_the_address_the_trusted_proxies_report(
+    portal_services: Services, trusted_proxies: int, counted_against: str
+) -> None:
+    portal_services.settings = replace(portal_services.settings, trusted_proxies=trusted_proxies)
+    app = create_app(services=portal_services, test_config={"TESTING": True})
+    app.test_client_class = FormClient
+    client = app.test_client()
+    # The proxy appends the visitor's address; a client may have written another before it.
+    forwarded = {"X-Forwarded-For": "198.51.100.99, 203.0.113.7"}
+    client.post("/login", data={"email": "eve@example.com", "password": "x"}, headers=forwarded)
+    users = portal_services.users
+    assert users.failure_count("eve@example.com", counted_against) == (1, 1)
+    for spoofed in {"127.0.0.1", "198.51.100.99", "203.0.113.7"} - {counted_against}:
+        assert users.failure_count("eve@example.com", spoofed) == (1, 0)
 
 
 def test_forms_without_the_csrf_token_are_refused(
