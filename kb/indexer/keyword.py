@@ -8,6 +8,7 @@ as Whoosh query syntax, so no user text can become a wildcard or a field query.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -19,6 +20,7 @@ from whoosh import lang as whoosh_lang
 from whoosh.analysis import (
     Analyzer,
     CharsetFilter,
+    Filter,
     LowercaseFilter,
     RegexTokenizer,
     StemFilter,
@@ -39,13 +41,54 @@ TITLE_BOOST = 2.5
 TAGS_BOOST = 1.5
 # Words, keeping dotted and hyphenated product terms such as "wd19", "802.1x", "0x80070005".
 TOKEN_PATTERN = r"\w+(?:[.\-]\w+)*"
+SEPARATOR = re.compile(r"[.\-]")
+
+
+# What the tokenizer leaves of English contractions split at the apostrophe ("I'd", "I've",
+# "doesn't"): Whoosh's stop list has "s", "t" and "don" but not these, which would otherwise
+# match any text holding the same stray letters.
+CONTRACTION_REMNANTS = {
+    "en": frozenset(
+        "d ll m re ve aren couldn didn doesn hadn hasn haven isn mustn needn shan shouldn "
+        "wasn weren won wouldn".split()
+    ),
+}
+
+
+class CompoundFilter(Filter):  # type: ignore[misc]
+    """Words written with dots or hyphens also count as one joined word and as their parts.
+
+    "e-mail" is found by "email" and "mail", "wi-fi" by "wifi"; the whole "802.1x" stays a
+    term of its own, so an exact product term still matches best. Parts are kept only when
+    they are words of two letters or more: "1x" or "e" alone would match too much.
+    """
+
+    def __call__(self, tokens: Iterable[Any]) -> Iterable[Any]:
+        for token in tokens:
+            text = token.text
+            yield token
+            if not SEPARATOR.search(text):
+                continue
+            parts = [part for part in SEPARATOR.split(text) if len(part) > 1 and part.isalpha()]
+            # Whoosh passes one token object down the chain: each variant reuses it.
+            for variant in (SEPARATOR.sub("", text), *parts):
+                token.text = variant
+                yield token
+
+
+def language_stop_words(language: str) -> frozenset[str]:
+    """Words too common in `language` to search by; empty when Whoosh has no list for it."""
+    if language == OTHER or not whoosh_lang.has_stopwords(language):
+        return frozenset()
+    listed = frozenset(whoosh_lang.stopwords_for_language(language))
+    return listed | CONTRACTION_REMNANTS.get(language, frozenset())
 
 
 def language_analyzer(language: str) -> Analyzer:
     """Tokenise, lowercase, drop stop words, fold accents, then stem when Whoosh can."""
-    analyzer: Analyzer = RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter()
-    if language != OTHER and whoosh_lang.has_stopwords(language):
-        stopwords = whoosh_lang.stopwords_for_language(language)
+    analyzer: Analyzer = RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | CompoundFilter()
+    stopwords = language_stop_words(language)
+    if stopwords:
         analyzer = analyzer | StopFilter(stoplist=stopwords, minsize=1)
     analyzer = analyzer | CharsetFilter(accent_map)
     if language != OTHER and whoosh_lang.has_stemmer(language):
@@ -56,13 +99,11 @@ def language_analyzer(language: str) -> Analyzer:
 @lru_cache(maxsize=8)
 def stop_words(languages: tuple[str, ...]) -> frozenset[str]:
     """The stop words of `languages`, accent-folded: never worth highlighting in a snippet."""
-    found: set[str] = set()
-    for language in languages:
-        if whoosh_lang.has_stopwords(language):
-            found.update(
-                word.translate(accent_map) for word in whoosh_lang.stopwords_for_language(language)
-            )
-    return frozenset(found)
+    return frozenset(
+        word.translate(accent_map)
+        for language in languages
+        for word in language_stop_words(language)
+    )
 
 
 def analyzed_terms(analyzers: Iterable[Analyzer], text: str) -> set[str]:
@@ -74,11 +115,11 @@ def build_schema(languages: Sequence[str]) -> Schema:
     fields: dict[str, Any] = {
         "chunk_id": ID(stored=True, unique=True),
         "document_id": ID,
-        "tags": TEXT(analyzer=language_analyzer(OTHER), field_boost=TAGS_BOOST),
+        "tags": TEXT(analyzer=language_analyzer(OTHER)),
     }
     for language in (*languages, OTHER):
         analyzer = language_analyzer(language)
-        fields[f"title_{language}"] = TEXT(analyzer=analyzer, field_boost=TITLE_BOOST)
+        fields[f"title_{language}"] = TEXT(analyzer=analyzer)
         fields[f"body_{language}"] = TEXT(analyzer=analyzer)
     return Schema(**fields)
 
@@ -205,5 +246,12 @@ class WhooshKeywordIndex:
             if not fields:
                 continue
             for term in dict.fromkeys(token.text for token in analyzer(text)):
-                clauses.extend(Term(name, term) for name in fields)
+                clauses.extend(Term(name, term, boost=_boost(name)) for name in fields)
         return Or(clauses) if clauses else None
+
+
+def _boost(field: str) -> float:
+    """A field's weight in a chunk's score: each field is scored on its own, then summed."""
+    if field == "tags":
+        return TAGS_BOOST
+    return TITLE_BOOST if field.startswith("title_") else 1.0

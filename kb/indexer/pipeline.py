@@ -23,7 +23,7 @@ from kb.indexer.generations import Home, read_metadata
 from kb.model import Chunk, Document
 
 # Bump when the on-disk layout or chunking changes, so old generations are rebuilt.
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 EMBED_SLICE = 256
 
 Progress = Callable[[int, int], None]

@@ -5,8 +5,11 @@ hundreds of milliseconds once posting lists hold tens of thousands of chunks. He
 chunk's term weights live in one compressed sparse column matrix: a query sums a few columns
 with numpy and keeps the top scores, whatever the size of the KB.
 
-Scoring is BM25 over one bag of words per chunk in which title words count `TITLE_BOOST`
-times and tags `TAGS_BOOST` times. Terms carry their analyzer's language ("en:vpn"), so a
+Each field of a chunk (body, title, tags) is scored as BM25 against its own average length
+and saturates on its own, and the field scores are summed with the title counting
+`TITLE_BOOST` and the tags `TAGS_BOOST` times the body: a title that names the problem is
+evidence beside the body's mentions, not more of the same. A term has one IDF, from the
+chunks that hold it in any field. Terms carry their analyzer's language ("en:vpn"), so a
 Spanish stem never matches an English document by accident.
 """
 
@@ -35,7 +38,10 @@ from kb.model import Chunk, Document
 
 K1 = 1.2
 B = 0.75
-FORMAT = 1
+FORMAT = 2
+# Field codes of a posting, and each field's weight in a chunk's score.
+BODY, TITLE, TAGS = 0, 1, 2
+FIELD_WEIGHTS = (1.0, TITLE_BOOST, TAGS_BOOST)
 
 
 def _sparse() -> Any:
@@ -54,10 +60,11 @@ class SparseKeywordIndex:
     _chunk_ids: list[str]
     _owners: list[str]
     _alive: list[bool]
-    _lengths: list[float]
+    _lengths: list[float]  # three per chunk: body, title and tags words
     _rows: list[int]
     _columns: list[int]
     _frequencies: list[float]
+    _fields: list[int]
     _matrix: Any
     _built_ids: list[str]
 
@@ -70,7 +77,9 @@ class SparseKeywordIndex:
         if meta_path.exists():
             meta = json.loads(meta_path.read_text("utf-8"))
             if meta.get("format") != FORMAT:
-                raise IndexMismatchError(f"{directory}: written by another kb; run --rebuild")
+                raise IndexMismatchError(
+                    f"{directory}: written by another version of kb; run `kb index` to rebuild"
+                )
             languages = tuple(meta["languages"])
         else:
             for language in settings.languages:
@@ -97,19 +106,17 @@ class SparseKeywordIndex:
         for chunk in chunks:
             text = " ".join((*chunk.heading_path, chunk.text))
             body = Counter(f"{language}:{t.text}" for t in analyzer(text))
-            weights: dict[str, float] = {}
-            for counter, weight in ((body, 1.0), (title, TITLE_BOOST), (tags, TAGS_BOOST)):
-                for term, count in counter.items():
-                    weights[term] = weights.get(term, 0.0) + weight * count
             row = len(self._chunk_ids)
             self._chunk_ids.append(chunk.id)
             self._owners.append(document.id)
             self._alive.append(True)
-            self._lengths.append(float(sum(weights.values())))
-            for term, weight in weights.items():
-                self._rows.append(row)
-                self._columns.append(self._term_id(term))
-                self._frequencies.append(weight)
+            for field, counter in ((BODY, body), (TITLE, title), (TAGS, tags)):
+                self._lengths.append(float(sum(counter.values())))
+                for term, count in counter.items():
+                    self._rows.append(row)
+                    self._columns.append(self._term_id(term))
+                    self._frequencies.append(float(count))
+                    self._fields.append(field)
 
     def remove(self, document_ids: Sequence[str]) -> None:
         doomed = set(document_ids)
@@ -183,9 +190,10 @@ class SparseKeywordIndex:
         self._rows = renumber[rows][kept].tolist()
         self._columns = np.asarray(self._columns, dtype=np.int64)[kept].tolist()
         self._frequencies = np.asarray(self._frequencies, dtype=np.float32)[kept].tolist()
+        self._fields = np.asarray(self._fields, dtype=np.int8)[kept].tolist()
         self._chunk_ids = [self._chunk_ids[row] for row in keep]
         self._owners = [self._owners[row] for row in keep]
-        self._lengths = [self._lengths[row] for row in keep]
+        self._lengths = _field_lengths(self._lengths)[keep].ravel().tolist()
         self._alive = [True] * len(keep)
 
     def _build(self) -> None:
@@ -197,18 +205,25 @@ class SparseKeywordIndex:
         rows = np.asarray(self._rows, dtype=np.int64)
         columns = np.asarray(self._columns, dtype=np.int64)
         frequencies = np.asarray(self._frequencies, dtype=np.float64)
-        lengths = np.asarray(self._lengths, dtype=np.float64)
+        fields = np.asarray(self._fields, dtype=np.int64)
+        lengths = _field_lengths(self._lengths)
         alive = np.asarray(self._alive, dtype=bool)
         live = alive[rows]
-        rows, columns, frequencies = rows[live], columns[live], frequencies[live]
+        rows, columns = rows[live], columns[live]
+        frequencies, fields = frequencies[live], fields[live]
         documents = int(alive.sum())
-        average = float(lengths[alive].mean()) if documents else 1.0
-        frequency_of_term = np.bincount(columns, minlength=len(self._terms))
+        terms = len(self._terms)
+        average = lengths[alive].mean(axis=0) if documents else np.ones(len(FIELD_WEIGHTS))
+        # A term's document frequency counts each chunk once, whichever fields hold it.
+        holders = np.unique(rows * terms + columns) % terms
+        frequency_of_term = np.bincount(holders, minlength=terms)
         idf = np.log1p((documents - frequency_of_term + 0.5) / (frequency_of_term + 0.5))
-        norm = K1 * (1.0 - B + B * lengths[rows] / max(average, 1e-9))
-        weights = idf[columns] * frequencies * (K1 + 1.0) / (frequencies + norm)
+        norm = K1 * (1.0 - B + B * lengths[rows, fields] / np.maximum(average[fields], 1e-9))
+        saturated = frequencies * (K1 + 1.0) / (frequencies + norm)
+        weights = np.asarray(FIELD_WEIGHTS)[fields] * idf[columns] * saturated
+        # The fields of one chunk share a term's column: the matrix sums their scores.
         matrix = _sparse().csc_matrix(
-            (weights.astype(np.float32), (rows, columns)), shape=(count, len(self._terms))
+            (weights.astype(np.float32), (rows, columns)), shape=(count, terms)
         )
         self._matrix, self._built_ids = matrix, list(self._chunk_ids)
 
@@ -219,7 +234,7 @@ class SparseKeywordIndex:
         if not (folder / "postings.npz").exists():
             self._terms, self._chunk_ids, self._owners = [], [], []
             self._alive, self._lengths = [], []
-            self._rows, self._columns, self._frequencies = [], [], []
+            self._rows, self._columns, self._frequencies, self._fields = [], [], [], []
         else:
             self._terms = _lines(folder / "terms.txt")
             self._chunk_ids = _lines(folder / "chunks.txt")
@@ -228,6 +243,7 @@ class SparseKeywordIndex:
                 self._rows = saved["rows"].tolist()
                 self._columns = saved["columns"].tolist()
                 self._frequencies = saved["frequencies"].tolist()
+                self._fields = saved["fields"].tolist()
                 self._lengths = saved["lengths"].tolist()
             self._alive = [True] * len(self._chunk_ids)
         self._term_ids = {term: number for number, term in enumerate(self._terms)}
@@ -245,8 +261,14 @@ class SparseKeywordIndex:
             rows=_array(self._rows, np.int32),
             columns=_array(self._columns, np.int32),
             frequencies=_array(self._frequencies, np.float32),
+            fields=_array(self._fields, np.int8),
             lengths=_array(self._lengths, np.float32),
         )
+
+
+def _field_lengths(lengths: list[float]) -> npt.NDArray[np.float64]:
+    """Chunk lengths in words, one row per chunk and one column per field."""
+    return np.asarray(lengths, dtype=np.float64).reshape(-1, len(FIELD_WEIGHTS))
 
 
 def _array(values: list[Any], dtype: Any) -> npt.NDArray[Any]:

@@ -78,6 +78,52 @@ class KeywordIndexContract:
         index.commit()
         assert index.search("outlook", 5)[0][0] == "in-title#0"
 
+    def test_title_counts_beside_body_mentions(self, tmp_path: Path) -> None:
+        # Title and body are scored apart: a title naming the problem is not drowned by a
+        # long body that says the word again and again.
+        index = self.open(tmp_path / "fields")
+        index.add(*document("titled", "VPN disconnects", "Reinstall the client and sign in."))
+        index.add(
+            *document(
+                "mentions",
+                "Network notes",
+                "The vpn log, the vpn client, the vpn profile and the vpn gateway were checked "
+                "after the vpn outage, along with routers, switches and firewalls.",
+            )
+        )
+        index.add(*document("other", "Printer offline", "Restart the print spooler."))
+        index.commit()
+        assert index.search("vpn", 5)[0][0] == "titled#0"
+
+    @pytest.mark.parametrize(
+        ("query", "expected"),
+        [
+            ("email", "mail#0"),
+            ("mail", "mail#0"),
+            ("wifi", "wifi#0"),
+            ("wi-fi", "wifi#0"),
+            ("portal.example", "wifi#0"),
+            ("example", "wifi#0"),
+            ("802.1x", "wifi#0"),
+        ],
+    )
+    def test_words_joined_by_dots_and_hyphens(
+        self, tmp_path: Path, query: str, expected: str
+    ) -> None:
+        index = self.open(tmp_path / "compounds")
+        index.add(*document("mail", "E-mail bounces", "Check the address."))
+        index.add(
+            *document(
+                "wifi", "Wi-Fi setup", "Use 802.1x and sign in at https://portal.example.org/wifi"
+            )
+        )
+        index.add(*document("radio", "Wireless standards", "802.11ac and 802.11ax."))
+        index.commit()
+        ranking = index.search(query, 5)
+        assert ranking[0][0] == expected
+        if query == "802.1x":
+            assert [chunk for chunk, _ in ranking] == ["wifi#0"]
+
     def test_remove_by_document(self, index: KeywordIndex) -> None:
         index.remove(["printer"])
         index.commit()
@@ -95,6 +141,13 @@ class KeywordIndexContract:
     def test_no_terms_no_results(self, index: KeywordIndex) -> None:
         assert index.search("the of and", 5) == []
         assert index.search("", 5) == []
+
+    def test_contractions_leave_no_stray_letters(self, tmp_path: Path) -> None:
+        index = self.open(tmp_path / "contractions")
+        index.add(*document("keys", "Keyboard shortcuts", "Press D to duplicate and M to move."))
+        index.commit()
+        assert index.search("I'd hoped I'm done, but it doesn't", 5) == []
+        assert index.search("duplicate", 5)[0][0] == "keys#0"
 
     def test_survives_reopen(self, index: KeywordIndex, tmp_path: Path) -> None:
         index.close()
