@@ -132,3 +132,14 @@ def test_linking_to_finds_articles_that_list_one_as_related(
     # Named in `related`, not merely mentioned in the text.
     assert [document.id for document in linkers] == ["mfa", "vpn-errors"]
     assert services.searcher.linking_to("wifi") == []
+
+
+def test_snippets_mark_words_matched_by_their_parts(
+    services: Services, write_article: WriteArticle
+) -> None:
+    write_article(
+        "bounces", "If an e-mail bounces, check the address and resend it.", title="Bounces"
+    )
+    services.index_files()
+    hit = services.searcher.search(SearchQuery("mail bounced", mode="keyword")).hits[0]
+    assert {text for text, marked in hit.snippet.pieces if marked} == {"e-mail", "bounces"}

@@ -27,7 +27,7 @@ from kb.config import Settings
 from kb.errors import IndexMismatchError, IndexNotFoundError, QueryError
 from kb.indexer.catalog import Catalog
 from kb.indexer.generations import Home, read_metadata
-from kb.indexer.keyword import stop_words
+from kb.indexer.keyword import SEPARATOR, stop_words
 from kb.model import Chunk, Document, Evidence, SearchHit, SearchQuery, SearchResult
 from kb.search.deflection import DeflectionModel
 from kb.search.filters import allows
@@ -316,14 +316,16 @@ def _matcher(
     word_terms: Callable[[str], set[str]], query_terms: frozenset[str]
 ) -> Callable[[str], bool]:
     # Stems keep the first letters of their word, so a word whose first three folded letters
-    # begin no query term cannot match, and is not run through every analyzer.
+    # begin no query term cannot match, and is not run through every analyzer; unless it is
+    # dotted or hyphenated, since its parts count too ("e-mail" matches "mail").
     openings = frozenset(term[:3] for term in query_terms)
     lengths = sorted({len(opening) for opening in openings})
 
     @lru_cache(maxsize=4096)
     def is_match(word: str) -> bool:
         folded = _fold(word)
-        if not any(folded[:length] in openings for length in lengths):
+        compound = SEPARATOR.search(folded) is not None
+        if not compound and not any(folded[:length] in openings for length in lengths):
             return False
         return not word_terms(word).isdisjoint(query_terms)
 
