@@ -347,7 +347,13 @@ def calibrate(
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int, help="Worker processes.")
-@click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker.")
+@click.option(
+    "--threads",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Threads per worker; 1 serves one request at a time per worker, the quickest for search.",
+)
 @home_option
 def serve(host: str, port: int, workers: int, threads: int, home: Path | None) -> None:
     """Serve the self-service portal and the JSON API (run `kb index` first)."""

@@ -50,7 +50,11 @@ def serve(settings: Settings, host: str, port: int, workers: int, threads: int) 
             "bind": f"{host}:{port}",
             "workers": workers,
             "threads": threads,
-            "worker_class": "gthread",
+            # Search is CPU-bound and the GIL lets one thread compute at a time, so a worker
+            # serving one request at a time answers each soonest: sync workers take requests
+            # from the shared listening socket in turn, and a busy worker takes none. Threads
+            # pay off only when requests wait on I/O, such as a remote database.
+            "worker_class": "sync" if threads == 1 else "gthread",
             # Loading the model takes a few seconds on a busy machine.
             "timeout": 120,
             "accesslog": "-",
