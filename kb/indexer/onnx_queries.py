@@ -30,9 +30,9 @@ PROBES = (
     "printer on floor 3 shows offline after the update, jobs stay in the queue",
 )
 # Cosine an exported model must reach against the original on every probe to be used; a
-# quantised one is allowed to differ (over the sample tickets: mean 0.965, least 0.923).
+# quantised one is allowed to differ (over the sample tickets: mean 0.995, least 0.990).
 AGREEMENT = 0.9999
-QUANTIZED_AGREEMENT = 0.9
+QUANTIZED_AGREEMENT = 0.98
 
 
 class OnnxQueryEncoder:
@@ -61,8 +61,8 @@ def load_query_encoder(
 ) -> OnnxQueryEncoder | None:
     """An ONNX encoder agreeing with `model` (a SentenceTransformer), or None.
 
-    `quantized` uses an int8 copy of the export (weights quantised dynamically): about 2.6
-    times faster again, at some cost in exactness.
+    `quantized` uses an int8 copy of the export (weights quantised per channel): about 2.6
+    times faster again, at a small cost in exactness.
 
     None when onnxruntime or onnx is missing, the export fails, or the exported model does
     not give the model's own vectors (a different pooling, for one); the reason is logged.
@@ -112,14 +112,28 @@ def _exported(model: Any, model_path: str, folder: Path) -> Path:
 
 
 def _quantized(exported: Path) -> Path:
-    """An int8 copy of an exported model beside it, made once."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    """An int8 copy of an exported model beside it, made once.
 
-    target = exported.with_name(exported.stem + "-int8.onnx")
-    return _made_once(
-        target,
-        lambda scratch: quantize_dynamic(str(exported), str(scratch), weight_type=QuantType.QInt8),
-    )
+    Weights get one scale per output channel, not one per tensor: on the sample tickets the
+    query vectors stay within a cosine of 0.99 of the model's (0.92 with one scale per
+    tensor), at the same speed. The graph is first pre-processed as ONNX Runtime advises.
+    """
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    def make(scratch: Path) -> None:
+        prepared = scratch.with_suffix(".prepared.onnx")
+        try:
+            # The symbolic pass cannot follow the exported attention's shape checks; ONNX's
+            # own shape inference can.
+            quant_pre_process(exported, prepared, skip_symbolic_shape=True)
+            quantize_dynamic(
+                str(prepared), str(scratch), weight_type=QuantType.QInt8, per_channel=True
+            )
+        finally:
+            prepared.unlink(missing_ok=True)
+
+    return _made_once(exported.with_name(exported.stem + "-int8-per-channel.onnx"), make)
 
 
 def _made_once(target: Path, make: Callable[[Path], object]) -> Path:

@@ -28,8 +28,12 @@ class EmbedderContract:
         assert embedder.embed([]).shape == (0, embedder.dimension)
 
     def test_query_vector_matches_document_vector(self, embedder: Embedder) -> None:
+        # A query lives in the documents' space: the same vector, or one a quantised query
+        # encoder brings very close to it.
         text = "VPN says certificate validation failure"
-        assert np.allclose(embedder.embed_query(text), embedder.embed([text])[0], atol=1e-5)
+        query = embedder.embed_query(text)
+        assert query.shape == (embedder.dimension,)
+        assert float(query @ embedder.embed([text])[0]) > 0.98
 
     def test_deterministic(self, embedder: Embedder) -> None:
         first = embedder.embed(["outlook keeps asking for my password"])
@@ -66,7 +70,7 @@ class TestSentenceTransformerEmbedder(EmbedderContract):
 
 @pytest.mark.model
 def test_queries_use_an_onnx_export_that_gives_the_models_vectors(tmp_path: Path) -> None:
-    embedder = SentenceTransformerEmbedder(Settings(home=tmp_path))
+    embedder = SentenceTransformerEmbedder(Settings(home=tmp_path, query_encoder="onnx"))
     texts = ["vpn certificate validation failure", "La impresora no imprime desde ayer"]
     queried = np.stack([embedder.embed_query(text) for text in texts])
     assert list((tmp_path / "models").glob("query-encoder-*.onnx")), "no export was made"
@@ -79,7 +83,7 @@ def test_an_export_that_disagrees_is_not_used(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setattr(onnx_queries, "AGREEMENT", 1.5)  # no export can agree this closely
-    embedder = SentenceTransformerEmbedder(Settings(home=tmp_path))
+    embedder = SentenceTransformerEmbedder(Settings(home=tmp_path, query_encoder="onnx"))
     text = "outlook keeps asking for my password"
     assert np.allclose(embedder.embed_query(text), embedder.embed([text])[0], atol=1e-6)
     assert "disagrees with the model" in caplog.text
@@ -97,6 +101,6 @@ def test_quantised_queries_stay_close_to_the_model(tmp_path: Path) -> None:
     embedder = SentenceTransformerEmbedder(Settings(home=tmp_path, query_encoder="onnx-int8"))
     texts = ["vpn certificate validation failure", "printer on floor 3 is offline"]
     queried = np.stack([embedder.embed_query(text) for text in texts])
-    assert list((tmp_path / "models").glob("query-encoder-*-int8.onnx"))
+    assert list((tmp_path / "models").glob("query-encoder-*-int8-per-channel.onnx"))
     cosines = np.sum(queried * embedder.embed(texts), axis=1)
-    assert np.all(cosines > 0.9) and not np.allclose(cosines, 1.0, atol=1e-4)
+    assert np.all(cosines > 0.98) and not np.allclose(cosines, 1.0, atol=1e-4)
