@@ -215,6 +215,9 @@ class Evidence:
     semantic_rank: int | None  # zero-based among documents; None outside the candidates
     keyword_rank: int | None
     rank: int  # zero-based position in the results
+    # Cosine of the query and the document's title alone: a title names the problem an
+    # answer solves. None when the index holds no title vector; the chunk's cosine stands in.
+    title_semantic: float | None = None
 
 
 @dataclass(frozen=True)

@@ -164,7 +164,7 @@ def _session_events(number: int, solved: bool) -> list:
 
     at = datetime(2026, 11, 2, 9, 0, tzinfo=UTC) + timedelta(hours=number)
     strength = 0.9 if solved else 0.2
-    features = [strength, strength - 0.1, strength, 1.0, 1.0, 1.0]
+    features = [strength, strength - 0.1, strength, 1.0, 1.0, 1.0, strength]
     session = f"session-{number:04d}"
     events = [
         Event(

@@ -15,7 +15,8 @@ import pytest
 
 from kb.config import Settings
 from kb.errors import IndexLockedError, IndexMismatchError
-from kb.indexer.generations import Home
+from kb.indexer.generations import METADATA_FILE, Home
+from kb.indexer.pipeline import INDEX_FORMAT
 from kb.model import SearchQuery
 from kb.services import Services, build_services
 
@@ -63,7 +64,9 @@ def test_reindex_embeds_only_the_changed_article(services, write_article, monkey
     write_article("article-2", "A new body about docking stations.")
     report = services.index_files()
     assert report.updated == ["article-2"] and report.unchanged == 4
-    assert len(embedded) == 1 and "docking stations" in embedded[0]
+    # Its one chunk, then its title alone (for deflection); nothing of the other four.
+    assert len(embedded) == 2 and "docking stations" in embedded[0]
+    assert embedded[1] == "Article 2"
     assert titles(services, "docking stations", k=1) == ["Article 2"]
     assert "topic" not in services.searcher.document("article-2").body
 
@@ -259,6 +262,44 @@ def test_a_writer_killed_mid_index_leaves_the_previous_generation(
     report = services.index_files()
     assert report.added == ["printer"]
     assert not list((settings.home / "generations").glob(".building-*"))
+
+
+def test_titles_are_embedded_for_deflection_and_carried_over(services, write_article) -> None:
+    write_article("vpn-setup", VPN_BODY, title="Set up the VPN")
+    write_article("printer", "The printer on floor 3 is offline.", title="Printer offline")
+    services.index_files()
+    write_article("printer", "The printer on floor 3 jams.", title="Printer jams")
+    services.index_files()  # the VPN article is unchanged: its title vector is copied over
+    query = "printer jams on floor 3"
+    hits = {hit.id: hit for hit in services.searcher.search(SearchQuery(query, k=5)).hits}
+    vector = services.embedder.embed_query(query)
+    for document_id, title in (("printer", "Printer jams"), ("vpn-setup", "Set up the VPN")):
+        expected = float(services.embedder.embed([title])[0] @ vector)
+        assert hits[document_id].evidence.title_semantic == pytest.approx(expected, abs=1e-5)
+
+
+def test_an_index_written_by_another_version_is_rebuilt(settings, write_article) -> None:
+    write_article("one", "Text.")
+    build_services(settings).index_files()
+    metadata = Home(settings.home).current() / METADATA_FILE
+    written = json.loads(metadata.read_text())
+    written["fingerprint"]["format"] = INDEX_FORMAT - 1
+    metadata.write_text(json.dumps(written))
+    with pytest.raises(IndexMismatchError, match="another version of kb; run `kb index`"):
+        build_services(settings).searcher.search(SearchQuery("text"))
+    assert build_services(settings).index_files().rebuilt
+    assert titles(build_services(settings), "text") == ["One"]
+
+
+def test_a_calibration_from_another_version_gives_way_to_the_shipped_one(
+    settings, write_article, caplog
+) -> None:
+    write_article("one", "Text.")
+    build_services(settings).index_files()
+    (settings.home / "calibration.json").write_text(json.dumps({"format": 1, "features": []}))
+    hit = build_services(settings).searcher.search(SearchQuery("text")).hits[0]
+    assert 0.0 <= hit.deflection <= 1.0
+    assert "until `kb calibrate` runs again" in caplog.text
 
 
 def test_a_reader_with_other_backends_is_told_to_reindex(settings, write_article) -> None:

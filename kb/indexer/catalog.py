@@ -14,6 +14,9 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
+import numpy.typing as npt
+
 from kb.model import Chunk, Document
 
 T = TypeVar("T")
@@ -24,7 +27,8 @@ CREATE TABLE IF NOT EXISTS documents (
     kind TEXT NOT NULL,
     content_hash TEXT NOT NULL,
     path TEXT,
-    data TEXT NOT NULL
+    data TEXT NOT NULL,
+    title_vector BLOB
 );
 CREATE TABLE IF NOT EXISTS chunks (
     id TEXT PRIMARY KEY,
@@ -58,6 +62,7 @@ class Catalog:
         self._cached = not writable
         self._documents: OrderedDict[str, Document] = OrderedDict()
         self._chunks: OrderedDict[str, Chunk] = OrderedDict()
+        self._title_vectors: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
 
     def manifest(self) -> dict[str, tuple[str, str, str | None]]:
         """Every document id with its kind, content hash and source path (if a file)."""
@@ -67,7 +72,8 @@ class Catalog:
     def put(self, document: Document, chunks: Sequence[Chunk]) -> None:
         with self._lock:
             self._connection.execute(
-                "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO documents (id, kind, content_hash, path, data) "
+                "VALUES (?, ?, ?, ?, ?)",
                 (
                     document.id,
                     document.kind,
@@ -83,6 +89,33 @@ class Catalog:
                     for c in chunks
                 ],
             )
+
+    def put_title_vectors(
+        self, document_ids: Sequence[str], vectors: npt.NDArray[np.float32]
+    ) -> None:
+        """Store each document's title embedding (one row of `vectors` per id)."""
+        rows = np.ascontiguousarray(vectors, dtype=np.float32)
+        with self._lock:
+            self._connection.executemany(
+                "UPDATE documents SET title_vector = ? WHERE id = ?",
+                [
+                    (row.tobytes(), document_id)
+                    for document_id, row in zip(document_ids, rows, strict=True)
+                ],
+            )
+
+    def title_vectors(self, ids: Iterable[str]) -> dict[str, npt.NDArray[np.float32]]:
+        """The title embeddings of those documents that have one."""
+
+        def read(missing: list[str]) -> dict[str, npt.NDArray[np.float32]]:
+            rows = self._lookup(
+                "SELECT id, title_vector FROM documents "
+                "WHERE id IN ({marks}) AND title_vector IS NOT NULL",
+                missing,
+            )
+            return {row[0]: np.frombuffer(row[1], dtype=np.float32) for row in rows}
+
+        return self._through_cache(self._title_vectors, ids, read)
 
     def remove(self, document_ids: Iterable[str]) -> list[str]:
         """Delete documents and their chunks; return the chunk ids that were removed."""

@@ -23,7 +23,7 @@ from kb.indexer.generations import Home, read_metadata
 from kb.model import Chunk, Document
 
 # Bump when the on-disk layout or chunking changes, so old generations are rebuilt.
-INDEX_FORMAT = 3
+INDEX_FORMAT = 4
 EMBED_SLICE = 256
 
 Progress = Callable[[int, int], None]
@@ -212,6 +212,13 @@ class Indexer:
                 report.chunks_embedded += len(batch)
                 if progress is not None:
                     progress(report.chunks_embedded, len(pending))
+            # Titles alone, for deflection: how well a title names the query's problem.
+            for start in range(0, len(fresh), EMBED_SLICE):
+                titled = fresh[start : start + EMBED_SLICE]
+                catalog.put_title_vectors(
+                    [document.id for document in titled],
+                    self._embedder.embed([document.title for document in titled]),
+                )
             keyword.commit()
             vectors.commit()
             catalog.commit()

@@ -2,7 +2,8 @@
 
 A suggestion is labelled resolved when the requester said so ("this solved it" or a helpful
 vote) and unresolved when they viewed it and still filed a ticket, or voted it unhelpful.
-Suggestions nobody acted on carry no label and are left out.
+Suggestions nobody acted on carry no label and are left out, as are suggestions recorded by
+a kb whose model read other evidence (a different number of features).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from kb.events import Event
+from kb.search.deflection import FEATURES
 
 
 @dataclass
@@ -39,12 +41,14 @@ def rows_from_sessions(sessions: Iterable[Sequence[Event]]) -> TrainingRows:
             for suggestion in event.data.get("suggestions", []):
                 identifier = str(suggestion["id"])
                 features = [float(value) for value in suggestion["features"]]
+                if len(features) != len(FEATURES):
+                    continue
                 if identifier in solved:
                     labelled[identifier] = (features, 1)
                 elif identifier in unhelpful or (ticket and identifier in viewed):
                     labelled.setdefault(identifier, (features, 0))
         rows.hits.extend(labelled.values())
         first = shown[-1].data.get("suggestions", [])
-        if first and (solved or ticket):
+        if first and len(first[0]["features"]) == len(FEATURES) and (solved or ticket):
             rows.queries.append(([float(v) for v in first[0]["features"]], int(bool(solved))))
     return rows

@@ -1,8 +1,9 @@
 """Deflection scoring: a calibrated probability that an answer resolves the query. Pure.
 
-Evidence about a hit (its cosine, its keyword score, how far it leads the runner-up, whether
-the two rankers agree) goes through a logistic model fitted on labelled queries by
-`kb calibrate`. Also here: the measures that say whether the model can be trusted.
+Evidence about a hit (its cosine, its title's cosine, its keyword score, how far it leads
+the runner-up, whether the two rankers agree) goes through a logistic model fitted on
+labelled queries by `kb calibrate`. Also here: the measures that say whether the model can
+be trusted.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ FEATURES = (
     "semantic_reciprocal_rank",
     "keyword_reciprocal_rank",
     "reciprocal_rank",
+    "title_semantic",
 )
-MODEL_FORMAT = 1
+MODEL_FORMAT = 2
 
 
 def features(evidence: Evidence) -> list[float]:
@@ -38,6 +40,7 @@ def features(evidence: Evidence) -> list[float]:
         _reciprocal(evidence.semantic_rank),
         _reciprocal(evidence.keyword_rank),
         _reciprocal(evidence.rank),
+        evidence.semantic if evidence.title_semantic is None else evidence.title_semantic,
     ]
 
 

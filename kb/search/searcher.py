@@ -6,6 +6,7 @@ It reads the current index generation of a KB home and switches to a newer one a
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import unicodedata
@@ -20,6 +21,7 @@ from kb.backends import (
     KeywordIndex,
     Ranking,
     VectorIndex,
+    Vectors,
     open_keyword_index,
     open_vector_index,
 )
@@ -28,6 +30,7 @@ from kb.errors import IndexMismatchError, IndexNotFoundError, QueryError
 from kb.indexer.catalog import Catalog
 from kb.indexer.generations import Home, read_metadata
 from kb.indexer.keyword import SEPARATOR, stop_words
+from kb.indexer.pipeline import INDEX_FORMAT
 from kb.model import Chunk, Document, Evidence, SearchHit, SearchQuery, SearchResult
 from kb.search.deflection import DeflectionModel
 from kb.search.filters import allows
@@ -40,6 +43,8 @@ MAX_RESULTS = 100
 WORD_TERMS_CACHED = 50_000
 CALIBRATION_FILE = "calibration.json"
 DEFAULT_CALIBRATION = "default_calibration.json"
+
+log = logging.getLogger(__name__)
 
 
 def validate_query(query: SearchQuery) -> str:
@@ -65,9 +70,13 @@ def load_deflection_model(home: Path) -> DeflectionModel:
         try:
             return DeflectionModel.from_json(path.read_text("utf-8"))
         except (ValueError, KeyError) as error:
-            raise IndexMismatchError(
-                f"{path}: {error}; run `kb calibrate` again or delete the file"
-            ) from None
+            # Search must go on after an upgrade: the shipped model answers until the
+            # deflection model is fitted again.
+            log.warning(
+                "%s: %s; using kb's own deflection model until `kb calibrate` runs again",
+                path,
+                error,
+            )
     text = resources.files("kb.search").joinpath(DEFAULT_CALIBRATION).read_text("utf-8")
     return DeflectionModel.from_json(text)
 
@@ -93,6 +102,7 @@ class _Generation:
 
 @dataclass
 class _Candidates:
+    vector: Vectors
     keyword: Ranking
     semantic: Ranking
     chunks: Mapping[str, Chunk]
@@ -183,7 +193,9 @@ class Searcher:
         )
         hits: list[SearchHit] = []
         evidence_of_top: Evidence | None = None
+        titles = generation.catalog.title_vectors(document_id for document_id, _ in ranking)
         for position, (document_id, score) in enumerate(ranking):
+            title = titles.get(document_id)
             semantic = semantic_scores.get(document_id, floor)
             others = [s for d, s in semantic_documents[:2] if d != document_id]
             evidence = Evidence(
@@ -195,6 +207,7 @@ class Searcher:
                 semantic_rank=semantic_ranks.get(document_id),
                 keyword_rank=keyword_ranks.get(document_id),
                 rank=position,
+                title_semantic=None if title is None else float(title @ candidates.vector),
             )
             if position == 0:
                 evidence_of_top = evidence
@@ -255,7 +268,7 @@ class Searcher:
             }
             exhausted = len(keyword) < limit and len(semantic) < limit
             if exhausted or limit >= total or _enough(documents, semantic, chunks, query.k):
-                return _Candidates(keyword, semantic, chunks, documents)
+                return _Candidates(vector, keyword, semantic, chunks, documents)
             limit *= 4
 
     def _current(self) -> _Generation:
@@ -270,6 +283,11 @@ class Searcher:
                 self._marker = marker
                 return self._generation
             fingerprint = read_metadata(folder).get("fingerprint", {})
+            if fingerprint.get("format", INDEX_FORMAT) != INDEX_FORMAT:
+                raise IndexMismatchError(
+                    f"the index in {self._settings.home} was written by another version of kb; "
+                    "run `kb index` to rebuild it"
+                )
             built_with = {
                 "dimension": fingerprint.get("dimension"),
                 "keyword_backend": fingerprint.get("keyword_backend"),

@@ -145,8 +145,9 @@ def test_brier_score() -> None:
 @pytest.mark.parametrize(
     ("evidence", "expected"),
     [
-        (Evidence(0.8, 0.1, 1.0, 0, 1, 0), [0.8, 0.1, 1.0, 1.0, 0.5, 1.0]),
-        (Evidence(0.3, -0.2, 0.0, None, None, 3), [0.3, -0.2, 0.0, 0.0, 0.0, 0.25]),
+        (Evidence(0.8, 0.1, 1.0, 0, 1, 0, 0.6), [0.8, 0.1, 1.0, 1.0, 0.5, 1.0, 0.6]),
+        # Without a title vector the chunk's cosine stands in for the title's.
+        (Evidence(0.3, -0.2, 0.0, None, None, 3), [0.3, -0.2, 0.0, 0.0, 0.0, 0.25, 0.3]),
     ],
 )
 def test_features_follow_the_feature_order(evidence: Evidence, expected: list[float]) -> None:
@@ -167,7 +168,7 @@ def deflection_model() -> DeflectionModel:
         hit=LogisticModel(
             mean=tuple(0.1 * number for number in range(width)),
             scale=(1.0,) * width,
-            weights=(0.5, -0.25, 1.0, 0.0, 2.0, -1.0),
+            weights=(0.5, -0.25, 1.0, 0.0, 2.0, -1.0, 0.75),
             bias=-0.3,
         ),
         query=LogisticModel(
@@ -184,7 +185,7 @@ def test_deflection_model_round_trips_through_json() -> None:
     model = deflection_model()
     restored = DeflectionModel.from_json(model.to_json())
     assert restored == model
-    evidence = Evidence(0.7, 0.2, 0.5, 0, 2, 0)
+    evidence = Evidence(0.7, 0.2, 0.5, 0, 2, 0, 0.4)
     assert restored.hit_probability(evidence) == model.hit_probability(evidence)
     assert restored.query_probability(evidence) == model.query_probability(evidence)
 
@@ -198,7 +199,7 @@ def test_query_probability_without_a_top_answer_is_zero() -> None:
     [
         {"features": list(reversed(FEATURES))},
         {"features": list(FEATURES[:-1])},
-        {"format": 2},
+        {"format": 1},
     ],
 )
 def test_from_json_rejects_files_from_another_version(change: dict[str, object]) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from kb.events import Event
 from kb.insights.learning import rows_from_sessions
+from kb.search.deflection import FEATURES
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -16,9 +17,12 @@ def event(kind: str, minute: int, **fields: object) -> Event:
     return Event(kind=kind, session_id="s", at=START + timedelta(minutes=minute), **fields)
 
 
-def shown(*ids: str) -> Event:
+WIDTH = len(FEATURES)
+
+
+def shown(*ids: str, width: int = WIDTH) -> Event:
     suggestions = [
-        {"id": i, "deflection": 0.5, "features": [float(n)] * 6} for n, i in enumerate(ids)
+        {"id": i, "deflection": 0.5, "features": [float(n)] * width} for n, i in enumerate(ids)
     ]
     return event("suggestions_shown", 0, query="vpn", data={"suggestions": suggestions})
 
@@ -29,14 +33,14 @@ def shown(*ids: str) -> Event:
         # "This solved it" labels that suggestion resolved, and the session confirmed.
         (
             [shown("a", "b"), event("self_resolved", 2, article_id="b")],
-            [([1.0] * 6, 1)],
-            [([0.0] * 6, 1)],
+            [([1.0] * WIDTH, 1)],
+            [([0.0] * WIDTH, 1)],
         ),
         # Helpful vote counts as resolved too.
         (
             [shown("a"), event("feedback", 1, article_id="a", data={"helpful": True})],
-            [([0.0] * 6, 1)],
-            [([0.0] * 6, 1)],
+            [([0.0] * WIDTH, 1)],
+            [([0.0] * WIDTH, 1)],
         ),
         # Viewed, then filed a ticket: unresolved; the unviewed suggestion has no label.
         (
@@ -45,13 +49,13 @@ def shown(*ids: str) -> Event:
                 event("article_view", 1, article_id="a"),
                 event("ticket_created", 5, ticket_id="INC-000001"),
             ],
-            [([0.0] * 6, 0)],
-            [([0.0] * 6, 0)],
+            [([0.0] * WIDTH, 0)],
+            [([0.0] * WIDTH, 0)],
         ),
         # An unhelpful vote without a ticket: the hit is unresolved, the session unknown.
         (
             [shown("a"), event("feedback", 1, article_id="a", data={"helpful": False})],
-            [([0.0] * 6, 0)],
+            [([0.0] * WIDTH, 0)],
             [],
         ),
         # Shown and ignored: nothing to learn from.
@@ -64,3 +68,12 @@ def test_rows_from_sessions(events, hits, queries) -> None:
     rows = rows_from_sessions([events])
     assert rows.hits == hits
     assert rows.queries == queries
+
+
+def test_suggestions_recorded_with_other_evidence_are_left_out() -> None:
+    # Events from a kb whose model read fewer features cannot train this one.
+    older = [shown("a", width=WIDTH - 1), event("self_resolved", 2, article_id="a")]
+    newer = [shown("b"), event("self_resolved", 2, article_id="b")]
+    rows = rows_from_sessions([older, newer])
+    assert rows.hits == [([0.0] * WIDTH, 1)]
+    assert rows.queries == [([0.0] * WIDTH, 1)]
