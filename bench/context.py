@@ -55,7 +55,9 @@ class Context:
 
         def build(folder: Path) -> None:
             corpus = self.synthetic(size)
-            embedder = PrecomputedEmbedder(self.model.name, corpus.vectors, corpus.rows)
+            embedder = PrecomputedEmbedder(
+                self.model.name, corpus.vectors, corpus.rows, corpus.titles
+            )
             index_into(folder, corpus.documents, embedder)
 
         return cached_home(f"synthetic-{size}-base{self.sizes.indexing_chunks}", build)

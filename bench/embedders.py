@@ -113,20 +113,37 @@ class CachingEmbedder:
 
 
 class PrecomputedEmbedder:
-    """Hands kb the vectors a corpus generator prepared, looked up by text; runs no model."""
+    """Hands kb the vectors a corpus generator prepared, looked up by text; runs no model.
 
-    def __init__(self, name: str, vectors: Vectors, rows: Mapping[str, int]) -> None:
+    `vectors` and `rows` hold the chunks' vectors; `others` any further text's, by text key
+    (documents' titles).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        vectors: Vectors,
+        rows: Mapping[str, int],
+        others: Mapping[str, Vectors],
+    ) -> None:
         self.name = name
         self.dimension = int(vectors.shape[1])
         self._vectors = vectors
         self._rows = rows
+        self._others = others
 
     def embed(self, texts: Sequence[str]) -> Vectors:
-        try:
-            rows = [self._rows[text_key(text)] for text in texts]
-        except KeyError:
-            raise KeyError("a text kb asked to embed was not prepared by the generator") from None
-        return np.ascontiguousarray(self._vectors[rows], dtype=np.float32)
+        found = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for number, text in enumerate(texts):
+            key = text_key(text)
+            row = self._rows.get(key)
+            if row is not None:
+                found[number] = self._vectors[row]
+            elif key in self._others:
+                found[number] = self._others[key]
+            else:
+                raise KeyError("a text kb asked to embed was not prepared by the generator")
+        return found
 
     def embed_query(self, text: str) -> Vectors:
         raise NotImplementedError("precomputed vectors cover the corpus only, not queries")

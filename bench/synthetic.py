@@ -32,6 +32,7 @@ class BaseChunk:
     heading: str
     sentences: tuple[str, ...]
     vector: Vectors
+    title_vector: Vectors  # the real vector of the document's title alone
 
 
 @dataclass
@@ -42,6 +43,7 @@ class SyntheticCorpus:
     texts: list[str]
     vectors: Vectors
     rows: dict[str, int]  # text_key(embedding text) -> row
+    titles: dict[str, Vectors]  # text_key(title) -> the title's real vector
 
     @property
     def chunks(self) -> int:
@@ -58,12 +60,15 @@ def base_chunks(
         for chunk in chunk_document(document, chunk_words)
     ]
     vectors = embedder.embed([embedding_text(document, chunk) for document, chunk in pairs])
+    titles = list(dict.fromkeys(document.title for document in documents))
+    title_vectors = dict(zip(titles, embedder.embed(titles), strict=True))
     chunks = []
     for (document, chunk), vector in zip(pairs, vectors, strict=True):
         sentences = tuple(_sentences(chunk.text))
         if sentences:
             heading = chunk.heading_path[-1] if chunk.heading_path else document.title
-            chunks.append(BaseChunk(document, heading, sentences, vector))
+            title_vector = title_vectors[document.title]
+            chunks.append(BaseChunk(document, heading, sentences, vector, title_vector))
     return chunks
 
 
@@ -84,6 +89,7 @@ def synthetic_corpus(base: Sequence[BaseChunk], size: int, chunk_words: int) -> 
     documents: list[Document] = []
     texts: list[str] = []
     rows: dict[str, int] = {}
+    titles: dict[str, Vectors] = {}
     while len(texts) < size:
         lead = rng.choice(base)
         pool = by_language[lead.document.language]
@@ -103,8 +109,9 @@ def synthetic_corpus(base: Sequence[BaseChunk], size: int, chunk_words: int) -> 
             rows[text_key(embedding_text(document, chunk))] = row
             headings = " ".join(chunk.heading_path)
             texts.append(f"{document.title}\n{' '.join(document.tags)}\n{headings}\n{chunk.text}")
+        titles[text_key(document.title)] = lead.title_vector
         documents.append(document)
-    return SyntheticCorpus(documents, texts, vectors, rows)
+    return SyntheticCorpus(documents, texts, vectors, rows, titles)
 
 
 def _document(
