@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from kb.events import Event
 from kb.search.deflection import FEATURES
@@ -40,8 +41,8 @@ def rows_from_sessions(sessions: Iterable[Sequence[Event]]) -> TrainingRows:
         for event in shown:
             for suggestion in event.data.get("suggestions", []):
                 identifier = str(suggestion["id"])
-                features = [float(value) for value in suggestion["features"]]
-                if len(features) != len(FEATURES):
+                features = _features(suggestion)
+                if features is None:
                     continue
                 if identifier in solved:
                     labelled[identifier] = (features, 1)
@@ -49,6 +50,13 @@ def rows_from_sessions(sessions: Iterable[Sequence[Event]]) -> TrainingRows:
                     labelled.setdefault(identifier, (features, 0))
         rows.hits.extend(labelled.values())
         first = shown[-1].data.get("suggestions", [])
-        if first and len(first[0]["features"]) == len(FEATURES) and (solved or ticket):
-            rows.queries.append(([float(v) for v in first[0]["features"]], int(bool(solved))))
+        top = _features(first[0]) if first else None
+        if top is not None and (solved or ticket):
+            rows.queries.append((top, int(bool(solved))))
     return rows
+
+
+def _features(suggestion: dict[str, Any]) -> list[float] | None:
+    """A recorded suggestion's features, or None when this kb's model reads other ones."""
+    features = [float(value) for value in suggestion["features"]]
+    return features if len(features) == len(FEATURES) else None
