@@ -1,0 +1,87 @@
+"""`kb import`: knowledge from other tools' exports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from kb.cli.options import home_option, kb_errors, settings_from
+from kb.indexer.sources import read_ticket_export
+from kb.indexer.tickets import TICKET_FIELDS
+from kb.services import build_services
+
+
+@click.group(name="import")
+def import_group() -> None:
+    """Bring knowledge in from other tools."""
+
+
+@import_group.command(name="tickets")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(("csv", "jsonl")),
+    help="The file's format (default: from its suffix).",
+)
+@click.option(
+    "--map",
+    "mappings",
+    multiple=True,
+    metavar="FIELD=COLUMN",
+    help="Read kb's FIELD from the export's COLUMN, e.g. --map subject=Summary (repeatable).",
+)
+@click.option("--open", "include_open", is_flag=True, help="Also import tickets not resolved.")
+@click.option("--dry-run", is_flag=True, help="Check every row and report; import nothing.")
+@home_option
+def import_tickets(
+    file: Path,
+    file_format: str | None,
+    mappings: tuple[str, ...],
+    include_open: bool,
+    dry_run: bool,
+    home: Path | None,
+) -> None:
+    """Import tickets from a CSV or JSON-lines export; resolved ones become knowledge.
+
+    Bad rows are reported by line and skipped; the good rows are imported together in one
+    transaction, so a failure part-way imports none. Tickets imported before (same id in the
+    other tool) are skipped.
+    """
+    mapping = _mapping(mappings)
+    services = build_services(settings_from(home=home))
+    with kb_errors():
+        tickets, errors = read_ticket_export(
+            file, mapping, file_format=file_format, resolved_only=not include_open
+        )
+    for error in errors:
+        click.echo(f"skipped {error}", err=True)
+    if dry_run:
+        click.echo(f"{len(tickets)} tickets would be imported, {len(errors)} rows skipped")
+        return
+    already = services.tickets.external_ids()
+    fresh = [ticket for ticket in tickets if ticket.id not in already]
+    with kb_errors():
+        report = services.desk.import_tickets(fresh, actor="kb import")
+    click.echo(
+        f"imported {len(fresh)} tickets ({len(tickets) - len(fresh)} imported before), "
+        f"{len(errors)} rows skipped; {len(report.added) + len(report.updated)} resolved "
+        f"tickets indexed as knowledge"
+    )
+
+
+def _mapping(pairs: tuple[str, ...]) -> dict[str, str]:
+    mapping = {}
+    for pair in pairs:
+        field_name, separator, column = pair.partition("=")
+        if not separator or not field_name.strip() or not column.strip():
+            raise click.BadParameter(f"{pair!r}: write FIELD=COLUMN", param_hint="--map")
+        if field_name.strip() not in TICKET_FIELDS:
+            raise click.BadParameter(
+                f"{field_name.strip()!r} is not a ticket field; use one of: "
+                + ", ".join(TICKET_FIELDS),
+                param_hint="--map",
+            )
+        mapping[field_name.strip()] = column.strip()
+    return mapping
