@@ -323,3 +323,72 @@ def test_snippets_mark_stemmed_and_folded_matches(services, write_article, query
     services.index_files()
     hit = services.searcher.search(SearchQuery(query)).hits[0]
     assert {text for text, marked in hit.snippet.pieces if marked} == highlighted
+
+
+DYING_AT_SWITCH = """
+import os, signal, sys
+from pathlib import Path
+import kb.indexer.generations as generations
+from kb.config import Settings
+from kb.services import build_services
+
+real_replace = os.replace
+
+def replace(source, target):
+    if Path(target).name == generations.CURRENT_FILE:
+        os.kill(os.getpid(), signal.SIGKILL)  # renamed into place, CURRENT not yet switched
+    real_replace(source, target)
+
+generations.os.replace = replace
+home, articles = Path(sys.argv[1]), Path(sys.argv[2])
+build_services(Settings(home=home, articles_dir=articles, embedder="hashing")).index_files()
+"""
+
+
+def _kill_while_embedding(settings: Settings, tmp_path: Path) -> None:
+    (tmp_path / "stalling.py").write_text(STALLING_EMBEDDER)
+    child = subprocess.Popen(
+        [sys.executable, "-c", INDEX_IN_CHILD, str(settings.home), str(settings.articles_dir)],
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "embedding-started").exists():
+            assert child.poll() is None and time.monotonic() < deadline, "child never embedded"
+            time.sleep(0.05)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+
+
+def _kill_while_switching(settings: Settings, tmp_path: Path) -> None:
+    child = subprocess.run(
+        [sys.executable, "-c", DYING_AT_SWITCH, str(settings.home), str(settings.articles_dir)],
+        timeout=120,
+    )
+    assert child.returncode == -signal.SIGKILL
+
+
+@pytest.mark.parametrize(
+    ("kill", "leftover"),
+    [(_kill_while_embedding, ".building-*"), (_kill_while_switching, ".CURRENT.*")],
+    ids=["while-embedding", "while-switching-current"],
+)
+def test_the_next_run_cleans_up_after_a_killed_writer(
+    services, write_article, settings, tmp_path, kill, leftover
+) -> None:
+    write_article("vpn", VPN_BODY, title="Set up the VPN")
+    before = services.index_files().generation
+    printer = write_article("printer", "The printer on floor 3 is offline.")
+    kill(settings, tmp_path)
+    left = [*settings.home.glob(leftover), *(settings.home / "generations").glob(leftover)]
+    assert left, f"the killed writer left no {leftover}"
+    assert Home(settings.home).current().name == before
+
+    # Nothing changed since the last good run, so no new generation is built: the clean-up
+    # must not depend on one.
+    printer.unlink()
+    report = services.index_files()
+    assert report.generation == before and not report.changed
+    assert [path.name for path in settings.home.iterdir() if path.name.startswith(".")] == []
+    assert [path.name for path in (settings.home / "generations").iterdir()] == [before]

@@ -2,7 +2,8 @@
 
 A generation is built in a hidden folder beside the live ones, renamed into place, and made
 current by atomically replacing the CURRENT file. A crash at any point leaves the previous
-generation current; the leftover folder is removed by the next writer.
+generation current; what it leaves behind (a hidden folder, a generation never made current,
+a pointer file never renamed) is removed by the next writer, which calls `clean_up`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ LOCK_FILE = "index.lock"
 GENERATIONS = "generations"
 BUILDING_PREFIX = ".building-"
 METADATA_FILE = "generation.json"
+# The new CURRENT is written to `.CURRENT.<pid>` and renamed over CURRENT.
+POINTER_PREFIX = f".{CURRENT_FILE}."
 
 
 class Home:
@@ -88,8 +91,6 @@ class Home:
     def start_building(self) -> Path:
         """A fresh hidden folder for a new generation; call only while holding the lock."""
         self.generations.mkdir(parents=True, exist_ok=True)
-        for leftover in self.generations.glob(BUILDING_PREFIX + "*"):
-            shutil.rmtree(leftover, ignore_errors=True)
         name = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         folder = self.generations / f"{BUILDING_PREFIX}{name}"
         folder.mkdir()
@@ -102,7 +103,7 @@ class Home:
         final = self.generations / building.name.removeprefix(BUILDING_PREFIX)
         os.rename(building, final)
         _sync_directory(self.generations)
-        pointer = self.path / f".{CURRENT_FILE}.{os.getpid()}"
+        pointer = self.path / f"{POINTER_PREFIX}{os.getpid()}"
         with open(pointer, "w", encoding="utf-8") as handle:
             handle.write(final.name + "\n")
             handle.flush()
@@ -111,21 +112,39 @@ class Home:
         _sync_directory(self.path)
         return final
 
-    def collect_garbage(self, keep: int) -> list[str]:
-        """Delete all but the current generation and the `keep` newest before it."""
+    def clean_up(self, keep: int) -> list[str]:
+        """Delete everything but the current generation and the `keep` newest before it.
+
+        That is: older generations past `keep`, generations newer than the current one (a
+        writer died between renaming one into place and switching CURRENT, so no reader ever
+        opened it), hidden building folders and pointer files left by a crash. Call only
+        while holding the lock, so nothing removed here belongs to a live writer. Without a
+        current generation every generation is unreachable and goes too. Returns the names
+        removed.
+        """
+        removed: list[str] = []
+        for pointer in self.path.glob(POINTER_PREFIX + "*"):
+            pointer.unlink(missing_ok=True)
+            removed.append(pointer.name)
+        if not self.generations.is_dir():
+            return removed
         current = self.current()
-        names = sorted(
-            folder.name
-            for folder in self.generations.iterdir()
-            if folder.is_dir() and not folder.name.startswith(".")
-        )
-        if current is None or current.name not in names:
-            return []
-        older = names[: names.index(current.name)]
-        doomed = older[: max(0, len(older) - keep)]
+        names = []
+        for folder in sorted(self.generations.iterdir()):
+            if folder.name.startswith(BUILDING_PREFIX):
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder.name)
+            elif folder.is_dir() and not folder.name.startswith("."):
+                names.append(folder.name)
+        if current is None:
+            doomed = names
+        else:
+            older = [name for name in names if name < current.name]
+            newer = [name for name in names if name > current.name]
+            doomed = older[: max(0, len(older) - keep)] + newer
         for name in doomed:
             shutil.rmtree(self.generations / name, ignore_errors=True)
-        return doomed
+        return removed + doomed
 
 
 def read_metadata(generation: Path) -> dict[str, Any]:

@@ -93,6 +93,7 @@ class Indexer:
         started = time.perf_counter()
         errors = [error for snapshot in snapshots for error in snapshot.errors]
         with self._home.lock(self._settings.lock_timeout):
+            self._home.clean_up(self._settings.keep_generations)
             previous = self._home.current()
             fingerprint = self.fingerprint()
             reuse = (
@@ -124,6 +125,7 @@ class Indexer:
         """
         started = time.perf_counter()
         with self._home.lock(self._settings.lock_timeout):
+            self._home.clean_up(self._settings.keep_generations)
             previous = self._home.current()
             manifest: dict[str, tuple[str, str, str | None]] = {}
             if previous is not None:
@@ -182,7 +184,7 @@ class Indexer:
         except BaseException:
             shutil.rmtree(building, ignore_errors=True)
             raise
-        self._home.collect_garbage(self._settings.keep_generations)
+        self._home.clean_up(self._settings.keep_generations)
 
     def _write(
         self,
