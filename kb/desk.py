@@ -6,12 +6,11 @@ they resolve becomes searchable at once, internal unless they mark it shareable.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from kb.errors import QueryError
-from kb.events import Event
+from kb.events import TicketReopened, TicketResolved, Trail, session_trail
 from kb.indexer.pipeline import Indexer, IndexReport
 from kb.model import Filters, SearchHit, SearchQuery, Ticket
 from kb.search.searcher import MAX_QUERY_CHARACTERS, Searcher
@@ -21,20 +20,6 @@ from kb.store.tickets import StoredTicket, TicketQuery, TicketStore
 AGENT_SUGGESTIONS = 6
 # Everything but archived articles: agents may link a draft they are about to publish.
 AGENT_STATUSES = ("published", "review", "draft")
-
-
-@dataclass(frozen=True)
-class Trail:
-    """What the requester did in the portal before filing: the ticket's self-service trail."""
-
-    searches: list[dict[str, Any]] = field(default_factory=list)  # query, at, hits
-    shown: list[dict[str, Any]] = field(default_factory=list)  # id, deflection, query
-    viewed: list[dict[str, Any]] = field(default_factory=list)  # id, at, source
-    ratings: list[dict[str, Any]] = field(default_factory=list)  # id, helpful, comment
-
-    @property
-    def empty(self) -> bool:
-        return not (self.searches or self.shown or self.viewed or self.ratings)
 
 
 def agent_filters(statuses: tuple[str, ...] = ("published",)) -> Filters:
@@ -63,34 +48,9 @@ class Desk:
 
     def trail(self, ticket: StoredTicket) -> Trail:
         """The help session that ended in this ticket, as the agent needs to read it."""
-        trail = Trail()
         if not ticket.help_session:
-            return trail
-        for event in self._events.session(ticket.help_session):
-            if event.at > ticket.created:
-                break
-            if event.kind == "search":
-                trail.searches.append(
-                    {"query": event.query, "at": event.at, "hits": len(event.data.get("hits", []))}
-                )
-            elif event.kind == "suggestions_shown":
-                for item in event.data.get("suggestions", []):
-                    trail.shown.append(
-                        {"id": item["id"], "deflection": item["deflection"], "query": event.query}
-                    )
-            elif event.kind == "article_view":
-                trail.viewed.append(
-                    {"id": event.article_id, "at": event.at, "source": event.data.get("source")}
-                )
-            elif event.kind == "feedback":
-                trail.ratings.append(
-                    {
-                        "id": event.article_id,
-                        "helpful": event.data.get("helpful"),
-                        "comment": event.data.get("comment"),
-                    }
-                )
-        return trail
+            return Trail()
+        return session_trail(self._events.session(ticket.help_session), until=ticket.created)
 
     def suggestions(self, ticket: StoredTicket, k: int = AGENT_SUGGESTIONS) -> list[SearchHit]:
         """Articles and past tickets that may solve this one; internal ones included."""
@@ -126,7 +86,17 @@ class Desk:
         ticket = self.tickets.resolve(
             number, actor, resolution, shareable=shareable, linked_article=linked_article
         )
-        self._record("ticket_resolved", ticket, {"by": actor, "shareable": shareable})
+        self._events.record(
+            TicketResolved(
+                session_id=_session(ticket),
+                at=datetime.now(UTC),
+                ticket_id=ticket.number,
+                by=actor,
+                shareable=shareable,
+                category=ticket.category,
+                language=ticket.language,
+            )
+        )
         knowledge = ticket.knowledge()
         assert knowledge is not None
         return ticket, self._indexer.update([knowledge.to_document()])
@@ -134,7 +104,16 @@ class Desk:
     def reopen(self, number: str, actor: str, reason: str = "") -> StoredTicket:
         """Reopen the ticket; its note leaves the knowledge until it is resolved again."""
         ticket = self.tickets.reopen(number, actor, reason)
-        self._record("ticket_reopened", ticket, {"by": actor})
+        self._events.record(
+            TicketReopened(
+                session_id=_session(ticket),
+                at=datetime.now(UTC),
+                ticket_id=ticket.number,
+                by=actor,
+                category=ticket.category,
+                language=ticket.language,
+            )
+        )
         self._indexer.update(removed=[ticket.document_id])
         return ticket
 
@@ -161,13 +140,7 @@ class Desk:
         if document is None or document.kind != "article":
             raise QueryError(f"there is no article {article_id!r} to link")
 
-    def _record(self, kind: str, ticket: StoredTicket, data: dict[str, Any]) -> None:
-        self._events.record(
-            Event(
-                kind=kind,
-                session_id=ticket.help_session or f"desk:{ticket.number}",
-                at=datetime.now(UTC),
-                ticket_id=ticket.number,
-                data=data,
-            )
-        )
+
+def _session(ticket: StoredTicket) -> str:
+    """The help session a desk event belongs to: the requester's, else one of the desk's own."""
+    return ticket.help_session or f"desk:{ticket.number}"

@@ -9,14 +9,22 @@ from __future__ import annotations
 import html
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from kb.config import Settings
 from kb.errors import QueryError
-from kb.events import Event
+from kb.events import (
+    ArticleView,
+    Feedback,
+    Search,
+    SelfResolved,
+    ShownSuggestion,
+    SuggestionsShown,
+    TicketCreated,
+    session_trail,
+)
 from kb.model import Document, Filters, SearchHit, SearchQuery
 from kb.search.deflection import features, with_track_record
 from kb.search.searcher import MAX_QUERY_CHARACTERS, Searcher
@@ -145,15 +153,20 @@ class SelfService:
     def search(
         self, text: str, session_id: str, *, k: int = 10, filters: Filters | None = None
     ) -> Answers:
-        answers = self._answer(text, k, filters or requester_filters(), threshold=0.0)
-        self._record(
-            "search",
-            session_id,
-            query=answers.query,
-            data={
-                "hits": [s.document.id for s in answers.suggestions],
-                "deflection": answers.deflection,
-            },
+        filters = filters or requester_filters()
+        answers = self._answer(text, k, filters, threshold=0.0)
+        category, language = _about(answers.suggestions, filters.languages)
+        self.events.record(
+            Search(
+                session_id=session_id,
+                at=_now(),
+                query=answers.query,
+                hits=tuple(s.document.id for s in answers.suggestions),
+                deflection=answers.deflection,
+                confident=answers.confident,
+                category=category,
+                language=language,
+            )
         )
         return answers
 
@@ -167,22 +180,25 @@ class SelfService:
             text, SUGGESTIONS, requester_filters(), threshold=self._settings.show_threshold
         )
         if answers.suggestions:
-            self._record(
-                "suggestions_shown",
-                session_id,
-                query=text,
-                data={
-                    "suggestions": [
-                        {
-                            "id": s.document.id,
-                            "deflection": s.deflection,
-                            "features": features(s.hit.evidence),
-                        }
+            category, language = _about(answers.suggestions)
+            self.events.record(
+                SuggestionsShown(
+                    session_id=session_id,
+                    at=_now(),
+                    query=text,
+                    suggestions=tuple(
+                        ShownSuggestion(
+                            id=s.document.id,
+                            deflection=s.deflection,
+                            features=tuple(features(s.hit.evidence)),
+                        )
                         for s in answers.suggestions
-                    ],
-                    "deflection": answers.deflection,
-                    "confident": answers.confident,
-                },
+                    ),
+                    deflection=answers.deflection,
+                    confident=answers.confident,
+                    category=category,
+                    language=language,
+                )
             )
         return answers
 
@@ -190,11 +206,15 @@ class SelfService:
         """A public, published document for a requester (and the view recorded), or None."""
         document = self.visible(article_id)
         if document is not None:
-            self._record(
-                "article_view",
-                session_id,
-                article_id=document.id,
-                data={"source": source if source in {"search", "suggestion"} else "link"},
+            self.events.record(
+                ArticleView(
+                    session_id=session_id,
+                    at=_now(),
+                    article_id=document.id,
+                    source=source if source in {"search", "suggestion"} else "link",
+                    category=document.category,
+                    language=document.language,
+                )
             )
         return document
 
@@ -231,29 +251,44 @@ class SelfService:
     def feedback(
         self, article_id: str, helpful: bool, comment: str | None, session_id: str
     ) -> None:
-        if self.visible(article_id) is None:
+        document = self.visible(article_id)
+        if document is None:
             raise LookupError(article_id)
         if comment is not None and len(comment) > MAX_COMMENT_CHARACTERS:
             raise QueryError(f"keep the comment under {MAX_COMMENT_CHARACTERS} characters")
-        self._record(
-            "feedback",
-            session_id,
-            article_id=article_id,
-            data={"helpful": helpful, "comment": (comment or "").strip() or None},
+        self.events.record(
+            Feedback(
+                session_id=session_id,
+                at=_now(),
+                article_id=article_id,
+                helpful=helpful,
+                comment=(comment or "").strip() or None,
+                category=document.category,
+                language=document.language,
+            )
         )
         self._track_records.forget([article_id])
 
     def resolved(self, article_id: str, session_id: str) -> None:
         """ "This solved my problem": a confirmed deflection."""
-        if self.visible(article_id) is None:
+        document = self.visible(article_id)
+        if document is None:
             raise LookupError(article_id)
-        self._record("self_resolved", session_id, article_id=article_id)
+        self.events.record(
+            SelfResolved(
+                session_id=session_id,
+                at=_now(),
+                article_id=article_id,
+                category=document.category,
+                language=document.language,
+            )
+        )
         self._track_records.forget([article_id])
 
     def create_ticket(self, ticket: NewTicket, session_id: str) -> StoredTicket:
         """File the request with what the requester already tried attached."""
         _check_request_text(ticket.subject, ticket.description)
-        trail = self._trail(session_id)
+        trail = session_trail(self.events.session(session_id)).summary()
         stored = self.tickets.create(
             NewTicket(
                 subject=ticket.subject.strip(),
@@ -266,31 +301,19 @@ class SelfService:
                 trail=trail,
             )
         )
-        self._record(
-            "ticket_created",
-            session_id,
-            ticket_id=stored.number,
-            data={"shown": trail["shown"], "viewed": trail["viewed"]},
+        self.events.record(
+            TicketCreated(
+                session_id=session_id,
+                at=_now(),
+                ticket_id=stored.number,
+                shown=tuple(trail["shown"]),
+                viewed=tuple(trail["viewed"]),
+                category=stored.category,
+                language=stored.language,
+            )
         )
         self._track_records.forget(trail["viewed"])
         return stored
-
-    def _trail(self, session_id: str) -> dict[str, list[str]]:
-        searches: list[str] = []
-        shown: list[str] = []
-        viewed: list[str] = []
-        for event in self.events.session(session_id):
-            if event.kind in {"search", "suggestions_shown"} and event.query:
-                searches.append(event.query)
-            if event.kind == "suggestions_shown":
-                shown.extend(str(item["id"]) for item in event.data.get("suggestions", []))
-            if event.kind == "article_view" and event.article_id:
-                viewed.append(event.article_id)
-        return {
-            "searches": list(dict.fromkeys(searches)),
-            "shown": list(dict.fromkeys(shown)),
-            "viewed": list(dict.fromkeys(viewed)),
-        }
 
     def _answer(self, text: str, k: int, filters: Filters, threshold: float) -> Answers:
         result = self._searcher.search(SearchQuery(text, k=k, filters=filters))
@@ -317,27 +340,19 @@ class SelfService:
             facets=_facets(shown),
         )
 
-    def _record(
-        self,
-        kind: str,
-        session_id: str,
-        *,
-        article_id: str | None = None,
-        ticket_id: str | None = None,
-        query: str | None = None,
-        data: Mapping[str, Any] | None = None,
-    ) -> None:
-        self.events.record(
-            Event(
-                kind=kind,
-                session_id=session_id,
-                at=datetime.now(UTC),
-                article_id=article_id,
-                ticket_id=ticket_id,
-                query=query,
-                data=dict(data or {}),
-            )
-        )
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _about(
+    suggestions: Sequence[Suggestion], languages: Sequence[str] = ()
+) -> tuple[str | None, str | None]:
+    """What a search or request was about: its best answer's category, and its language (the
+    one the requester chose, else the best answer's; kb does not guess a query's language)."""
+    top = suggestions[0].document if suggestions else None
+    language = languages[0] if len(languages) == 1 else (top.language if top else None)
+    return (top.category if top else None), language
 
 
 def _check_request_text(subject: str, description: str) -> tuple[str, str]:

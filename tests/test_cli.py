@@ -160,30 +160,32 @@ def test_calibrate_saves_a_model_the_search_then_uses(tmp_path: Path, articles: 
 def _session_events(number: int, solved: bool) -> list:
     from datetime import UTC, datetime, timedelta
 
-    from kb.events import Event
+    from kb.events import (
+        ArticleView,
+        SelfResolved,
+        ShownSuggestion,
+        SuggestionsShown,
+        TicketCreated,
+    )
 
     at = datetime(2026, 11, 2, 9, 0, tzinfo=UTC) + timedelta(hours=number)
     strength = 0.9 if solved else 0.2
-    features = [strength, strength - 0.1, strength, 1.0, 1.0, 1.0, strength]
+    features = (strength, strength - 0.1, strength, 1.0, 1.0, 1.0, strength)
     session = f"session-{number:04d}"
     events = [
-        Event(
-            "suggestions_shown",
-            session,
-            at,
+        SuggestionsShown(
+            session_id=session,
+            at=at,
             query="vpn",
-            data={"suggestions": [{"id": "vpn", "deflection": strength, "features": features}]},
+            suggestions=(ShownSuggestion("vpn", strength, features),),
         ),
-        Event("article_view", session, at + timedelta(minutes=1), article_id="vpn"),
+        ArticleView(session_id=session, at=at + timedelta(minutes=1), article_id="vpn"),
     ]
+    later = at + timedelta(minutes=2)
     if solved:
-        events.append(Event("self_resolved", session, at + timedelta(minutes=2), article_id="vpn"))
+        events.append(SelfResolved(session_id=session, at=later, article_id="vpn"))
     else:
-        events.append(
-            Event(
-                "ticket_created", session, at + timedelta(minutes=9), ticket_id=f"INC-{number:06d}"
-            )
-        )
+        events.append(TicketCreated(session_id=session, at=later, ticket_id=f"INC-{number:06d}"))
     return events
 
 

@@ -10,9 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from kb.events import Event
+from kb.events import (
+    ArticleView,
+    Event,
+    Feedback,
+    SelfResolved,
+    ShownSuggestion,
+    SuggestionsShown,
+    TicketCreated,
+)
 from kb.search.deflection import FEATURES
 
 
@@ -27,36 +34,33 @@ def rows_from_sessions(sessions: Iterable[Sequence[Event]]) -> TrainingRows:
     session that was shown suggestions and either confirmed a fix or filed a ticket)."""
     rows = TrainingRows()
     for events in sessions:
-        shown = [event for event in events if event.kind == "suggestions_shown"]
+        shown = [event for event in events if isinstance(event, SuggestionsShown)]
         if not shown:
             continue
-        solved = {e.article_id for e in events if e.kind == "self_resolved"}
-        solved |= {e.article_id for e in events if e.kind == "feedback" and e.data.get("helpful")}
-        unhelpful = {
-            e.article_id for e in events if e.kind == "feedback" and e.data.get("helpful") is False
-        }
-        viewed = {e.article_id for e in events if e.kind == "article_view"}
-        ticket = any(event.kind == "ticket_created" for event in events)
+        solved = {e.article_id for e in events if isinstance(e, SelfResolved)}
+        solved |= {e.article_id for e in events if isinstance(e, Feedback) and e.helpful}
+        unhelpful = {e.article_id for e in events if isinstance(e, Feedback) and not e.helpful}
+        viewed = {e.article_id for e in events if isinstance(e, ArticleView)}
+        ticket = any(isinstance(event, TicketCreated) for event in events)
         labelled: dict[str, tuple[list[float], int]] = {}
         for event in shown:
-            for suggestion in event.data.get("suggestions", []):
-                identifier = str(suggestion["id"])
+            for suggestion in event.suggestions:
                 features = _features(suggestion)
                 if features is None:
                     continue
-                if identifier in solved:
-                    labelled[identifier] = (features, 1)
-                elif identifier in unhelpful or (ticket and identifier in viewed):
-                    labelled.setdefault(identifier, (features, 0))
+                if suggestion.id in solved:
+                    labelled[suggestion.id] = (features, 1)
+                elif suggestion.id in unhelpful or (ticket and suggestion.id in viewed):
+                    labelled.setdefault(suggestion.id, (features, 0))
         rows.hits.extend(labelled.values())
-        first = shown[-1].data.get("suggestions", [])
-        top = _features(first[0]) if first else None
+        last = shown[-1].suggestions
+        top = _features(last[0]) if last else None
         if top is not None and (solved or ticket):
             rows.queries.append((top, int(bool(solved))))
     return rows
 
 
-def _features(suggestion: dict[str, Any]) -> list[float] | None:
+def _features(suggestion: ShownSuggestion) -> list[float] | None:
     """A recorded suggestion's features, or None when this kb's model reads other ones."""
-    features = [float(value) for value in suggestion["features"]]
+    features = list(suggestion.features)
     return features if len(features) == len(FEATURES) else None

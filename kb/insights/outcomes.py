@@ -7,7 +7,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from kb.events import Event
+from kb.events import (
+    ArticleView,
+    Event,
+    Feedback,
+    SelfResolved,
+    SuggestionsShown,
+    TicketCreated,
+    suggested_ids,
+)
 
 OUTCOMES = ("confirmed", "potential", "not_deflected", "no_signal", "pending")
 DEFAULT_WINDOW = timedelta(hours=24)
@@ -33,25 +41,20 @@ def session_outcome(
     if window < timedelta(0):
         raise ValueError("the deflection window cannot be negative")
     ordered = sorted(events, key=lambda event: event.at)
-    start = next((event.at for event in ordered if event.kind == "suggestions_shown"), None)
+    start = next((event.at for event in ordered if isinstance(event, SuggestionsShown)), None)
     if start is None:
         return None
     end = start + window
     inside = [event for event in ordered if start <= event.at <= end]
 
-    if any(event.kind == "ticket_created" for event in inside):
+    if any(isinstance(event, TicketCreated) for event in inside):
         return "not_deflected"
     if any(_confirms(event) for event in inside):
         return "confirmed"
-    suggested = {
-        str(item.get("id"))
-        for event in inside
-        if event.kind == "suggestions_shown"
-        for item in event.data.get("suggestions", [])
-    }
+    suggested = suggested_ids(inside)
     viewed_suggestion = any(
-        event.kind == "article_view"
-        and (event.article_id in suggested or event.data.get("source") == "suggestion")
+        isinstance(event, ArticleView)
+        and (event.article_id in suggested or event.source == "suggestion")
         for event in inside
     )
     outcome = "potential" if viewed_suggestion else "no_signal"
@@ -62,9 +65,7 @@ def session_outcome(
 
 
 def _confirms(event: Event) -> bool:
-    return event.kind == "self_resolved" or (
-        event.kind == "feedback" and event.data.get("helpful") is True
-    )
+    return isinstance(event, SelfResolved) or (isinstance(event, Feedback) and event.helpful)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
 from kb.errors import QueryError
-from kb.events import EVENT_KINDS, Event
+from kb.events import EVENT_KINDS, Event, Record, from_record, to_record
 from kb.store.tables import EventRow
 
 
@@ -33,16 +33,19 @@ class EventStore:
         self.engine = engine
 
     def record(self, event: Event) -> None:
+        stored = to_record(event)
         with Session(self.engine) as session, session.begin():
             session.add(
                 EventRow(
-                    kind=event.kind,
-                    session_id=event.session_id,
-                    at=event.at,
-                    article_id=event.article_id,
-                    ticket_id=event.ticket_id,
-                    query=event.query,
-                    data=dict(event.data),
+                    kind=stored.kind,
+                    session_id=stored.session_id,
+                    at=stored.at,
+                    article_id=stored.article_id,
+                    ticket_id=stored.ticket_id,
+                    query=stored.query,
+                    category=stored.category,
+                    language=stored.language,
+                    data=dict(stored.data),
                 )
             )
 
@@ -163,12 +166,16 @@ def _among(column: QueryableAttribute[str | None], wanted: list[str] | None) -> 
 
 
 def _event(row: EventRow) -> Event:
-    return Event(
-        kind=row.kind,
-        session_id=row.session_id,
-        at=row.at,
-        article_id=row.article_id,
-        ticket_id=row.ticket_id,
-        query=row.query,
-        data=row.data,
+    return from_record(
+        Record(
+            kind=row.kind,
+            session_id=row.session_id,
+            at=row.at,
+            article_id=row.article_id,
+            ticket_id=row.ticket_id,
+            query=row.query,
+            category=row.category,
+            language=row.language,
+            data=row.data or {},
+        )
     )

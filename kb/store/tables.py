@@ -186,4 +186,7 @@ class EventRow(Base):
     article_id: Mapped[str | None] = mapped_column(index=True)
     ticket_id: Mapped[str | None] = mapped_column(index=True)
     query: Mapped[str | None] = mapped_column(Text)
+    # What the event was about, for the managers' filters; see kb.events.Event.
+    category: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(16))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -8,8 +8,8 @@ from typing import Any, TypeVar
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from kb.desk import Trail
 from kb.errors import QueryError
+from kb.events import Trail
 from kb.model import TICKET_TYPES
 from kb.store.tickets import PRIORITIES, SORTS, TICKET_STATUSES, UNASSIGNED, TicketQuery
 from kb.web.errors import client_error, lookups_and_bad_input
@@ -209,7 +209,8 @@ def _back(number: str, done: str | None = None) -> Response:
 def _titles(trail: Trail) -> dict[str, str]:
     """Titles of the documents the trail names, for display."""
     searcher = services().searcher
-    ids = {item["id"] for item in [*trail.shown, *trail.viewed, *trail.ratings] if item["id"]}
+    ids = {item.id for item in trail.shown} | {item.id for item in trail.viewed}
+    ids |= {item.id for item in trail.ratings}
     titles = {}
     for document_id in ids:
         document = searcher.document(document_id)

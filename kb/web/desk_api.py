@@ -68,15 +68,21 @@ def ticket(number: str) -> Response:
             "notes": [note_json(note) for note in desk.tickets.notes(found.number)],
             "trail": {
                 "searches": [
-                    {"query": item["query"], "at": item["at"].isoformat(), "hits": item["hits"]}
+                    {"query": item.query, "at": item.at.isoformat(), "hits": item.hits}
                     for item in trail.searches
                 ],
-                "shown": trail.shown,
+                "shown": [
+                    {"id": item.id, "deflection": item.deflection, "query": item.query}
+                    for item in trail.shown
+                ],
                 "viewed": [
-                    {"id": item["id"], "at": item["at"].isoformat(), "source": item["source"]}
+                    {"id": item.id, "at": item.at.isoformat(), "source": item.source}
                     for item in trail.viewed
                 ],
-                "ratings": trail.ratings,
+                "ratings": [
+                    {"id": item.id, "helpful": item.helpful, "comment": item.comment}
+                    for item in trail.ratings
+                ],
             },
             "suggestions": [
                 {

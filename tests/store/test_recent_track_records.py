@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy
 
-from kb.events import Event
+from kb.events import Feedback
 from kb.selfservice import RecentTrackRecords
 from kb.store.events import EventStore, TrackRecord
 
@@ -24,9 +24,7 @@ class CountingEventStore(EventStore):
 
 def vote(events: EventStore, article_id: str) -> None:
     events.record(
-        Event(
-            "feedback", "visit-1", datetime.now(UTC), article_id=article_id, data={"helpful": True}
-        )
+        Feedback(session_id="visit-1", at=datetime.now(UTC), article_id=article_id, helpful=True)
     )
 
 

@@ -6,7 +6,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kb.events import Event
+from kb.events import (
+    ArticleView,
+    Event,
+    Feedback,
+    Search,
+    SelfResolved,
+    ShownSuggestion,
+    SuggestionsShown,
+    TicketCreated,
+)
 from kb.insights.outcomes import DeflectionRates, deflection_rates, session_outcome
 
 SHOWN_AT = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
@@ -18,35 +27,34 @@ def after(hours: float = 0.0, minutes: float = 0.0) -> datetime:
 
 
 def shown(hours: float = 0.0) -> Event:
-    return Event(
-        "suggestions_shown",
-        "s1",
-        after(hours),
+    return SuggestionsShown(
+        session_id="s1",
+        at=after(hours),
         query="vpn drops every hour",
-        data={"suggestions": [{"id": "vpn-setup", "deflection": 0.7, "features": []}]},
+        suggestions=(ShownSuggestion("vpn-setup", 0.7),),
     )
 
 
-def view(hours: float = 0.0, minutes: float = 0.0) -> Event:
-    return Event(
-        "article_view", "s1", after(hours, minutes), "vpn-setup", data={"source": "suggestion"}
-    )
+def view(
+    hours: float = 0.0, minutes: float = 0.0, article: str = "vpn-setup", source: str = "suggestion"
+) -> Event:
+    return ArticleView(session_id="s1", at=after(hours, minutes), article_id=article, source=source)
 
 
 def vote(helpful: bool, hours: float = 0.0) -> Event:
-    return Event("feedback", "s1", after(hours), "vpn-setup", data={"helpful": helpful})
+    return Feedback(session_id="s1", at=after(hours), article_id="vpn-setup", helpful=helpful)
 
 
 def solved(hours: float = 0.0, minutes: float = 0.0) -> Event:
-    return Event("self_resolved", "s1", after(hours, minutes), "vpn-setup")
+    return SelfResolved(session_id="s1", at=after(hours, minutes), article_id="vpn-setup")
 
 
 def ticket(hours: float = 0.0, minutes: float = 0.0) -> Event:
-    return Event("ticket_created", "s1", after(hours, minutes), ticket_id="INC-000001")
+    return TicketCreated(session_id="s1", at=after(hours, minutes), ticket_id="INC-000001")
 
 
 def search(hours: float = 0.0) -> Event:
-    return Event("search", "s1", after(hours), query="vpn", data={"hits": ["vpn-setup"]})
+    return Search(session_id="s1", at=after(hours), query="vpn", hits=("vpn-setup",))
 
 
 # (events, outcome) with the 24-hour window long closed.
@@ -69,15 +77,12 @@ CLOSED = [
     pytest.param([shown(), view(0, 1), ticket(3)], "not_deflected", id="viewed, then ticket"),
     pytest.param([shown()], "no_signal", id="shown and left"),
     pytest.param(
-        [
-            shown(),
-            Event("article_view", "s1", after(0, 2), "printer-offline", data={"source": "link"}),
-        ],
+        [shown(), view(0, 2, article="printer-offline", source="link")],
         "no_signal",
         id="viewed only an article that was not suggested",
     ),
     pytest.param(
-        [shown(), Event("article_view", "s1", after(0, 2), "vpn-setup", data={"source": "link"})],
+        [shown(), view(0, 2, source="link")],
         "potential",
         id="opened a suggested article from a link",
     ),
@@ -130,8 +135,10 @@ def test_the_window_is_a_parameter() -> None:
 
 
 def test_now_defaults_to_the_current_time() -> None:
-    recent = Event("suggestions_shown", "s1", datetime.now(UTC) - timedelta(minutes=5))
-    old = Event("suggestions_shown", "s1", datetime.now(UTC) - timedelta(hours=25))
+    recent = SuggestionsShown(
+        session_id="s1", at=datetime.now(UTC) - timedelta(minutes=5), query="vpn"
+    )
+    old = SuggestionsShown(session_id="s1", at=datetime.now(UTC) - timedelta(hours=25), query="vpn")
     assert session_outcome([recent]) == "pending"
     assert session_outcome([old]) == "no_signal"
 
