@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from kb.errors import QueryError
+from kb.errors import InvalidInputError, NotFoundError
 from kb.events import TicketReopened, TicketResolved, Trail, session_trail
 from kb.indexer.pipeline import Indexer, IndexReport
 from kb.model import Filters, SearchHit, SearchQuery, Ticket
@@ -37,10 +37,10 @@ class Desk:
         self._indexer = indexer
 
     def ticket(self, number: str) -> StoredTicket:
-        """The ticket with this number; LookupError when there is none."""
+        """The ticket with this number; NotFoundError when there is none."""
         found = self.tickets.get(number)
         if found is None:
-            raise LookupError(number)
+            raise NotFoundError(f"there is no ticket {number.strip().upper()}")
         return found
 
     def queue(self, query: TicketQuery) -> tuple[list[StoredTicket], int]:
@@ -138,7 +138,9 @@ class Desk:
     def _check_article(self, article_id: str) -> None:
         document = self._searcher.document(article_id)
         if document is None or document.kind != "article":
-            raise QueryError(f"there is no article {article_id!r} to link")
+            raise InvalidInputError(
+                f"there is no article {article_id!r} to link", field="linked_article"
+            )
 
 
 def _session(ticket: StoredTicket) -> str:

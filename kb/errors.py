@@ -1,8 +1,17 @@
-"""The errors kb raises; each message says what went wrong and what to do about it."""
+"""The errors kb raises; each message says what went wrong and what to do about it.
+
+Edges translate them, each in one place: the web maps every class to a status (kb.web.errors),
+the CLI prints the message on one line (kb.cli.options).
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path, PurePath
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kb.model import Article
 
 
 class KbError(Exception):
@@ -24,6 +33,72 @@ class ArticleParseError(KbError):
         super().__init__(f"{where}: {problem}")
 
 
+class InvalidInputError(KbError):
+    """Input that kb cannot take as given; the message names the field and what to change.
+
+    Messages are written for the person who sent the input, so edges show them as they are.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+class InputTooLargeError(InvalidInputError):
+    """A request body or value past kb's limits."""
+
+
+class QueryError(InvalidInputError):
+    """A search request cannot be run as given."""
+
+
+class TicketRecordError(InvalidInputError):
+    """An exported ticket record cannot become a Ticket; the message names the field."""
+
+
+class NotFoundError(KbError):
+    """The ticket, article, user, token or revision asked for does not exist (for this reader).
+
+    Not a LookupError on purpose: a KeyError from a bug must not read as "no such thing".
+    """
+
+
+class ConflictError(KbError):
+    """What a change was based on has changed meanwhile; nothing was saved.
+
+    For an article: `current_text` is the text now on disk, `current` the article parsed from
+    it (None when it does not parse), `current_digest` its digest, and `changed_by` and
+    `changed_at` who saved it and when (None: someone outside kb).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        article_id: str = "",
+        current_text: str = "",
+        current_digest: str = "",
+        current: Article | None = None,
+        changed_by: str | None = None,
+        changed_at: datetime | None = None,
+    ) -> None:
+        self.article_id = article_id
+        self.current_text = current_text
+        self.current_digest = current_digest
+        self.current = current
+        self.changed_by = changed_by
+        self.changed_at = changed_at
+        super().__init__(message)
+
+
+class BusyError(KbError):
+    """Another writer holds a lock for longer than kb waits; trying again shortly works."""
+
+
+class IndexLockedError(BusyError):
+    """Another writer holds the index lock."""
+
+
 class IndexNotFoundError(KbError):
     """No index generation exists yet in the KB home."""
 
@@ -34,16 +109,8 @@ class IndexNotFoundError(KbError):
         )
 
 
-class IndexLockedError(KbError):
-    """Another writer holds the index lock."""
-
-
 class IndexMismatchError(KbError):
     """The index was built with settings that do not match the current ones."""
-
-
-class QueryError(KbError):
-    """A search request cannot be run as given."""
 
 
 class DependencyMissingError(KbError):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from kb.config import Settings
-from kb.errors import QueryError
+from kb.errors import InvalidInputError, NotFoundError, QueryError
 from kb.events import (
     ArticleView,
     Feedback,
@@ -34,6 +34,9 @@ from kb.store.tickets import NewTicket, StoredTicket, TicketStore
 MAX_SUBJECT_CHARACTERS = 300
 MAX_DESCRIPTION_CHARACTERS = 20_000
 MAX_COMMENT_CHARACTERS = 2_000
+# The same words for a missing article and one the requester may not open, so an answer
+# never tells that an internal or draft article exists.
+NO_PUBLIC_ARTICLE = "there is no public article with this id"
 SUGGESTIONS = 5
 RELATED = 5
 LABELS = ((0.8, "very likely to solve this"), (0.5, "likely to help"), (0.0, "might help"))
@@ -253,9 +256,11 @@ class SelfService:
     ) -> None:
         document = self.visible(article_id)
         if document is None:
-            raise LookupError(article_id)
+            raise NotFoundError(NO_PUBLIC_ARTICLE)
         if comment is not None and len(comment) > MAX_COMMENT_CHARACTERS:
-            raise QueryError(f"keep the comment under {MAX_COMMENT_CHARACTERS} characters")
+            raise InvalidInputError(
+                f"keep the comment under {MAX_COMMENT_CHARACTERS} characters", field="comment"
+            )
         self.events.record(
             Feedback(
                 session_id=session_id,
@@ -273,7 +278,7 @@ class SelfService:
         """ "This solved my problem": a confirmed deflection."""
         document = self.visible(article_id)
         if document is None:
-            raise LookupError(article_id)
+            raise NotFoundError(NO_PUBLIC_ARTICLE)
         self.events.record(
             SelfResolved(
                 session_id=session_id,
@@ -357,9 +362,14 @@ def _about(
 
 def _check_request_text(subject: str, description: str) -> tuple[str, str]:
     if len(subject) > MAX_SUBJECT_CHARACTERS:
-        raise QueryError(f"keep the subject under {MAX_SUBJECT_CHARACTERS} characters")
+        raise InvalidInputError(
+            f"keep the subject under {MAX_SUBJECT_CHARACTERS} characters", field="subject"
+        )
     if len(description) > MAX_DESCRIPTION_CHARACTERS:
-        raise QueryError(f"keep the description under {MAX_DESCRIPTION_CHARACTERS} characters")
+        raise InvalidInputError(
+            f"keep the description under {MAX_DESCRIPTION_CHARACTERS} characters",
+            field="description",
+        )
     return " ".join(subject.split()), " ".join(description.split())
 
 

@@ -12,7 +12,6 @@ import pytest
 
 from kb.authoring import (
     ArticleForm,
-    ConflictError,
     FormError,
     allowed_statuses,
     compose,
@@ -23,6 +22,7 @@ from kb.authoring import (
     review_reasons,
     slug_for,
 )
+from kb.errors import ConflictError
 from kb.indexer.parse import parse_article
 from kb.services import Services
 from kb.store.revisions import Flag
@@ -226,7 +226,7 @@ def test_two_saves_from_the_same_text_at_once_keep_one_and_refuse_the_other(
             authoring.save(form, article_id="vpn", base_digest=opened.digest, author=author)
             outcomes[author] = "saved"
         except ConflictError as error:
-            outcomes[author] = f"refused: {error.changed_by.author if error.changed_by else None}"
+            outcomes[author] = f"refused: {error.changed_by}"
 
     threads = [threading.Thread(target=save, args=(name,)) for name in ("ana", "ben")]
     for thread in threads:

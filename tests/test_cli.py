@@ -99,6 +99,40 @@ def test_errors_are_one_clear_line(tmp_path: Path, arguments, message: str) -> N
     assert len(result.output.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    ("environment", "message"),
+    [
+        ({"KB_EMBEDDER": "no-such-embedder"}, "embedder"),
+        ({"KB_DATABASE_URL": "not a url"}, "database_url"),
+    ],
+    ids=["unknown-embedder", "bad-database-url"],
+)
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ("user", "list"),
+        ("user", "add", "ana@example.com", "--role", "agent", "--password-stdin"),
+        ("user", "roles", "ana@example.com", "--role", "agent"),
+        ("user", "token", "ana@example.com", "--name", "ci"),
+        ("import", "tickets", str(DATA / "helpdesk-export.csv")),
+    ],
+    ids=lambda arguments: " ".join(arguments[:2]),
+)
+def test_a_bad_setting_is_one_line_for_every_command(
+    tmp_path: Path, arguments: tuple[str, ...], environment: dict[str, str], message: str
+) -> None:
+    result = run(
+        *arguments,
+        "--home",
+        str(tmp_path),
+        environment=environment,
+        input="long enough password\n",
+    )
+    assert isinstance(result.exception, SystemExit), result.exception
+    last = result.output.strip().splitlines()[-1]
+    assert result.exit_code == 1 and last.startswith("Error: ") and message in last
+
+
 def test_empty_query_is_refused(tmp_path: Path, articles: Path) -> None:
     home = str(tmp_path / "home")
     run("index", "--articles", str(articles), "--home", home)

@@ -1,6 +1,6 @@
 """Knowledge authoring: the pure form logic (forms) and the editor over files and history."""
 
-from kb.authoring.editor import Authoring, ConflictError, Opened, Saved, write_atomically
+from kb.authoring.editor import Authoring, Opened, Saved, write_atomically
 from kb.authoring.forms import (
     DUPLICATE_COSINE,
     ArticleForm,
@@ -21,7 +21,6 @@ __all__ = [
     "DUPLICATE_COSINE",
     "ArticleForm",
     "Authoring",
-    "ConflictError",
     "DiffLine",
     "FormError",
     "Opened",

@@ -35,7 +35,14 @@ from kb.authoring.forms import (
 )
 from kb.config import Settings
 from kb.desk import Desk
-from kb.errors import ArticleParseError, IndexMismatchError, IndexNotFoundError, KbError
+from kb.errors import (
+    ArticleParseError,
+    BusyError,
+    ConflictError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    NotFoundError,
+)
 from kb.indexer.parse import parse_article
 from kb.indexer.pipeline import Indexer
 from kb.indexer.sources import read_article
@@ -47,27 +54,29 @@ from kb.store.tickets import StoredTicket
 LOCK_FILE = "authoring.lock"
 
 
-class ConflictError(KbError):
-    """The file changed since the editor opened it; the agent's text was not saved."""
-
-    def __init__(
-        self, article_id: str, path: str, current_text: str, latest: Revision | None
-    ) -> None:
-        self.article_id = article_id
-        self.current_text = current_text
-        try:
-            self.current: Article | None = parse_article(current_text, path)
-        except ArticleParseError:
-            self.current = None
-        self.current_digest = text_digest(current_text)
-        # Who wrote the text on disk: the latest revision when it matches, else someone outside kb.
-        self.changed_by = (
-            latest if latest is not None and latest.digest == self.current_digest else None
-        )
-        who = self.changed_by.author if self.changed_by and self.changed_by.author else "someone"
-        super().__init__(
-            f"{who} changed {article_id!r} since you opened it; your text was not saved"
-        )
+def conflict(
+    article_id: str, path: str, current_text: str, latest: Revision | None
+) -> ConflictError:
+    """The article's file is no longer the text the editor opened: say who changed it."""
+    try:
+        current: Article | None = parse_article(current_text, path)
+    except ArticleParseError:
+        current = None
+    digest = text_digest(current_text)
+    # Who wrote the text on disk: the latest revision when it matches, else someone outside kb.
+    by_kb = latest is not None and latest.digest == digest
+    changed_by = latest.author if by_kb and latest is not None else None
+    who = changed_by or "someone"
+    return ConflictError(
+        f"{who} changed {article_id!r} since you opened it; your text was not saved: "
+        "reload the article to see the latest version, then try again",
+        article_id=article_id,
+        current_text=current_text,
+        current_digest=digest,
+        current=current,
+        changed_by=changed_by,
+        changed_at=latest.at if by_kb and latest is not None else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -149,10 +158,10 @@ class Authoring:
         return listing
 
     def open(self, article_id: str) -> Opened:
-        """The article's file as it is now; LookupError when no file has this id."""
+        """The article's file as it is now; NotFoundError when no file has this id."""
         article = self.listing().articles.get(article_id)
         if article is None:
-            raise LookupError(article_id)
+            raise NotFoundError(no_article(article_id))
         text = _read(Path(article.path), article_id)
         return Opened(parse_article(text, article.path), text)
 
@@ -270,7 +279,7 @@ class Authoring:
         """Save revision `number`'s text again as the newest revision."""
         revision = self.revisions.get(article_id, number)
         if revision is None:
-            raise LookupError(f"{article_id} revision {number}")
+            raise NotFoundError(f"{article_id!r} has no revision {number}")
         with self._locked():
             current = self._current(self.listing(), article_id, base_digest)
             return self._write(
@@ -284,13 +293,13 @@ class Authoring:
 
     def flag(self, article_id: str, reason: str, comment: str | None, author: str) -> Flag:
         if article_id not in self.listing().articles:
-            raise LookupError(article_id)
+            raise NotFoundError(no_article(article_id))
         return self.flags.add(article_id, reason, comment, author)
 
     def clear_flag(self, article_id: str, flag_id: int, author: str) -> Flag:
         found = self.flags.get(flag_id)
         if found is None or found.article_id != article_id:
-            raise LookupError(flag_id)
+            raise NotFoundError(f"{article_id!r} has no flag number {flag_id}")
         return self.flags.clear(flag_id, author)
 
     # Internals
@@ -298,10 +307,10 @@ class Authoring:
     def _current(self, listing: Listing, article_id: str, base_digest: str) -> Opened:
         article = listing.articles.get(article_id)
         if article is None:
-            raise LookupError(article_id)
+            raise NotFoundError(no_article(article_id))
         text = _read(Path(article.path), article_id)
         if text_digest(text) != base_digest:
-            raise ConflictError(article_id, article.path, text, self.revisions.latest(article_id))
+            raise conflict(article_id, article.path, text, self.revisions.latest(article_id))
         return Opened(parse_article(text, article.path), text)
 
     def _write(
@@ -368,7 +377,7 @@ class Authoring:
                     break
                 except BlockingIOError:
                     if time.monotonic() > deadline:
-                        raise KbError("another save is taking long; try again") from None
+                        raise BusyError("another save is taking long; try again") from None
                     time.sleep(0.05)
             try:
                 yield
@@ -376,12 +385,16 @@ class Authoring:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def no_article(article_id: str) -> str:
+    return f"there is no article {article_id!r} in the articles folder"
+
+
 def _read(path: Path, article_id: str) -> str:
     try:
         return path.read_text("utf-8")
     except FileNotFoundError:
         # Deleted (e.g. by a git checkout) since the folder was listed.
-        raise LookupError(article_id) from None
+        raise NotFoundError(no_article(article_id)) from None
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from kb.errors import ArticleParseError, QueryError
+from kb.errors import ArticleParseError, InvalidInputError
 from kb.indexer.parse import ID_PATTERN, KNOWN_KEYS, parse_article
 from kb.model import ARTICLE_TYPES, AUDIENCES, STATUSES, Article
 
@@ -51,7 +51,7 @@ TICKET_ARTICLE_TYPES = {
 }
 
 
-class FormError(QueryError):
+class FormError(InvalidInputError):
     """The editor's fields cannot make a valid article; `problems` lists each one."""
 
     def __init__(self, problems: Sequence[str]) -> None:

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import click
 
-from kb.cli.options import home_option, kb_errors, settings_from
+from kb.cli.options import home_option, home_services
 from kb.indexer.sources import read_ticket_export
 from kb.indexer.tickets import TICKET_FIELDS
-from kb.services import build_services
 
 
 @click.group(name="import")
@@ -50,19 +49,17 @@ def import_tickets(
     other tool) are skipped.
     """
     mapping = _mapping(mappings)
-    services = build_services(settings_from(home=home))
-    with kb_errors():
+    with home_services(home) as services:
         tickets, errors = read_ticket_export(
             file, mapping, file_format=file_format, resolved_only=not include_open
         )
-    for error in errors:
-        click.echo(f"skipped {error}", err=True)
-    if dry_run:
-        click.echo(f"{len(tickets)} tickets would be imported, {len(errors)} rows skipped")
-        return
-    already = services.tickets.external_ids()
-    fresh = [ticket for ticket in tickets if ticket.id not in already]
-    with kb_errors():
+        for error in errors:
+            click.echo(f"skipped {error}", err=True)
+        if dry_run:
+            click.echo(f"{len(tickets)} tickets would be imported, {len(errors)} rows skipped")
+            return
+        already = services.tickets.external_ids()
+        fresh = [ticket for ticket in tickets if ticket.id not in already]
         report = services.desk.import_tickets(fresh, actor="kb import")
     click.echo(
         f"imported {len(fresh)} tickets ({len(tickets) - len(fresh)} imported before), "

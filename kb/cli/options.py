@@ -42,6 +42,18 @@ def settings_from(**overrides: Any) -> Settings:
 
 
 @contextmanager
+def home_services(home: Path | None) -> Iterator[Services]:
+    """Services on the KB home, closed afterwards; a KbError raised while building or using
+    them (a bad setting, say) is one line, never a traceback."""
+    with kb_errors():
+        services = build_services(settings_from(home=home))
+        try:
+            yield services
+        finally:
+            services.close()
+
+
+@contextmanager
 def evaluation_services(home: Path | None) -> Iterator[Services]:
     """Services on `home`, or on a temporary home removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="kb-eval-") as scratch:

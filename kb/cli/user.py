@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
-from kb.cli.options import F, home_option, kb_errors, settings_from
+from kb.cli.options import F, home_option, home_services
 from kb.errors import KbError
-from kb.services import Services, build_services
+from kb.services import Services
 from kb.store.users import ROLES, User, check_password, normal_email
 
 
@@ -37,8 +37,7 @@ def user_add(
     email: str, roles: tuple[str, ...], name: str | None, password_stdin: bool, home: Path | None
 ) -> None:
     """Add a user; asks for a password (at least 10 characters) unless --password-stdin."""
-    services = build_services(settings_from(home=home))
-    with kb_errors():
+    with home_services(home) as services:
         normal_email(email)
         if services.users.find(email) is not None:
             raise KbError(f"{email} already has an account; use `kb user roles` to change it")
@@ -53,8 +52,7 @@ def user_add(
 @home_option
 def user_roles(email: str, roles: tuple[str, ...], home: Path | None) -> None:
     """Set a user's roles."""
-    services = build_services(settings_from(home=home))
-    with kb_errors():
+    with home_services(home) as services:
         found = _existing_user(services, email)
         changed = services.users.update(found.id, roles=roles)
     click.echo(f"{changed.email}: {', '.join(sorted(changed.roles))}")
@@ -64,8 +62,9 @@ def user_roles(email: str, roles: tuple[str, ...], home: Path | None) -> None:
 @home_option
 def user_list(home: Path | None) -> None:
     """List users with their roles."""
-    services = build_services(settings_from(home=home))
-    for account in services.users.all():
+    with home_services(home) as services:
+        accounts = services.users.all()
+    for account in accounts:
         state = "" if account.active else "  (deactivated)"
         click.echo(f"{account.email}\t{' '.join(sorted(account.roles))}{state}")
 
@@ -76,8 +75,7 @@ def user_list(home: Path | None) -> None:
 @home_option
 def user_token(email: str, name: str, home: Path | None) -> None:
     """Make an API token for a user and print it once (only a digest is stored)."""
-    services = build_services(settings_from(home=home))
-    with kb_errors():
+    with home_services(home) as services:
         found = _existing_user(services, email)
         _, secret = services.users.create_token(found.id, name)
     click.echo(secret)

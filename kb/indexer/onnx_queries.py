@@ -89,7 +89,7 @@ def load_query_encoder(
             float(encoder.encode(probe) @ vector)
             for probe, vector in zip(PROBES, expected, strict=True)
         )
-    except Exception as error:  # an export or runtime failure must never stop search
+    except _failures() as error:  # an export or runtime failure must never stop search
         log.warning("ONNX query encoder unavailable (%s); using PyTorch", error)
         return None
     if agreement < (QUANTIZED_AGREEMENT if quantized else AGREEMENT):
@@ -100,6 +100,40 @@ def load_query_encoder(
         )
         return None
     return encoder
+
+
+def _failures() -> tuple[type[BaseException], ...]:
+    """What exporting, quantising or opening the graph raises when it cannot be done here.
+
+    The exporter raises RuntimeError (OnnxExporterError) and ValueError, a missing `onnx`
+    ImportError, the disk OSError, ONNX's checker ValidationError, and ONNX Runtime its own
+    classes, which derive from Exception alone. Anything else (TypeError, KeyError, …) is a
+    bug in kb and is raised, not hidden behind the PyTorch fallback.
+    """
+    from onnxruntime.capi import onnxruntime_pybind11_state as runtime
+
+    failures: list[type[BaseException]] = [OSError, RuntimeError, ValueError, ImportError]
+    for name in (
+        "Fail",
+        "InvalidArgument",
+        "InvalidGraph",
+        "InvalidProtobuf",
+        "NoSuchFile",
+        "NoModel",
+        "NotImplemented",
+        "RuntimeException",
+        "EPFail",
+    ):
+        found = getattr(runtime, name, None)
+        if isinstance(found, type) and issubclass(found, BaseException):
+            failures.append(found)
+    try:
+        from onnx.checker import ValidationError
+    except ImportError:
+        pass
+    else:
+        failures.append(ValidationError)
+    return tuple(failures)
 
 
 def _exported(model: Any, model_path: str, folder: Path) -> Path:

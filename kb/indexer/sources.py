@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kb.errors import ArticleParseError, KbError
+from kb.errors import ArticleParseError, KbError, TicketRecordError
 from kb.indexer.parse import parse_article
-from kb.indexer.tickets import TicketRecordError, apply_mapping, parse_ticket_record
+from kb.indexer.tickets import apply_mapping, parse_ticket_record
 from kb.model import Article, Document, Ticket
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from kb.errors import TicketRecordError
 from kb.model import TICKET_TYPES, Ticket
 
 REQUIRED = ("id", "subject", "resolution")
@@ -28,10 +29,6 @@ TICKET_FIELDS = (
 )
 TRUE_WORDS = {"1", "true", "yes", "y", "on"}
 FALSE_WORDS = {"0", "false", "no", "n", "off", ""}
-
-
-class TicketRecordError(ValueError):
-    """A record cannot become a Ticket; the message names the field."""
 
 
 def parse_ticket_record(record: Mapping[str, Any], *, require_resolution: bool = True) -> Ticket:

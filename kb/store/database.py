@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy
 from sqlalchemy import event
 
+from kb.errors import ConfigError
 from kb.store.tables import Base
 
 DATABASE_FILE_NAME = "kb.sqlite3"
@@ -26,9 +27,17 @@ def create_engine_for(url: str) -> sqlalchemy.Engine:
 
     SQLite connections run in WAL mode (readers never block the writer, nor it them), with
     foreign keys enforced and a busy timeout; the file's folder is created when missing.
-    Any other URL, such as postgresql+psycopg://…, is passed to SQLAlchemy as it is.
+    Any other URL, such as postgresql+psycopg://…, is passed to SQLAlchemy as it is. A URL
+    SQLAlchemy cannot read, or one naming a database kind it does not know, is a ConfigError.
     """
-    parsed = sqlalchemy.make_url(url)
+    try:
+        parsed = sqlalchemy.make_url(url)
+        parsed.get_dialect()
+    except (sqlalchemy.exc.ArgumentError, sqlalchemy.exc.NoSuchModuleError) as error:
+        raise ConfigError(
+            f"setting `database_url` {url!r} is not a database URL SQLAlchemy knows ({error}); "
+            "use e.g. sqlite:////path/kb.sqlite3 or postgresql+psycopg://user@host/kb"
+        ) from None
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):

@@ -11,7 +11,7 @@ import sqlalchemy
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
-from kb.errors import QueryError
+from kb.errors import InvalidInputError
 from kb.events import EVENT_KINDS, Event, Record, from_record, to_record
 from kb.store.tables import EventRow
 
@@ -62,8 +62,8 @@ class EventStore:
     def sessions_with(self, kind: str, since: datetime | None = None) -> list[str]:
         """Distinct ids of the sessions with an event of `kind` (at or after `since`).
 
-        In the order of each session's first such event. Raises QueryError for an unknown kind
-        and ValueError for a naive `since`.
+        In the order of each session's first such event. Raises InvalidInputError for an
+        unknown kind and ValueError for a naive `since`.
         """
         _check_kind(kind)
         if since is not None and (since.tzinfo is None or since.utcoffset() is None):
@@ -110,7 +110,7 @@ class EventStore:
 
 def _check_kind(kind: str) -> None:
     if kind not in EVENT_KINDS:
-        raise QueryError(f"unknown event kind {kind!r}; use one of {', '.join(EVENT_KINDS)}")
+        raise InvalidInputError(f"unknown event kind {kind!r}; use one of {', '.join(EVENT_KINDS)}")
 
 
 def _votes(session: Session, wanted: list[str] | None) -> list[tuple[str, int, int]]:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kb.errors import QueryError
+from kb.errors import BusyError, InvalidInputError, NotFoundError
 from kb.store.tables import FlagRow, RevisionRow
 
 FLAG_REASONS = ("wrong", "outdated")
@@ -85,7 +85,7 @@ class RevisionStore:
                     return _revision(row)
             except IntegrityError:
                 continue
-        raise QueryError(f"could not number a new revision of {article_id!r}; save again")
+        raise BusyError(f"could not number a new revision of {article_id!r}; save again")
 
     def history(self, article_id: str) -> list[Revision]:
         """Every revision of the article, newest first."""
@@ -125,10 +125,12 @@ class FlagStore:
 
     def add(self, article_id: str, reason: str, comment: str | None, flagged_by: str) -> Flag:
         if reason not in FLAG_REASONS:
-            raise QueryError(f"a flag's reason must be one of: {', '.join(FLAG_REASONS)}")
+            raise InvalidInputError(f"a flag's reason must be one of: {', '.join(FLAG_REASONS)}")
         comment = (comment or "").strip() or None
         if comment is not None and len(comment) > MAX_FLAG_COMMENT_CHARACTERS:
-            raise QueryError(f"keep the comment under {MAX_FLAG_COMMENT_CHARACTERS} characters")
+            raise InvalidInputError(
+                f"keep the comment under {MAX_FLAG_COMMENT_CHARACTERS} characters"
+            )
         with Session(self.engine) as session, session.begin():
             row = FlagRow(
                 article_id=article_id,
@@ -142,11 +144,11 @@ class FlagStore:
             return _flag(row)
 
     def clear(self, flag_id: int, cleared_by: str) -> Flag:
-        """Close the flag; LookupError when there is no such flag."""
+        """Close the flag; NotFoundError when there is no such flag."""
         with Session(self.engine) as session, session.begin():
             row = session.get(FlagRow, flag_id)
             if row is None:
-                raise LookupError(flag_id)
+                raise NotFoundError(f"there is no flag number {flag_id}")
             if row.cleared is None:
                 row.cleared = datetime.now(UTC)
                 row.cleared_by = cleared_by

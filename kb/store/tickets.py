@@ -13,7 +13,7 @@ import sqlalchemy
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
-from kb.errors import QueryError
+from kb.errors import InvalidInputError, NotFoundError
 from kb.model import TICKET_TYPES, Ticket
 from kb.store.tables import TicketNoteRow, TicketRow
 
@@ -141,7 +141,7 @@ class TicketStore:
     def create(self, ticket: NewTicket) -> StoredTicket:
         """File a ticket with status "new" and return it with its number.
 
-        Raises QueryError for an unknown type, a blank subject or requester email, or a
+        Raises InvalidInputError for an unknown type, a blank subject or requester email, or a
         trail that is not JSON.
         """
         _validate(ticket)
@@ -215,7 +215,7 @@ class TicketStore:
             )
         column_name = query.sort.lstrip("-")
         if column_name not in SORTS:
-            raise QueryError(f"sort by one of: {', '.join(SORTS)} (prefix - for descending)")
+            raise InvalidInputError(f"sort by one of: {', '.join(SORTS)} (prefix - for descending)")
         column: Any = SORTS[column_name]
         if column_name == "priority":
             column = case({name: rank for rank, name in enumerate(PRIORITIES)}, value=column)
@@ -249,14 +249,16 @@ class TicketStore:
     ) -> StoredTicket:
         """Change the ticket's fields; each change is noted on its timeline.
 
-        Resolving needs a resolution note: use `resolve`. LookupError for an unknown number.
+        Resolving needs a resolution note: use `resolve`. NotFoundError for an unknown number.
         """
         if status is not None and status not in TICKET_STATUSES:
-            raise QueryError(f"status must be one of: {', '.join(TICKET_STATUSES)}")
+            raise InvalidInputError(f"status must be one of: {', '.join(TICKET_STATUSES)}")
         if status in KNOWLEDGE_STATUSES:
-            raise QueryError("resolve a ticket with a resolution note, not by changing status")
+            raise InvalidInputError(
+                "resolve a ticket with a resolution note, not by changing status"
+            )
         if priority is not None and priority not in PRIORITIES:
-            raise QueryError(f"priority must be one of: {', '.join(PRIORITIES)}")
+            raise InvalidInputError(f"priority must be one of: {', '.join(PRIORITIES)}")
         with Session(self.engine) as session, session.begin():
             row = _row(session, number)
             changes = []
@@ -283,12 +285,12 @@ class TicketStore:
 
     def add_note(self, number: str, kind: str, author: str | None, body: str) -> Note:
         if kind not in NOTE_KINDS:
-            raise QueryError(f"note kind must be one of: {', '.join(NOTE_KINDS)}")
+            raise InvalidInputError(f"note kind must be one of: {', '.join(NOTE_KINDS)}")
         body = body.strip()
         if not body:
-            raise QueryError("the note is empty: write something first")
+            raise InvalidInputError("the note is empty: write something first")
         if len(body) > MAX_RESOLUTION_CHARACTERS:
-            raise QueryError(f"keep a note under {MAX_RESOLUTION_CHARACTERS} characters")
+            raise InvalidInputError(f"keep a note under {MAX_RESOLUTION_CHARACTERS} characters")
         with Session(self.engine) as session, session.begin():
             return _note(session, _row(session, number), kind, author, body)
 
@@ -314,9 +316,11 @@ class TicketStore:
         """Mark the ticket resolved with the note that says what fixed it."""
         resolution = resolution.strip()
         if not resolution:
-            raise QueryError("say what fixed it: a resolved ticket needs a resolution note")
+            raise InvalidInputError("say what fixed it: a resolved ticket needs a resolution note")
         if len(resolution) > MAX_RESOLUTION_CHARACTERS:
-            raise QueryError(f"keep the resolution under {MAX_RESOLUTION_CHARACTERS} characters")
+            raise InvalidInputError(
+                f"keep the resolution under {MAX_RESOLUTION_CHARACTERS} characters"
+            )
         with Session(self.engine) as session, session.begin():
             row = _row(session, number)
             row.status = "resolved"
@@ -334,7 +338,9 @@ class TicketStore:
         with Session(self.engine) as session, session.begin():
             row = _row(session, number)
             if row.status not in KNOWLEDGE_STATUSES:
-                raise QueryError(f"{row.number} is {row.status}, not resolved: nothing to reopen")
+                raise InvalidInputError(
+                    f"{row.number} is {row.status}, not resolved: nothing to reopen"
+                )
             row.status = "open"
             row.resolved = None
             text = "reopened" + (f": {reason.strip()}" if reason.strip() else "")
@@ -418,17 +424,17 @@ class TicketStore:
 
 def _validate(ticket: NewTicket) -> None:
     if ticket.type not in TICKET_TYPES:
-        raise QueryError(
+        raise InvalidInputError(
             f"unknown ticket type {ticket.type!r}; use one of {', '.join(TICKET_TYPES)}"
         )
     if not ticket.subject.strip():
-        raise QueryError("a ticket needs a subject: say in a few words what is wrong")
+        raise InvalidInputError("a ticket needs a subject: say in a few words what is wrong")
     if not ticket.requester_email.strip():
-        raise QueryError("a ticket needs the requester's email, so the desk can reply")
+        raise InvalidInputError("a ticket needs the requester's email, so the desk can reply")
     try:
         json.dumps(ticket.trail)
     except (TypeError, ValueError) as error:
-        raise QueryError(f"ticket trail is not JSON-serialisable: {error}") from None
+        raise InvalidInputError(f"ticket trail is not JSON-serialisable: {error}") from None
 
 
 def _row(session: Session, number: str) -> TicketRow:
@@ -436,7 +442,7 @@ def _row(session: Session, number: str) -> TicketRow:
         select(TicketRow).where(TicketRow.number == number.strip().upper())
     ).one_or_none()
     if row is None:
-        raise LookupError(number)
+        raise NotFoundError(f"there is no ticket {number.strip().upper()}")
     return row
 
 

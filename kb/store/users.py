@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from kb.errors import QueryError
+from kb.errors import InvalidInputError, NotFoundError
 from kb.store.tables import ApiTokenRow, LoginFailureRow, UserRow
 
 ROLES = ("requester", "agent", "manager", "admin")
@@ -62,24 +62,24 @@ class ApiToken:
 def check_roles(roles: tuple[str, ...] | list[str] | set[str] | frozenset[str]) -> frozenset[str]:
     unknown = sorted(set(roles) - set(ROLES))
     if unknown:
-        raise QueryError(f"unknown role {unknown[0]!r}; use one of: {', '.join(ROLES)}")
+        raise InvalidInputError(f"unknown role {unknown[0]!r}; use one of: {', '.join(ROLES)}")
     if not roles:
-        raise QueryError(f"give at least one role: {', '.join(ROLES)}")
+        raise InvalidInputError(f"give at least one role: {', '.join(ROLES)}")
     return frozenset(roles)
 
 
 def check_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise QueryError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+        raise InvalidInputError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
     if len(password) > 1024:
-        raise QueryError("a password must be under 1,024 characters")
+        raise InvalidInputError("a password must be under 1,024 characters")
     return password
 
 
 def normal_email(email: str) -> str:
     email = email.strip().lower()
     if not EMAIL.match(email):
-        raise QueryError(f"{email!r} is not an email address like ana@example.com")
+        raise InvalidInputError(f"{email!r} is not an email address like ana@example.com")
     return email
 
 
@@ -92,13 +92,14 @@ class UserStore:
     def add(
         self, email: str, password: str, roles: tuple[str, ...], name: str | None = None
     ) -> User:
-        """Create a user; QueryError for a taken email, an unknown role or a short password."""
+        """Create a user; InvalidInputError for a taken email, an unknown role or a short
+        password."""
         email = normal_email(email)
         role_set = check_roles(roles)
         check_password(password)
         with Session(self.engine) as session, session.begin():
             if session.scalar(select(UserRow.id).where(UserRow.email == email)) is not None:
-                raise QueryError(f"{email} already has an account; change its roles instead")
+                raise InvalidInputError(f"{email} already has an account; change its roles instead")
             row = UserRow(
                 email=email,
                 name=(name or "").strip() or None,
@@ -159,7 +160,7 @@ class UserStore:
         with Session(self.engine) as session, session.begin():
             row = session.get(UserRow, user_id)
             if row is None:
-                raise LookupError(user_id)
+                raise NotFoundError(f"there is no user number {user_id}")
             if roles is not None:
                 row.roles = " ".join(sorted(check_roles(roles)))
             if active is not None:
@@ -176,7 +177,9 @@ class UserStore:
         """A new token for the user: the stored record and the secret, shown only now."""
         name = name.strip()
         if not name or len(name) > 128:
-            raise QueryError("name the token (up to 128 characters), e.g. the integration's name")
+            raise InvalidInputError(
+                "name the token (up to 128 characters), e.g. the integration's name"
+            )
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with Session(self.engine) as session, session.begin():
             row = ApiTokenRow(
@@ -198,11 +201,11 @@ class UserStore:
             return [_token(row) for row in session.scalars(statement)]
 
     def revoke_token(self, token_id: int, user_id: int | None = None) -> None:
-        """Revoke a token (only the user's own when `user_id` is given); LookupError if none."""
+        """Revoke a token (only the user's own when `user_id` is given); NotFoundError if none."""
         with Session(self.engine) as session, session.begin():
             row = session.get(ApiTokenRow, token_id)
             if row is None or (user_id is not None and row.user_id != user_id):
-                raise LookupError(token_id)
+                raise NotFoundError(f"there is no token number {token_id} to revoke")
             row.revoked = row.revoked or datetime.now(UTC)
 
     def user_for_token(self, secret: str) -> User | None:

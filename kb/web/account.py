@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from kb.errors import QueryError
+from kb.errors import InvalidInputError
 from kb.store.tickets import TicketQuery
 from kb.web.errors import client_error
 from kb.web.security import (
@@ -75,7 +75,7 @@ def change_password() -> str | Response:
         return _account_page(problem="The two new passwords differ.")
     try:
         updated = users.update(user.id, password=new)
-    except QueryError as error:
+    except InvalidInputError as error:
         return _account_page(problem=str(error))
     sign_in(updated)
     return redirect(url_for("account.account", changed="password"))
@@ -88,7 +88,7 @@ def create_token() -> str:
     users = services().users
     try:
         _, secret = users.create_token(user.id, request.form.get("name", ""))
-    except QueryError as error:
+    except InvalidInputError as error:
         return _account_page(problem=str(error))
     return _account_page(new_token=secret)
 
@@ -97,10 +97,7 @@ def create_token() -> str:
 @require_sign_in
 def revoke_token(token_id: int) -> Response:
     user = signed_in()
-    try:
-        services().users.revoke_token(token_id, user_id=user.id)
-    except LookupError:
-        raise client_error(404, "you have no token with that number") from None
+    services().users.revoke_token(token_id, user_id=user.id)
     return redirect(url_for("account.account"))
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from kb.errors import QueryError
+from kb.errors import InvalidInputError
 from kb.store.users import ROLES
-from kb.web.errors import client_error
 from kb.web.security import current_user, require_role
 from kb.web.visits import services
 
@@ -31,7 +30,7 @@ def add_user() -> tuple[str, int] | Response:
             roles,
             name=request.form.get("name"),
         )
-    except QueryError as error:
+    except InvalidInputError as error:
         return _page(problem=str(error), status=400)
     return redirect(url_for("admin.users"))
 
@@ -50,9 +49,7 @@ def change_user(user_id: int) -> tuple[str, int] | Response:
     password = request.form.get("password") or None
     try:
         services().users.update(user_id, roles=roles, active=active, password=password)
-    except LookupError:
-        raise client_error(404, "there is no user with that number") from None
-    except QueryError as error:
+    except InvalidInputError as error:
         return _page(problem=str(error), status=400)
     return redirect(url_for("admin.users"))
 
@@ -60,10 +57,7 @@ def change_user(user_id: int) -> tuple[str, int] | Response:
 @blueprint.post("/tokens/<int:token_id>/revoke")
 @require_role("admin")
 def revoke_token(token_id: int) -> Response:
-    try:
-        services().users.revoke_token(token_id)
-    except LookupError:
-        raise client_error(404, "there is no token with that number") from None
+    services().users.revoke_token(token_id)
     return redirect(url_for("admin.users"))
 
 

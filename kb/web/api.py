@@ -9,7 +9,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from kb.selfservice import Answers, Suggestion, requester_filters
+from kb.errors import NotFoundError
+from kb.selfservice import NO_PUBLIC_ARTICLE, Answers, Suggestion, requester_filters
 from kb.store.tickets import NewTicket
 from kb.web.errors import client_error
 from kb.web.render import render_markdown
@@ -90,7 +91,7 @@ def suggest() -> Response:
 def article(article_id: str) -> Response:
     document = services().selfservice.article(article_id, session_id(), source="link")
     if document is None or document.kind != "article":
-        raise client_error(404, f"no public article with id {article_id!r}")
+        raise NotFoundError(NO_PUBLIC_ARTICLE)
     rendered = render_markdown(document.body)
     return jsonify(
         {
@@ -119,10 +120,7 @@ def feedback() -> tuple[Response, int]:
     comment = body.get("comment")
     if comment is not None and not isinstance(comment, str):
         raise client_error(400, "`comment` must be text")
-    try:
-        services().selfservice.feedback(article_id, helpful, comment, session_id())
-    except LookupError:
-        raise client_error(404, f"no public article with id {article_id!r}") from None
+    services().selfservice.feedback(article_id, helpful, comment, session_id())
     return jsonify({"ok": True}), 200
 
 
@@ -130,10 +128,7 @@ def feedback() -> tuple[Response, int]:
 def resolved() -> tuple[Response, int]:
     body = json_object()
     article_id = text_field(body, "article_id")
-    try:
-        services().selfservice.resolved(article_id, session_id())
-    except LookupError:
-        raise client_error(404, f"no public article with id {article_id!r}") from None
+    services().selfservice.resolved(article_id, session_id())
     return jsonify({"ok": True}), 200
 
 

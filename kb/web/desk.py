@@ -8,11 +8,11 @@ from typing import Any, TypeVar
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from kb.errors import QueryError
+from kb.errors import InvalidInputError
 from kb.events import Trail
 from kb.model import TICKET_TYPES
 from kb.store.tickets import PRIORITIES, SORTS, TICKET_STATUSES, UNASSIGNED, TicketQuery
-from kb.web.errors import client_error, lookups_and_bad_input
+from kb.web.errors import client_error
 from kb.web.security import actor, require_role
 from kb.web.visits import services
 
@@ -58,9 +58,6 @@ def ticket_query(values: Any, me: str, *, limit: int = PAGE_SIZE) -> TicketQuery
     )
 
 
-ticket_action = lookups_and_bad_input("there is no ticket with that number")
-
-
 @blueprint.get("")
 @require_role("agent")
 def queue() -> str:
@@ -91,7 +88,6 @@ def queue() -> str:
 
 @blueprint.get("/tickets/<number>")
 @require_role("agent")
-@ticket_action
 def ticket(number: str) -> str:
     desk = services().desk
     found = desk.ticket(number)
@@ -122,21 +118,19 @@ def ticket(number: str) -> str:
 
 @blueprint.post("/tickets/<number>/assign")
 @require_role("agent")
-@ticket_action
 def assign(number: str) -> Response:
     # "Take it" sends take=me; the form's select sends an agent's email or nothing.
     who = actor() if request.form.get("take") else request.form.get("assignee", "").strip()
     if who:
         agent = services().users.find(who)
         if agent is None or "agent" not in agent.roles or not agent.active:
-            raise QueryError(f"{who} is not an active agent")
+            raise InvalidInputError(f"{who} is not an active agent", field="assignee")
     services().desk.update(number, actor(), assignee=who or None, unassign=not who)
     return _back(number)
 
 
 @blueprint.post("/tickets/<number>/update")
 @require_role("agent")
-@ticket_action
 def update(number: str) -> Response:
     services().desk.update(
         number,
@@ -149,7 +143,6 @@ def update(number: str) -> Response:
 
 @blueprint.post("/tickets/<number>/notes")
 @require_role("agent")
-@ticket_action
 def note(number: str) -> Response:
     services().desk.note(
         number, actor(), request.form.get("body", ""), reply=request.form.get("kind") == "reply"
@@ -159,7 +152,6 @@ def note(number: str) -> Response:
 
 @blueprint.post("/tickets/<number>/resolve")
 @require_role("agent")
-@ticket_action
 def resolve(number: str) -> Response:
     services().desk.resolve(
         number,
@@ -173,7 +165,6 @@ def resolve(number: str) -> Response:
 
 @blueprint.post("/tickets/<number>/reopen")
 @require_role("agent")
-@ticket_action
 def reopen(number: str) -> Response:
     services().desk.reopen(number, actor(), request.form.get("reason", ""))
     return _back(number)
@@ -181,7 +172,6 @@ def reopen(number: str) -> Response:
 
 @blueprint.post("/tickets/<number>/link")
 @require_role("agent")
-@ticket_action
 def link(number: str) -> Response:
     services().desk.link_article(number, actor(), request.form.get("article_id") or None)
     return _back(number, "linked")

@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from kb.errors import QueryError
+from kb.errors import InvalidInputError
 from kb.store.tickets import Note, StoredTicket
 from kb.web.api import json_object, text_field
-from kb.web.desk import ticket_action, ticket_query
+from kb.web.desk import ticket_query
 from kb.web.errors import client_error
 from kb.web.security import actor, require_role
 from kb.web.visits import services
@@ -57,7 +57,6 @@ def tickets() -> Response:
 
 @blueprint.get("/tickets/<number>")
 @require_role("agent")
-@ticket_action
 def ticket(number: str) -> Response:
     desk = services().desk
     found = desk.ticket(number)
@@ -100,7 +99,6 @@ def ticket(number: str) -> Response:
 
 @blueprint.patch("/tickets/<number>")
 @require_role("agent")
-@ticket_action
 def change(number: str) -> Response:
     body = json_object()
     unknown = set(body) - {"status", "priority", "assignee", "category"}
@@ -112,7 +110,7 @@ def change(number: str) -> Response:
     if assignee:
         agent = services().users.find(assignee)
         if agent is None or "agent" not in agent.roles or not agent.active:
-            raise QueryError(f"{assignee} is not an active agent")
+            raise InvalidInputError(f"{assignee} is not an active agent", field="assignee")
     updated = services().desk.update(
         number,
         actor(),
@@ -127,7 +125,6 @@ def change(number: str) -> Response:
 
 @blueprint.post("/tickets/<number>/notes")
 @require_role("agent")
-@ticket_action
 def note(number: str) -> tuple[Response, int]:
     body = json_object()
     kind = text_field(body, "kind", required=False) or "internal"
@@ -139,7 +136,6 @@ def note(number: str) -> tuple[Response, int]:
 
 @blueprint.post("/tickets/<number>/resolve")
 @require_role("agent")
-@ticket_action
 def resolve(number: str) -> Response:
     body = json_object()
     shareable = body.get("shareable", False)
@@ -157,7 +153,6 @@ def resolve(number: str) -> Response:
 
 @blueprint.post("/tickets/<number>/reopen")
 @require_role("agent")
-@ticket_action
 def reopen(number: str) -> Response:
     body = json_object()
     reopened = services().desk.reopen(number, actor(), text_field(body, "reason", required=False))

@@ -1,19 +1,29 @@
-"""One place turns errors into responses: JSON `{"ok": false, "error", "status"}` or a page."""
+"""One place turns errors into responses: JSON `{"ok": false, "error", "status"}` or a page.
+
+Every KbError class has one status here. Errors whose messages are written for the person
+asking (bad input, nothing found, a conflict) are shown as they are; the others say what the
+visitor can do and leave the detail (paths, settings) to the log.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar, cast
 
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, default_exceptions
 
-from kb.errors import IndexNotFoundError, KbError, QueryError
+from kb.errors import (
+    BusyError,
+    ConflictError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    InputTooLargeError,
+    InvalidInputError,
+    KbError,
+    NotFoundError,
+)
 
 log = logging.getLogger(__name__)
-F = TypeVar("F", bound=Callable[..., Any])
 
 MESSAGES = {
     400: "the request could not be understood",
@@ -23,61 +33,69 @@ MESSAGES = {
     500: "something went wrong on our side; the error has been logged",
     503: "the knowledge base is not ready yet; try again in a minute",
 }
+BUSY = "kb is busy saving another change; try again in a few seconds"
+RETRY_SECONDS = 5
+# Each class: its status, and None to show the error's own message or the fixed one to show.
+# Looked up along the error's class hierarchy, so a subclass may differ from its base.
+KB_ERRORS: dict[type[KbError], tuple[int, str | None]] = {
+    NotFoundError: (404, None),
+    InvalidInputError: (400, None),
+    InputTooLargeError: (413, None),
+    ConflictError: (409, None),
+    BusyError: (503, BUSY),
+    IndexNotFoundError: (503, MESSAGES[503]),
+    IndexMismatchError: (503, MESSAGES[503]),
+    KbError: (500, MESSAGES[500]),
+}
 
 
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def error_response(status: int, message: str) -> tuple[Response | str, int]:
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """The error as JSON under /api/, as a page elsewhere."""
     if wants_json():
-        return jsonify({"ok": False, "error": message, "status": status}), status
-    return render_template("error.html", status=status, message=message), status
+        response = jsonify({"ok": False, "error": message, "status": status})
+    else:
+        response = Response(render_template("error.html", status=status, message=message))
+    response.status_code = status
+    response.headers.update(headers or {})
+    return response
+
+
+def status_of(error: KbError) -> tuple[int, str]:
+    """The HTTP status and the message a client sees for `error`."""
+    for cls in type(error).__mro__:
+        if cls in KB_ERRORS:
+            status, message = KB_ERRORS[cls]
+            return status, message if message is not None else str(error)
+    raise AssertionError("KbError is in the table")  # pragma: no cover
 
 
 def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[Response | str, int]:
+    def http_error(error: HTTPException) -> Response:
         status = error.code or 500
         message = error.description if getattr(error, "kb_message", False) else None
-        return error_response(status, message or MESSAGES.get(status, error.name.lower()))
-
-    @app.errorhandler(QueryError)
-    def bad_query(error: QueryError) -> tuple[Response | str, int]:
-        return error_response(400, str(error))
-
-    @app.errorhandler(IndexNotFoundError)
-    def not_indexed(error: IndexNotFoundError) -> tuple[Response | str, int]:
-        log.error("%s", error)
-        return error_response(503, MESSAGES[503])
+        # Keep what the error carries, such as Allow on a 405.
+        headers = {key: value for key, value in error.get_headers() if key != "Content-Type"}
+        return error_response(status, message or MESSAGES.get(status, error.name.lower()), headers)
 
     @app.errorhandler(KbError)
-    def kb_error(error: KbError) -> tuple[Response | str, int]:
-        log.exception("kb error while serving %s", request.path)
-        return error_response(500, MESSAGES[500])
+    def kb_error(error: KbError) -> Response:
+        status, message = status_of(error)
+        if status == 500:
+            log.exception("kb error while serving %s", request.path)
+        elif status == 503:
+            log.warning("%s while serving %s: %s", type(error).__name__, request.path, error)
+        headers = {"Retry-After": str(RETRY_SECONDS)} if status == 503 else None
+        return error_response(status, message, headers)
 
     @app.errorhandler(Exception)
-    def unexpected(error: Exception) -> tuple[Response | str, int]:
+    def unexpected(error: Exception) -> Response:
         log.exception("unexpected error while serving %s", request.path)
         return error_response(500, MESSAGES[500])
-
-
-def lookups_and_bad_input(not_found: str) -> Callable[[F], F]:
-    """Answer a view's LookupError with 404 and `not_found`, its QueryError with 400."""
-
-    def decorate(view: F) -> F:
-        @wraps(view)
-        def run(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return view(*args, **kwargs)
-            except LookupError:
-                raise client_error(404, not_found) from None
-            except QueryError as error:
-                raise client_error(400, str(error)) from None
-
-        return cast(F, run)
-
-    return decorate
 
 
 def client_error(status: int, message: str) -> HTTPException:

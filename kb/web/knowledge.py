@@ -6,23 +6,22 @@ import logging
 import re
 from collections.abc import Callable
 from datetime import date
-from functools import wraps
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from kb.authoring import (
     ArticleForm,
-    ConflictError,
     FormError,
     allowed_statuses,
     diff_lines,
     form_for,
     form_from_ticket,
 )
+from kb.errors import ConflictError, NotFoundError
 from kb.model import ARTICLE_TYPES, AUDIENCES, STATUSES
-from kb.web.errors import client_error, lookups_and_bad_input
+from kb.web.errors import client_error
 from kb.web.render import render_markdown
 from kb.web.security import actor, require_role, safe_next
 from kb.web.visits import services
@@ -32,21 +31,6 @@ blueprint = Blueprint("knowledge", __name__, url_prefix="/desk/knowledge")
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_PREVIEW_CHARACTERS = 60_000
 log = logging.getLogger(__name__)
-
-
-def article_action(view: F) -> F:
-    """404 for an unknown article or revision, 400 for bad input, 409 for a stale page."""
-
-    @wraps(view)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return view(*args, **kwargs)
-        except ConflictError as error:
-            raise client_error(
-                409, f"{error}: reload the article to see the latest version, then try again"
-            ) from None
-
-    return lookups_and_bad_input("there is no article (or revision) at this address")(cast(F, run))
 
 
 @blueprint.get("")
@@ -73,7 +57,6 @@ def articles() -> str:
 
 @blueprint.route("/new", methods=["GET", "POST"])
 @require_role("agent")
-@article_action
 def new() -> str | Response:
     number = request.values.get("from_ticket", "").strip().upper()
     ticket = services().desk.ticket(number) if number else None
@@ -108,7 +91,6 @@ def new() -> str | Response:
 
 @blueprint.route("/articles/<article_id>/edit", methods=["GET", "POST"])
 @require_role("agent")
-@article_action
 def edit(article_id: str) -> str | Response | tuple[str, int]:
     authoring = services().authoring
     opened = authoring.open(article_id)
@@ -144,7 +126,6 @@ def edit(article_id: str) -> str | Response | tuple[str, int]:
 
 @blueprint.get("/articles/<article_id>")
 @require_role("agent")
-@article_action
 def article(article_id: str) -> str:
     authoring = services().authoring
     opened = authoring.open(article_id)
@@ -168,7 +149,6 @@ def article(article_id: str) -> str:
 
 @blueprint.post("/articles/<article_id>/status")
 @require_role("agent")
-@article_action
 def status(article_id: str) -> Response:
     services().authoring.transition(
         article_id, request.form.get("status", ""), request.form.get("base_digest", ""), actor()
@@ -178,7 +158,6 @@ def status(article_id: str) -> Response:
 
 @blueprint.post("/articles/<article_id>/flags")
 @require_role("agent")
-@article_action
 def flag(article_id: str) -> Response:
     services().authoring.flag(
         article_id, request.form.get("reason", ""), request.form.get("comment"), actor()
@@ -189,7 +168,6 @@ def flag(article_id: str) -> Response:
 
 @blueprint.post("/articles/<article_id>/flags/<int:flag_id>/clear")
 @require_role("agent")
-@article_action
 def clear_flag(article_id: str, flag_id: int) -> Response:
     services().authoring.clear_flag(article_id, flag_id, actor())
     return redirect(url_for("knowledge.article", article_id=article_id, done="cleared"))
@@ -197,13 +175,12 @@ def clear_flag(article_id: str, flag_id: int) -> Response:
 
 @blueprint.get("/articles/<article_id>/diff")
 @require_role("agent")
-@article_action
 def diff(article_id: str) -> str:
     authoring = services().authoring
     opened = authoring.open(article_id)
     history = authoring.history(article_id)
     if not history:
-        raise LookupError(article_id)
+        raise NotFoundError(f"{article_id!r} has no saved revisions yet")
     newer = _number(request.args.get("to"), history[0].number)
     older = _number(request.args.get("from"), max(newer - 1, 1))
     first, second = (
@@ -211,7 +188,7 @@ def diff(article_id: str) -> str:
         authoring.revisions.get(article_id, newer),
     )
     if first is None or second is None:
-        raise LookupError(article_id)
+        raise NotFoundError(f"{article_id!r} has no revision {older if first is None else newer}")
     return render_template(
         "knowledge_diff.html",
         article=opened.article,
@@ -225,7 +202,6 @@ def diff(article_id: str) -> str:
 
 @blueprint.post("/articles/<article_id>/revisions/<int:number>/restore")
 @require_role("agent")
-@article_action
 def restore(article_id: str, number: int) -> Response:
     saved = services().authoring.restore(
         article_id, number, request.form.get("base_digest", ""), actor()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from kb.errors import QueryError
-from kb.selfservice import requester_filters
+from kb.errors import InvalidInputError, NotFoundError
+from kb.selfservice import NO_PUBLIC_ARTICLE, requester_filters
 from kb.store.tickets import NewTicket
 from kb.web.api import EMAIL, TICKET_TYPES
 from kb.web.errors import client_error
@@ -54,7 +54,7 @@ def article(article_id: str) -> str:
     selfservice = services().selfservice
     document = selfservice.article(article_id, session_id(), source=source)
     if document is None or document.kind != "article":
-        raise client_error(404, "there is no public article at this address")
+        raise NotFoundError(NO_PUBLIC_ARTICLE)
     rendered = render_markdown(document.body)
     return render_template(
         "article.html",
@@ -71,12 +71,9 @@ def feedback(article_id: str) -> Response:
     helpful = request.form.get("helpful")
     if helpful not in {"yes", "no"}:
         raise client_error(400, "choose Yes or No")
-    try:
-        services().selfservice.feedback(
-            article_id, helpful == "yes", request.form.get("comment"), session_id()
-        )
-    except LookupError:
-        raise client_error(404, "there is no public article at this address") from None
+    services().selfservice.feedback(
+        article_id, helpful == "yes", request.form.get("comment"), session_id()
+    )
     return redirect(url_for("portal.article", article_id=article_id, thanks="feedback"))
 
 
@@ -117,7 +114,7 @@ def new_request() -> str | Response:
         if form["subject"].strip() or form["description"].strip():
             try:
                 answers = selfservice.suggest(form["subject"], form["description"], session_id())
-            except QueryError as error:
+            except InvalidInputError as error:
                 problems.append(str(error))
     return render_template(
         "request.html",
@@ -132,10 +129,7 @@ def new_request() -> str | Response:
 @blueprint.post("/request/solved")
 def solved() -> str:
     article_id = request.form.get("article_id", "")
-    try:
-        services().selfservice.resolved(article_id, session_id())
-    except LookupError:
-        raise client_error(404, "there is no public article at this address") from None
+    services().selfservice.resolved(article_id, session_id())
     document = services().selfservice.visible(article_id)
     return render_template("solved.html", document=document)
 

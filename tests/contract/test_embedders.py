@@ -104,3 +104,23 @@ def test_quantised_queries_stay_close_to_the_model(tmp_path: Path) -> None:
     assert list((tmp_path / "models").glob("query-encoder-*-int8-per-channel.onnx"))
     cosines = np.sum(queried * embedder.embed(texts), axis=1)
     assert np.all(cosines > 0.98) and not np.allclose(cosines, 1.0, atol=1e-4)
+
+
+def test_an_export_that_fails_here_falls_back_to_pytorch(tmp_path: Path, monkeypatch, caplog):
+    def disk_full(*arguments: object) -> Path:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(onnx_queries, "_exported", disk_full)
+    assert onnx_queries.load_query_encoder(object(), "model", tmp_path) is None
+    assert "No space left on device" in caplog.text
+
+
+def test_a_bug_in_the_export_is_raised_not_hidden_behind_the_fallback(
+    tmp_path: Path, monkeypatch
+) -> None:
+    def broken(*arguments: object) -> Path:
+        return {}["no such key"]  # a KeyError, as a mistake in kb would raise
+
+    monkeypatch.setattr(onnx_queries, "_exported", broken)
+    with pytest.raises(KeyError):
+        onnx_queries.load_query_encoder(object(), "model", tmp_path)

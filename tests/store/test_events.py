@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy
 
-from kb.errors import QueryError
+from kb.errors import InvalidInputError
 from kb.events import (
     ArticleView,
     Feedback,
@@ -106,9 +106,9 @@ def test_sessions_with_a_kind_are_distinct_and_can_start_from_a_time(store: Even
 
 
 def test_unknown_kind_is_refused_rather_than_answered_with_nothing(store: EventStore) -> None:
-    with pytest.raises(QueryError, match="suggestion_shown"):
+    with pytest.raises(InvalidInputError, match="suggestion_shown"):
         store.sessions_with("suggestion_shown")
-    with pytest.raises(QueryError):
+    with pytest.raises(InvalidInputError):
         store.count("views")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy
 
-from kb.errors import QueryError
+from kb.errors import InvalidInputError, NotFoundError
 from kb.store.revisions import FlagStore, RevisionStore, text_digest
 
 
@@ -51,9 +51,9 @@ def test_flags_stay_open_until_cleared(engine: sqlalchemy.Engine) -> None:
 
 def test_flags_need_a_known_reason_and_a_short_comment(engine: sqlalchemy.Engine) -> None:
     store = FlagStore(engine)
-    with pytest.raises(QueryError, match="wrong, outdated"):
+    with pytest.raises(InvalidInputError, match="wrong, outdated"):
         store.add("vpn", "ugly", None, "priya@example.com")
-    with pytest.raises(QueryError, match="under"):
+    with pytest.raises(InvalidInputError, match="under"):
         store.add("vpn", "wrong", "x" * 2001, "priya@example.com")
-    with pytest.raises(LookupError):
+    with pytest.raises(NotFoundError):
         store.clear(999, "priya@example.com")

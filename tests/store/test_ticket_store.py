@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy
 
-from kb.errors import QueryError
+from kb.errors import InvalidInputError, NotFoundError
 from kb.model import TICKET_TYPES, Ticket
 from kb.store.database import create_engine_for, sqlite_url
 from kb.store.tickets import TICKET_PREFIXES, NewTicket, TicketStore
@@ -121,7 +121,7 @@ def test_count_and_persistence_across_engines(tmp_path: Path) -> None:
 def test_invalid_ticket_is_refused_and_nothing_is_stored(
     store: TicketStore, fields: dict[str, object], problem: str
 ) -> None:
-    with pytest.raises(QueryError, match=problem):
+    with pytest.raises(InvalidInputError, match=problem):
         store.create(new(**fields))
     assert store.count() == 0
 
@@ -143,15 +143,15 @@ def test_desk_changes_are_noted_on_the_timeline(store: TicketStore) -> None:
         "status open → pending; priority low → high",
         "Asked for the VPN log",
     ]
-    with pytest.raises(QueryError, match="resolution note"):
+    with pytest.raises(InvalidInputError, match="resolution note"):
         store.update(ticket.number, None, status="resolved")
-    with pytest.raises(LookupError):
+    with pytest.raises(NotFoundError):
         store.update("INC-999999", None, status="open")
 
 
 def test_resolve_and_reopen(store: TicketStore) -> None:
     ticket = store.create(new())
-    with pytest.raises(QueryError, match="needs a resolution note"):
+    with pytest.raises(InvalidInputError, match="needs a resolution note"):
         store.resolve(ticket.number, None, "   ")
     resolved = store.resolve(ticket.number, "priya@example.com", "New profile.", shareable=True)
     assert resolved.status == "resolved" and resolved.resolved is not None
@@ -161,7 +161,7 @@ def test_resolve_and_reopen(store: TicketStore) -> None:
     reopened = store.reopen(ticket.number, None, "back again")
     assert reopened.status == "open" and reopened.knowledge() is None
     assert store.knowledge() == []
-    with pytest.raises(QueryError, match="nothing to reopen"):
+    with pytest.raises(InvalidInputError, match="nothing to reopen"):
         store.reopen(ticket.number, None)
 
 

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy
 from sqlalchemy.orm import Session
 
-from kb.errors import QueryError
+from kb.errors import InvalidInputError, NotFoundError
 from kb.store.tables import ApiTokenRow, UserRow
 from kb.store.users import FAILURES_PER_EMAIL, UserStore
 
@@ -34,13 +34,13 @@ def test_roles_several_per_user_and_validated(users: UserStore) -> None:
     user = users.add("ana@example.com", PASSWORD, ("agent", "manager"), name="Ana")
     assert user.roles == {"agent", "manager"} and user.display_name == "Ana"
     assert user.has_any(("manager",)) and not user.has_any(("admin",))
-    with pytest.raises(QueryError, match="unknown role 'wizard'"):
+    with pytest.raises(InvalidInputError, match="unknown role 'wizard'"):
         users.update(user.id, roles=("wizard",))
-    with pytest.raises(QueryError, match="already has an account"):
+    with pytest.raises(InvalidInputError, match="already has an account"):
         users.add("ana@example.com", PASSWORD, ("agent",))
-    with pytest.raises(QueryError, match="at least 10 characters"):
+    with pytest.raises(InvalidInputError, match="at least 10 characters"):
         users.add("ben@example.com", "short", ("agent",))
-    with pytest.raises(QueryError, match="not an email"):
+    with pytest.raises(InvalidInputError, match="not an email"):
         users.add("ben", PASSWORD, ("agent",))
 
 
@@ -70,7 +70,7 @@ def test_tokens_are_stored_as_digests_and_can_be_revoked(
     assert users.user_for_token("Basic abc") is None
 
     other = users.add("eve@example.com", PASSWORD, ("agent",))
-    with pytest.raises(LookupError):
+    with pytest.raises(NotFoundError):
         users.revoke_token(token.id, user_id=other.id)
     users.revoke_token(token.id, user_id=user.id)
     assert users.user_for_token(secret) is None

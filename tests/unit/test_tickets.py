@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from kb.indexer.tickets import TicketRecordError, parse_ticket_record
+from kb.errors import TicketRecordError
+from kb.indexer.tickets import parse_ticket_record
 
 
 def record(**changes: Any) -> dict[str, Any]:
