@@ -6,9 +6,15 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run index test lint bench eval calibrate clean
+# The interface's translations: kb/translations/<language>/LC_MESSAGES/messages.po are
+# written by hand; the compiled .mo files beside them are built here and not kept in git.
+CATALOGUES := $(wildcard kb/translations/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGUES:.po=.mo)
+BABEL_EXTRACT := -F babel.cfg -k lazy_gettext --add-location=file --sort-output --no-wrap
 
-install: $(STAMP)
+.PHONY: install run index test lint bench eval calibrate clean messages
+
+install: $(STAMP) $(COMPILED)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,16 +22,27 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-index: $(STAMP)
+%.mo: %.po | $(STAMP)
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+# After adding or changing interface text: gather every message and add the new ones to each
+# catalogue (then translate them; tests/unit/test_translations.py fails until they are).
+messages: $(STAMP)
+	$(BIN)/pybabel extract $(BABEL_EXTRACT) --project kb -o $(VENV)/messages.pot .
+	$(BIN)/pybabel update --no-wrap --ignore-obsolete -i $(VENV)/messages.pot -d kb/translations
+	@# Dates that change on every run only make merge conflicts between branches.
+	sed -i -e '/^"POT-Creation-Date:/d' -e '/^"PO-Revision-Date:/d' $(CATALOGUES)
+
+index: install
 	$(BIN)/kb index --articles articles --tickets tickets/resolved-tickets.jsonl
 
 run: index
 	$(BIN)/kb serve --host 127.0.0.1 --port 5000
 
-test: $(STAMP)
+test: install
 	$(BIN)/python -m pytest -q
 
-lint: $(STAMP)
+lint: install
 	$(BIN)/ruff check kb tests bench
 	$(BIN)/mypy
 

@@ -15,7 +15,17 @@ if TYPE_CHECKING:
 
 
 class KbError(Exception):
-    """Base of every error kb raises on purpose."""
+    """Base of every error kb raises on purpose.
+
+    The message is English, for logs, the CLI and the API. `key` names the problem and `data`
+    holds its values, so an interface that words problems itself (the portal, in the reader's
+    language) can say the same thing; errors without a key are shown by their message.
+    """
+
+    def __init__(self, message: str = "", *, key: str | None = None, **data: object) -> None:
+        super().__init__(message)
+        self.key = key
+        self.data = data
 
 
 class ConfigError(KbError):
@@ -39,9 +49,11 @@ class InvalidInputError(KbError):
     Messages are written for the person who sent the input, so edges show them as they are.
     """
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(
+        self, message: str, field: str | None = None, *, key: str | None = None, **data: object
+    ) -> None:
         self.field = field
-        super().__init__(message)
+        super().__init__(message, key=key, **data)
 
 
 class InputTooLargeError(InvalidInputError):

@@ -6,7 +6,6 @@ Every answer a requester sees passes through here, so this is where the audience
 
 from __future__ import annotations
 
-import html
 import threading
 import time
 from collections.abc import Sequence
@@ -39,21 +38,22 @@ MAX_COMMENT_CHARACTERS = 2_000
 NO_PUBLIC_ARTICLE = "there is no public article with this id"
 SUGGESTIONS = 5
 RELATED = 5
-LABELS = ((0.8, "very likely to solve this"), (0.5, "likely to help"), (0.0, "might help"))
+# How sure the portal is of one answer, by its probability; the web layer words each band.
+CONFIDENCE_BANDS = ((0.8, "high"), (0.5, "medium"), (0.0, "low"))
 # How long a worker reuses an answer's track record before reading it again. Records move
 # slowly; reading them on every keystroke cost a third of a suggestion's time. A visit's own
 # feedback, "this solved it" and tickets are seen at once: they drop the cached records.
 TRACK_RECORD_SECONDS = 30.0
 
 
-def confidence_label(probability: float) -> str:
-    """The honest words shown beside a suggestion's probability."""
-    return next(label for floor, label in LABELS if probability >= floor)
+def confidence_band(probability: float) -> str:
+    """`high`, `medium` or `low`: how sure the portal may sound about one answer."""
+    return next(band for floor, band in CONFIDENCE_BANDS if probability >= floor)
 
 
 @dataclass(frozen=True)
 class Suggestion:
-    """An answer as a requester sees it."""
+    """An answer as a requester may see it: data only, worded by the web layer."""
 
     hit: SearchHit
     deflection: float
@@ -63,20 +63,8 @@ class Suggestion:
         return self.hit.document
 
     @property
-    def label(self) -> str:
-        return confidence_label(self.deflection)
-
-    @property
-    def title(self) -> str:
-        if self.document.kind == "ticket":
-            return f"Similar resolved request: {self.document.title}"
-        return self.document.title
-
-    @property
-    def snippet_html(self) -> str:
-        if self.document.kind == "ticket":
-            return html.escape(self.snippet_text)
-        return self.hit.snippet.html()
+    def confidence(self) -> str:
+        return confidence_band(self.deflection)
 
     @property
     def snippet_text(self) -> str:
@@ -178,7 +166,9 @@ class SelfService:
         subject, description = _check_request_text(subject, description)
         text = f"{subject}. {description}".strip(" .")[:MAX_QUERY_CHARACTERS]
         if not text:
-            raise QueryError("type a subject or a description to get suggestions")
+            raise QueryError(
+                "type a subject or a description to get suggestions", key="request_empty"
+            )
         answers = self._answer(
             text, SUGGESTIONS, requester_filters(), threshold=self._settings.show_threshold
         )
@@ -256,10 +246,13 @@ class SelfService:
     ) -> None:
         document = self.visible(article_id)
         if document is None:
-            raise NotFoundError(NO_PUBLIC_ARTICLE)
+            raise NotFoundError(NO_PUBLIC_ARTICLE, key="no_public_article")
         if comment is not None and len(comment) > MAX_COMMENT_CHARACTERS:
             raise InvalidInputError(
-                f"keep the comment under {MAX_COMMENT_CHARACTERS} characters", field="comment"
+                f"keep the comment under {MAX_COMMENT_CHARACTERS} characters",
+                field="comment",
+                key="comment_too_long",
+                limit=MAX_COMMENT_CHARACTERS,
             )
         self.events.record(
             Feedback(
@@ -278,7 +271,7 @@ class SelfService:
         """ "This solved my problem": a confirmed deflection."""
         document = self.visible(article_id)
         if document is None:
-            raise NotFoundError(NO_PUBLIC_ARTICLE)
+            raise NotFoundError(NO_PUBLIC_ARTICLE, key="no_public_article")
         self.events.record(
             SelfResolved(
                 session_id=session_id,
@@ -363,12 +356,17 @@ def _about(
 def _check_request_text(subject: str, description: str) -> tuple[str, str]:
     if len(subject) > MAX_SUBJECT_CHARACTERS:
         raise InvalidInputError(
-            f"keep the subject under {MAX_SUBJECT_CHARACTERS} characters", field="subject"
+            f"keep the subject under {MAX_SUBJECT_CHARACTERS} characters",
+            field="subject",
+            key="subject_too_long",
+            limit=MAX_SUBJECT_CHARACTERS,
         )
     if len(description) > MAX_DESCRIPTION_CHARACTERS:
         raise InvalidInputError(
             f"keep the description under {MAX_DESCRIPTION_CHARACTERS} characters",
             field="description",
+            key="description_too_long",
+            limit=MAX_DESCRIPTION_CHARACTERS,
         )
     return " ".join(subject.split()), " ".join(description.split())
 

@@ -51,10 +51,15 @@ def validate_query(query: SearchQuery) -> str:
     """The query text to search, or QueryError saying what to change."""
     text = " ".join(query.text.split())
     if not text:
-        raise QueryError("the search query is empty; type a few words describing the problem")
+        raise QueryError(
+            "the search query is empty; type a few words describing the problem", key="query_empty"
+        )
     if len(text) > MAX_QUERY_CHARACTERS:
         raise QueryError(
-            f"the search query is {len(text)} characters long; keep it under {MAX_QUERY_CHARACTERS}"
+            f"the search query is {len(text)} characters long; "
+            f"keep it under {MAX_QUERY_CHARACTERS}",
+            key="query_too_long",
+            limit=MAX_QUERY_CHARACTERS,
         )
     if query.mode not in MODES:
         raise QueryError(f"search mode {query.mode!r} is unknown; use one of: {', '.join(MODES)}")

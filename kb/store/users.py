@@ -70,9 +70,15 @@ def check_roles(roles: tuple[str, ...] | list[str] | set[str] | frozenset[str]) 
 
 def check_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInputError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+        raise InvalidInputError(
+            f"a password needs at least {MIN_PASSWORD_LENGTH} characters",
+            key="password_too_short",
+            limit=MIN_PASSWORD_LENGTH,
+        )
     if len(password) > 1024:
-        raise InvalidInputError("a password must be under 1,024 characters")
+        raise InvalidInputError(
+            "a password must be under 1,024 characters", key="password_too_long"
+        )
     return password
 
 
@@ -178,7 +184,8 @@ class UserStore:
         name = name.strip()
         if not name or len(name) > 128:
             raise InvalidInputError(
-                "name the token (up to 128 characters), e.g. the integration's name"
+                "name the token (up to 128 characters), e.g. the integration's name",
+                key="token_name",
             )
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with Session(self.engine) as session, session.begin():
@@ -205,7 +212,9 @@ class UserStore:
         with Session(self.engine) as session, session.begin():
             row = session.get(ApiTokenRow, token_id)
             if row is None or (user_id is not None and row.user_id != user_id):
-                raise NotFoundError(f"there is no token number {token_id} to revoke")
+                raise NotFoundError(
+                    f"there is no token number {token_id} to revoke", key="no_token"
+                )
             row.revoked = row.revoked or datetime.now(UTC)
 
     def user_for_token(self, secret: str) -> User | None:

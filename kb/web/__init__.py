@@ -12,7 +12,20 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from kb.config import Settings, load_settings
 from kb.services import Services, build_services
-from kb.web import account, admin, api, desk, desk_api, errors, knowledge, portal, security, visits
+from kb.web import (
+    account,
+    admin,
+    api,
+    desk,
+    desk_api,
+    errors,
+    i18n,
+    knowledge,
+    portal,
+    presenters,
+    security,
+    visits,
+)
 
 # Big enough for a long article saved from the editor; queries have their own limits.
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -51,6 +64,8 @@ def create_app(
     visits.register(app)
     errors.register(app)
     security.register(app)
+    i18n.register(app)
+    presenters.register(app)
     for module in (portal, api, account, admin, desk, desk_api, knowledge):
         app.register_blueprint(module.blueprint)
     return app

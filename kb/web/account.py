@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from kb.errors import InvalidInputError
 from kb.store.tickets import TicketQuery
 from kb.web.errors import client_error
+from kb.web.presenters import problem_text
 from kb.web.security import (
     current_user,
     require_sign_in,
@@ -34,7 +36,8 @@ def login() -> str | Response | tuple[str, int]:
     address = request.remote_addr
     if users.sign_in_blocked(email, address):
         raise client_error(
-            429, "too many failed sign-ins; wait 15 minutes or ask an admin to reset the password"
+            429,
+            _("Too many failed sign-ins. Wait 15 minutes, or ask an admin to reset the password."),
         )
     user = users.authenticate(email, password[:1024])
     if user is None:
@@ -42,7 +45,7 @@ def login() -> str | Response | tuple[str, int]:
         page = render_template(
             "login.html",
             email=email,
-            problem="That email and password do not match.",
+            problem=_("That email and password do not match."),
             target=target,
         )
         return page, 401
@@ -69,14 +72,14 @@ def change_password() -> str | Response:
     user = signed_in()
     users = services().users
     if users.authenticate(user.email, request.form.get("current", "")) is None:
-        return _account_page(problem="Your current password is not right.")
+        return _account_page(problem=_("Your current password is not right."))
     new = request.form.get("new", "")
     if new != request.form.get("repeat", ""):
-        return _account_page(problem="The two new passwords differ.")
+        return _account_page(problem=_("The two new passwords differ."))
     try:
         updated = users.update(user.id, password=new)
     except InvalidInputError as error:
-        return _account_page(problem=str(error))
+        return _account_page(problem=problem_text(error))
     sign_in(updated)
     return redirect(url_for("account.account", changed="password"))
 
@@ -89,7 +92,7 @@ def create_token() -> str:
     try:
         _, secret = users.create_token(user.id, request.form.get("name", ""))
     except InvalidInputError as error:
-        return _account_page(problem=str(error))
+        return _account_page(problem=problem_text(error))
     return _account_page(new_token=secret)
 
 
@@ -117,7 +120,7 @@ def my_request(number: str) -> str:
     user = signed_in()
     ticket = services().tickets.get(number)
     if ticket is None or ticket.requester_email.lower() != user.email:
-        raise client_error(404, "you have no request with that number")
+        raise client_error(404, _("You have no request with that number."))
     replies = [note for note in services().tickets.notes(number) if note.kind == "reply"]
     return render_template("my_request.html", ticket=ticket, replies=replies)
 

@@ -13,6 +13,7 @@ from kb.errors import NotFoundError
 from kb.selfservice import NO_PUBLIC_ARTICLE, Answers, Suggestion, requester_filters
 from kb.store.tickets import NewTicket
 from kb.web.errors import client_error
+from kb.web.presenters import confidence_label, suggestion_title, suggestion_url
 from kb.web.render import render_markdown
 from kb.web.visits import services, session_id
 
@@ -24,23 +25,22 @@ TICKET_TYPES = ("incident", "service_request", "question")
 
 
 def suggestion_json(suggestion: Suggestion) -> dict[str, Any]:
+    """One answer for the API; `title` and `label` are worded in the request's language."""
     document = suggestion.document
-    url = None
-    if document.kind == "article":
-        url = url_for("portal.article", article_id=document.id)
-        if suggestion.hit.chunk.anchor:
-            url += f"#{suggestion.hit.chunk.anchor}"
+    url = suggestion_url(suggestion)
     return {
         "id": document.id,
         "kind": document.kind,
-        "title": suggestion.title,
+        "title": suggestion_title(suggestion),
         "url": url,
         "snippet": suggestion.snippet_text,
         "score": round(suggestion.hit.score, 6),
         "deflection": round(suggestion.deflection, 4),
-        "label": suggestion.label,
+        "confidence": suggestion.confidence,
+        "label": confidence_label(suggestion),
         "section": " > ".join(suggestion.hit.chunk.heading_path) if url else "",
         "category": document.category,
+        "language": document.language,
     }
 
 
@@ -91,7 +91,7 @@ def suggest() -> Response:
 def article(article_id: str) -> Response:
     document = services().selfservice.article(article_id, session_id(), source="link")
     if document is None or document.kind != "article":
-        raise NotFoundError(NO_PUBLIC_ARTICLE)
+        raise NotFoundError(NO_PUBLIC_ARTICLE, key="no_public_article")
     rendered = render_markdown(document.body)
     return jsonify(
         {

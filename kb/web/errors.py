@@ -22,6 +22,7 @@ from kb.errors import (
     KbError,
     NotFoundError,
 )
+from kb.web.presenters import busy_text, problem_text, sentence
 
 log = logging.getLogger(__name__)
 
@@ -53,12 +54,22 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    """The error as JSON under /api/, as a page elsewhere."""
+def error_response(
+    status: int,
+    message: str,
+    headers: dict[str, str] | None = None,
+    *,
+    page_line: str | None = None,
+) -> Response:
+    """The error as JSON under /api/, as a page elsewhere.
+
+    The page says what happened and what to do for its status, in the visitor's language, and
+    adds `page_line` when there is something specific to say (which article, which field).
+    """
     if wants_json():
         response = jsonify({"ok": False, "error": message, "status": status})
     else:
-        response = Response(render_template("error.html", status=status, message=message))
+        response = Response(render_template("error.html", status=status, message=page_line))
     response.status_code = status
     response.headers.update(headers or {})
     return response
@@ -66,10 +77,14 @@ def error_response(status: int, message: str, headers: dict[str, str] | None = N
 
 def status_of(error: KbError) -> tuple[int, str]:
     """The HTTP status and the message a client sees for `error`."""
+    status, message = _entry(error)
+    return status, message if message is not None else str(error)
+
+
+def _entry(error: KbError) -> tuple[int, str | None]:
     for cls in type(error).__mro__:
         if cls in KB_ERRORS:
-            status, message = KB_ERRORS[cls]
-            return status, message if message is not None else str(error)
+            return KB_ERRORS[cls]
     raise AssertionError("KbError is in the table")  # pragma: no cover
 
 
@@ -80,7 +95,9 @@ def register(app: Flask) -> None:
         message = error.description if getattr(error, "kb_message", False) else None
         # Keep what the error carries, such as Allow on a 405.
         headers = {key: value for key, value in error.get_headers() if key != "Content-Type"}
-        return error_response(status, message or MESSAGES.get(status, error.name.lower()), headers)
+        general = MESSAGES.get(status, error.name.lower())
+        line = sentence(message) if message else None
+        return error_response(status, message or general, headers, page_line=line)
 
     @app.errorhandler(KbError)
     def kb_error(error: KbError) -> Response:
@@ -90,7 +107,13 @@ def register(app: Flask) -> None:
         elif status == 503:
             log.warning("%s while serving %s: %s", type(error).__name__, request.path, error)
         headers = {"Retry-After": str(RETRY_SECONDS)} if status == 503 else None
-        return error_response(status, message, headers)
+        # A fixed message (500, 503) adds nothing to the page's own heading and advice, but
+        # for a busy moment: trying again soon works.
+        if _entry(error)[1] is None:
+            line: str | None = problem_text(error)
+        else:
+            line = busy_text() if isinstance(error, BusyError) else None
+        return error_response(status, message, headers, page_line=line)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from kb.errors import InvalidInputError, NotFoundError
@@ -10,6 +11,7 @@ from kb.selfservice import NO_PUBLIC_ARTICLE, requester_filters
 from kb.store.tickets import NewTicket
 from kb.web.api import EMAIL, TICKET_TYPES
 from kb.web.errors import client_error
+from kb.web.presenters import problem_text
 from kb.web.render import render_markdown
 from kb.web.security import current_user
 from kb.web.visits import services, session_id
@@ -54,7 +56,7 @@ def article(article_id: str) -> str:
     selfservice = services().selfservice
     document = selfservice.article(article_id, session_id(), source=source)
     if document is None or document.kind != "article":
-        raise NotFoundError(NO_PUBLIC_ARTICLE)
+        raise NotFoundError(NO_PUBLIC_ARTICLE, key="no_public_article")
     rendered = render_markdown(document.body)
     return render_template(
         "article.html",
@@ -70,7 +72,7 @@ def article(article_id: str) -> str:
 def feedback(article_id: str) -> Response:
     helpful = request.form.get("helpful")
     if helpful not in {"yes", "no"}:
-        raise client_error(400, "choose Yes or No")
+        raise client_error(400, _("Choose Yes or No."))
     services().selfservice.feedback(
         article_id, helpful == "yes", request.form.get("comment"), session_id()
     )
@@ -115,7 +117,7 @@ def new_request() -> str | Response:
             try:
                 answers = selfservice.suggest(form["subject"], form["description"], session_id())
             except InvalidInputError as error:
-                problems.append(str(error))
+                problems.append(problem_text(error))
     return render_template(
         "request.html",
         form=form,
@@ -124,6 +126,22 @@ def new_request() -> str | Response:
         categories=CATEGORIES,
         types=TICKET_TYPES,
     )
+
+
+@blueprint.post("/request/suggestions")
+def suggestions() -> tuple[str, int]:
+    """The suggestion panel alone, for the request page's script to put in place while typing."""
+    subject = request.form.get("subject", "")
+    description = request.form.get("description", "")
+    answers = None
+    problems: list[str] = []
+    if subject.strip() or description.strip():
+        try:
+            answers = services().selfservice.suggest(subject, description, session_id())
+        except InvalidInputError as error:
+            problems.append(problem_text(error))
+    page = render_template("_suggestions.html", answers=answers, problems_for_panel=problems)
+    return page, 400 if problems else 200
 
 
 @blueprint.post("/request/solved")
@@ -139,18 +157,18 @@ def request_filed(number: str) -> str:
     ticket = services().tickets.get(number)
     # Only the visit that filed it sees the confirmation: numbers are easy to guess.
     if ticket is None or ticket.help_session != session_id():
-        raise client_error(404, "there is no request with that number in this visit")
+        raise client_error(404, _("There is no request with that number in this visit."))
     return render_template("filed.html", ticket=ticket)
 
 
 def _request_problems(form: dict[str, str]) -> list[str]:
     problems = []
     if not form["subject"].strip():
-        problems.append("Add a short subject.")
+        problems.append(_("Add a short subject."))
     if not form["description"].strip():
-        problems.append("Describe the problem or what you need.")
+        problems.append(_("Describe the problem or what you need."))
     if not EMAIL.match(form["requester_email"].strip()):
-        problems.append("Give an email address we can reach you at.")
+        problems.append(_("Give an email address we can reach you at."))
     if form["type"] not in TICKET_TYPES:
-        problems.append("Choose what kind of request this is.")
+        problems.append(_("Choose what kind of request this is."))
     return problems

@@ -18,6 +18,7 @@ from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 from flask import Flask, g, redirect, request, session, url_for
+from flask_babel import gettext as _
 
 from kb.store.users import ROLES, User
 from kb.web.errors import client_error
@@ -72,10 +73,18 @@ def register(app: Flask) -> None:
             given = request.form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER, "")
         expected = session.get("csrf", "")
         if not expected or not hmac.compare_digest(str(given), str(expected)):
+            if request.path.startswith("/api/"):
+                raise client_error(
+                    400,
+                    "this form has expired or did not come from this site; "
+                    "go back, reload the page and send it again",
+                )
             raise client_error(
                 400,
-                "this form has expired or did not come from this site; "
-                "go back, reload the page and send it again",
+                _(
+                    "This form has expired or did not come from this site. Go back, reload the "
+                    "page and send it again."
+                ),
             )
 
     @app.context_processor
@@ -141,13 +150,27 @@ def require_role(*roles: str) -> Callable[[F], F]:
                     raise client_error(401, "sign in or send an API token (Bearer) first")
                 return redirect(url_for("account.login", next=request.full_path.rstrip("?")))
             if not user.has_any(roles):
-                raise client_error(403, f"this needs the {' or '.join(roles)} role")
+                if request.path.startswith("/api/"):
+                    raise client_error(403, f"this needs the {' or '.join(roles)} role")
+                raise client_error(403, _role_needed(roles))
             return view(*args, **kwargs)
 
         guarded.required_roles = roles  # type: ignore[attr-defined]
         return cast(F, guarded)
 
     return decorate
+
+
+def _role_needed(roles: tuple[str, ...]) -> str:
+    names = {
+        "agent": _("This page is for service desk agents."),
+        "manager": _("This page is for service desk managers."),
+        "admin": _("This page is for administrators."),
+    }
+    wanted = [str(names[role]) for role in roles if role in names]
+    if len(wanted) == 1:
+        return wanted[0]
+    return str(_("Your account does not have the role this page needs."))
 
 
 def require_sign_in(view: F) -> F:

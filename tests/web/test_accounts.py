@@ -55,7 +55,7 @@ def test_sign_in_is_rate_limited(client: FlaskClient, app: Flask) -> None:
     # Even the right password is refused while the limit holds.
     blocked = client.post("/login", data={"email": "mia@example.com", "password": PASSWORD})
     assert blocked.status_code == 429
-    assert "too many failed sign-ins" in blocked.get_data(as_text=True)
+    assert "Too many failed sign-ins" in blocked.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(

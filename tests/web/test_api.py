@@ -21,9 +21,11 @@ HIT_KEYS = {
     "snippet",
     "score",
     "deflection",
+    "confidence",
     "label",
     "section",
     "category",
+    "language",
 }
 
 

@@ -33,7 +33,7 @@ def test_search_without_a_confident_answer_says_so(client: FlaskClient) -> None:
 
 def test_article_page_renders_with_toc_related_and_feedback(client: FlaskClient) -> None:
     page = client.get("/articles/vpn-connection-fails").get_data(as_text=True)
-    assert "<h1>" in page and "On this page" in page
+    assert "<h1" in page and "On this page" in page
     assert "Related articles" in page
     assert "Was this helpful?" in page
 
@@ -62,7 +62,9 @@ def test_internal_and_unknown_articles_are_the_same_404(client: FlaskClient) -> 
     internal = client.get("/articles/agent-unlock-ad-account")
     unknown = client.get("/articles/no-such-article")
     assert internal.status_code == unknown.status_code == 404
-    assert internal.get_data(as_text=True) == unknown.get_data(as_text=True)
+    # The pages differ only where they name their own address (the language switch's way back).
+    internal_page = internal.get_data(as_text=True).replace("agent-unlock-ad-account", "ID")
+    assert internal_page == unknown.get_data(as_text=True).replace("no-such-article", "ID")
 
 
 def test_request_form_without_javascript(client: FlaskClient, portal_services: Services) -> None:

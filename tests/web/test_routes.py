@@ -29,6 +29,7 @@ PUBLIC_ENDPOINTS = {
     "portal.article",
     "portal.feedback",
     "portal.new_request",
+    "portal.suggestions",
     "portal.solved",
     "portal.request_filed",
     "api.search",
@@ -40,6 +41,7 @@ PUBLIC_ENDPOINTS = {
     "api.openapi",
     "account.login",
     "account.logout",
+    "language.choose",
 }
 VISITORS = ("anonymous", *ROLES)
 
