@@ -7,6 +7,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from kb.model import SEARCH_MODES
+
 REPOSITORY = Path(__file__).resolve().parent.parent
 ARTICLES_DIR = REPOSITORY / "articles"
 TICKETS_FILE = REPOSITORY / "tickets" / "resolved-tickets.jsonl"
@@ -16,7 +18,7 @@ DEFAULT_CACHE = "~/.cache/kb-bench"
 CORPUS_VERSION = "2"
 # Results per query, as the search box asks for.
 K = 10
-MODES = ("hybrid", "keyword", "semantic")
+MODES = SEARCH_MODES
 
 
 @dataclass(frozen=True)

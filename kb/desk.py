@@ -6,6 +6,7 @@ they resolve becomes searchable at once, internal unless they mark it shareable.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,10 +17,45 @@ from kb.model import Filters, SearchHit, SearchQuery, Ticket
 from kb.search.searcher import MAX_QUERY_CHARACTERS, Searcher
 from kb.store.events import EventStore
 from kb.store.tickets import StoredTicket, TicketQuery, TicketStore
+from kb.validation import choices, integer
+from kb.workflow import PRIORITIES, TICKET_STATUSES, TICKET_TYPES, check_sort
 
 AGENT_SUGGESTIONS = 6
 # Everything but archived articles: agents may link a draft they are about to publish.
 AGENT_STATUSES = ("published", "review", "draft")
+MAX_QUEUE_SEARCH_CHARACTERS = 200
+MAX_PAGES = 10_000
+
+
+def queue_query(values: Mapping[str, Sequence[str]], me: str, *, limit: int) -> TicketQuery:
+    """The queue's filters from query-string values (each field's list of values).
+
+    `assignee=me` means the agent asking; a value outside a field's choices, a sort kb does
+    not know or a page that is not a whole number is an InvalidInputError naming the field.
+    """
+
+    def first(name: str, default: str) -> str:
+        given = values.get(name) or [default]
+        return given[0]
+
+    assignee = first("assignee", "").strip() or None
+    text = first("q", "")
+    if len(text) > MAX_QUEUE_SEARCH_CHARACTERS:
+        raise InvalidInputError(
+            f"keep the queue search `q` under {MAX_QUEUE_SEARCH_CHARACTERS} characters", field="q"
+        )
+    page = integer(first("page", ""), "page", default=1, low=1, high=MAX_PAGES)
+    return TicketQuery(
+        statuses=choices(values.get("status", ()), "status", TICKET_STATUSES),
+        types=choices(values.get("type", ()), "type", TICKET_TYPES),
+        priorities=choices(values.get("priority", ()), "priority", PRIORITIES),
+        categories=tuple(value for value in values.get("category", ()) if value),
+        assignee=me if assignee == "me" else assignee,
+        text=text,
+        sort=check_sort(first("sort", "-created")),
+        limit=limit,
+        offset=(page - 1) * limit,
+    )
 
 
 def agent_filters(statuses: tuple[str, ...] = ("published",)) -> Filters:

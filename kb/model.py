@@ -14,7 +14,7 @@ AUDIENCES = ("public", "internal")
 STATUSES = ("draft", "review", "published", "archived")
 ARTICLE_TYPES = ("how-to", "troubleshooting", "faq", "reference")
 KINDS = ("article", "ticket")
-TICKET_TYPES = ("incident", "service_request", "question")
+SEARCH_MODES = ("hybrid", "keyword", "semantic")
 
 
 @dataclass(frozen=True)

@@ -28,10 +28,9 @@ from kb.model import Document, Filters, SearchHit, SearchQuery
 from kb.search.deflection import features, with_track_record
 from kb.search.searcher import MAX_QUERY_CHARACTERS, Searcher
 from kb.store.events import EventStore, TrackRecord
-from kb.store.tickets import NewTicket, StoredTicket, TicketStore
+from kb.store.tickets import StoredTicket, TicketStore
+from kb.workflow import NewTicket, check_new_ticket, check_request_text
 
-MAX_SUBJECT_CHARACTERS = 300
-MAX_DESCRIPTION_CHARACTERS = 20_000
 MAX_COMMENT_CHARACTERS = 2_000
 # The same words for a missing article and one the requester may not open, so an answer
 # never tells that an internal or draft article exists.
@@ -163,7 +162,7 @@ class SelfService:
 
     def suggest(self, subject: str, description: str, session_id: str) -> Answers:
         """Answers for a request being typed; only those above the show threshold."""
-        subject, description = _check_request_text(subject, description)
+        subject, description = check_request_text(subject, description)
         text = f"{subject}. {description}".strip(" .")[:MAX_QUERY_CHARACTERS]
         if not text:
             raise QueryError(
@@ -285,7 +284,7 @@ class SelfService:
 
     def create_ticket(self, ticket: NewTicket, session_id: str) -> StoredTicket:
         """File the request with what the requester already tried attached."""
-        _check_request_text(ticket.subject, ticket.description)
+        check_new_ticket(ticket)
         trail = session_trail(self.events.session(session_id)).summary()
         stored = self.tickets.create(
             NewTicket(
@@ -351,24 +350,6 @@ def _about(
     top = suggestions[0].document if suggestions else None
     language = languages[0] if len(languages) == 1 else (top.language if top else None)
     return (top.category if top else None), language
-
-
-def _check_request_text(subject: str, description: str) -> tuple[str, str]:
-    if len(subject) > MAX_SUBJECT_CHARACTERS:
-        raise InvalidInputError(
-            f"keep the subject under {MAX_SUBJECT_CHARACTERS} characters",
-            field="subject",
-            key="subject_too_long",
-            limit=MAX_SUBJECT_CHARACTERS,
-        )
-    if len(description) > MAX_DESCRIPTION_CHARACTERS:
-        raise InvalidInputError(
-            f"keep the description under {MAX_DESCRIPTION_CHARACTERS} characters",
-            field="description",
-            key="description_too_long",
-            limit=MAX_DESCRIPTION_CHARACTERS,
-        )
-    return " ".join(subject.split()), " ".join(description.split())
 
 
 def _facets(suggestions: Sequence[Suggestion]) -> dict[str, dict[str, int]]:

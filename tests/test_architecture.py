@@ -13,7 +13,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "kb"
 # A module may import only from layers at its own level or below.
 LAYERS = [
-    {"kb.errors", "kb.model", "kb.config", "kb.events"},
+    {"kb.errors", "kb.model", "kb.config", "kb.events", "kb.validation", "kb.workflow"},
     {"kb.backends"},
     {"kb.indexer", "kb.store", "kb.evaluation.metrics", "kb.evaluation.beir"},
     {"kb.search", "kb.insights"},
@@ -33,6 +33,8 @@ PURE = [
     "kb/evaluation/metrics.py",
     "kb/model.py",
     "kb/events.py",
+    "kb/validation.py",
+    "kb/workflow.py",
     "kb/insights/outcomes.py",
     "kb/insights/learning.py",
     "kb/authoring/forms.py",

@@ -7,14 +7,15 @@ from pathlib import Path
 
 import click
 
-from kb.cli.options import MODES, evaluation_services, home_option, kb_errors, settings_from
+from kb.cli.options import evaluation_services, home_option, kb_errors, settings_from
+from kb.model import SEARCH_MODES
 from kb.services import build_services
 
 
 @click.command(name="eval")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--qrels", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True)
+@click.option("--mode", type=click.Choice(SEARCH_MODES), default="hybrid", show_default=True)
 @click.option("--k", "k", default=100, show_default=True, help="Hits kept per query.")
 @click.option(
     "--run",

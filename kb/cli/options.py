@@ -15,7 +15,6 @@ from kb.errors import KbError
 from kb.services import Services, build_services
 
 F = TypeVar("F", bound=Callable[..., Any])
-MODES = ("hybrid", "keyword", "semantic")
 
 
 def home_option(function: F) -> F:

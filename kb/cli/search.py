@@ -8,16 +8,16 @@ from typing import Any
 
 import click
 
-from kb.cli.options import MODES, home_option, kb_errors, settings_from
+from kb.cli.options import home_option, kb_errors, settings_from
 from kb.errors import KbError
-from kb.model import Filters, SearchHit, SearchQuery, SearchResult
+from kb.model import SEARCH_MODES, Filters, SearchHit, SearchQuery, SearchResult
 from kb.services import build_services
 
 
 @click.command()
 @click.argument("query", required=False)
 @click.option("--k", "k", default=10, show_default=True, help="How many hits to show.")
-@click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True)
+@click.option("--mode", type=click.Choice(SEARCH_MODES), default="hybrid", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("--category", multiple=True, help="Only this category (repeatable).")
 @click.option("--tag", multiple=True, help="Only documents with this tag (repeatable: all).")

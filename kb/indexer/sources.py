@@ -18,6 +18,7 @@ from kb.errors import ArticleParseError, KbError, TicketRecordError
 from kb.indexer.parse import parse_article
 from kb.indexer.tickets import apply_mapping, parse_ticket_record
 from kb.model import Article, Document, Ticket
+from kb.validation import MAX_JSON_DEPTH, json_depth
 
 
 @dataclass
@@ -116,7 +117,12 @@ def read_ticket_export(
 def _records(
     path: Path, errors: list[ArticleParseError], *, csv_format: bool
 ) -> list[tuple[int, dict[str, object]]]:
-    text = path.read_text(encoding="utf-8-sig")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise KbError(
+            f"{path}: not UTF-8 text (byte {error.start}); export the tickets as UTF-8"
+        ) from None
     if csv_format:
         try:
             dialect: Any = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t|")
@@ -135,8 +141,14 @@ def _records(
     for number, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
             continue
+        if json_depth(raw) > MAX_JSON_DEPTH:
+            errors.append(
+                ArticleParseError(path, number, f"nests deeper than {MAX_JSON_DEPTH} levels")
+            )
+            continue
         try:
             records.append((number, json.loads(raw)))
-        except json.JSONDecodeError as error:
-            errors.append(ArticleParseError(path, number, f"not valid JSON: {error.msg}"))
+        except ValueError as error:  # JSONDecodeError, or a number past Python's digit limit
+            detail = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
+            errors.append(ArticleParseError(path, number, f"not valid JSON: {detail}"))
     return records

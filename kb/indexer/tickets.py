@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from kb.errors import TicketRecordError
-from kb.model import TICKET_TYPES, Ticket
+from kb.errors import InvalidInputError, TicketRecordError
+from kb.model import Ticket
+from kb.validation import check_strings
+from kb.workflow import TICKET_TYPES
 
 REQUIRED = ("id", "subject", "resolution")
 # Every field a ticket record may carry; an import's column mapping names these.
@@ -38,6 +40,11 @@ def parse_ticket_record(record: Mapping[str, Any], *, require_resolution: bool =
     """
     if not isinstance(record, Mapping):
         raise TicketRecordError("each record must be an object with ticket fields")
+    for key in TICKET_FIELDS:
+        try:
+            check_strings(record.get(key), key)
+        except InvalidInputError as error:
+            raise TicketRecordError(str(error), field=error.field) from None
     for key in REQUIRED if require_resolution else ("id", "subject"):
         value = record.get(key)
         if value is None or not str(value).strip():

@@ -31,13 +31,20 @@ from kb.indexer.catalog import Catalog
 from kb.indexer.generations import Home, read_metadata
 from kb.indexer.keyword import SEPARATOR, stop_words
 from kb.indexer.pipeline import INDEX_FORMAT
-from kb.model import Chunk, Document, Evidence, SearchHit, SearchQuery, SearchResult
+from kb.model import (
+    SEARCH_MODES,
+    Chunk,
+    Document,
+    Evidence,
+    SearchHit,
+    SearchQuery,
+    SearchResult,
+)
 from kb.search.deflection import DeflectionModel
 from kb.search.filters import allows
 from kb.search.hybrid import collapse, fuse_rrf, fuse_weighted, ranks
 from kb.search.snippets import make_snippet
 
-MODES = ("hybrid", "keyword", "semantic")
 MAX_QUERY_CHARACTERS = 1000
 MAX_RESULTS = 100
 WORD_TERMS_CACHED = 50_000
@@ -61,8 +68,10 @@ def validate_query(query: SearchQuery) -> str:
             key="query_too_long",
             limit=MAX_QUERY_CHARACTERS,
         )
-    if query.mode not in MODES:
-        raise QueryError(f"search mode {query.mode!r} is unknown; use one of: {', '.join(MODES)}")
+    if query.mode not in SEARCH_MODES:
+        raise QueryError(
+            f"search mode {query.mode!r} is unknown; use one of: {', '.join(SEARCH_MODES)}"
+        )
     if not 1 <= query.k <= MAX_RESULTS:
         raise QueryError(f"k must be between 1 and {MAX_RESULTS}, not {query.k}")
     return text

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,17 +12,28 @@ import sqlalchemy
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
-from kb.errors import InvalidInputError, NotFoundError
-from kb.model import TICKET_TYPES, Ticket
+from kb.errors import NotFoundError
+from kb.model import Ticket
 from kb.store.tables import TicketNoteRow, TicketRow
+from kb.workflow import (
+    KNOWLEDGE_STATUSES,
+    PRIORITIES,
+    UNASSIGNED,
+    NewTicket,
+    check_change,
+    check_new_ticket,
+    check_note,
+    check_reopen,
+    check_resolution,
+    check_sort,
+    status_after_assignment,
+    ticket_number,
+)
 
-TICKET_PREFIXES = {"incident": "INC", "service_request": "REQ", "question": "QST"}
-TICKET_STATUSES = ("new", "open", "pending", "resolved", "closed")
-OPEN_STATUSES = ("new", "open", "pending")
-KNOWLEDGE_STATUSES = ("resolved", "closed")
-PRIORITIES = ("low", "medium", "high", "critical")
-NOTE_KINDS = ("internal", "reply", "change")
-UNASSIGNED = "unassigned"
+__all__ = ["NewTicket", "Note", "StoredTicket", "TicketQuery", "TicketStore"]
+
+# The column each of the queue's sort keys (kb.workflow.SORT_KEYS) sorts by; a store test
+# checks that every key has one.
 SORTS = {
     "created": TicketRow.created,
     "updated": TicketRow.updated,
@@ -31,24 +41,6 @@ SORTS = {
     "status": TicketRow.status,
     "number": TicketRow.id,
 }
-MAX_RESOLUTION_CHARACTERS = 20_000
-
-
-@dataclass(frozen=True)
-class NewTicket:
-    """A ticket as the requester files it."""
-
-    subject: str
-    description: str
-    requester_email: str
-    requester_name: str | None = None
-    category: str | None = None
-    type: str = "incident"
-    help_session: str | None = None
-    # What the requester tried first: searches, suggestions shown and viewed. JSON.
-    trail: Mapping[str, Any] = field(default_factory=dict)
-    priority: str | None = None
-    language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -127,11 +119,6 @@ class TicketQuery:
     offset: int = 0
 
 
-def ticket_number(ticket_type: str, ticket_id: int) -> str:
-    """The number people quote: the type's prefix and the id in six digits, e.g. REQ-000042."""
-    return f"{TICKET_PREFIXES[ticket_type]}-{ticket_id:06d}"
-
-
 class TicketStore:
     """Tickets in the store's database; one short transaction per call."""
 
@@ -141,10 +128,9 @@ class TicketStore:
     def create(self, ticket: NewTicket) -> StoredTicket:
         """File a ticket with status "new" and return it with its number.
 
-        Raises InvalidInputError for an unknown type, a blank subject or requester email, or a
-        trail that is not JSON.
+        Raises InvalidInputError when kb.workflow finds a problem with the ticket.
         """
-        _validate(ticket)
+        check_new_ticket(ticket)
         with Session(self.engine) as session, session.begin():
             row = TicketRow(
                 # The number needs the id, which the insert assigns; a unique placeholder
@@ -213,9 +199,7 @@ class TicketStore:
                     TicketRow.requester_email.ilike(pattern, escape="\\"),
                 )
             )
-        column_name = query.sort.lstrip("-")
-        if column_name not in SORTS:
-            raise InvalidInputError(f"sort by one of: {', '.join(SORTS)} (prefix - for descending)")
+        column_name = check_sort(query.sort).lstrip("-")
         column: Any = SORTS[column_name]
         if column_name == "priority":
             column = case({name: rank for rank, name in enumerate(PRIORITIES)}, value=column)
@@ -251,14 +235,7 @@ class TicketStore:
 
         Resolving needs a resolution note: use `resolve`. NotFoundError for an unknown number.
         """
-        if status is not None and status not in TICKET_STATUSES:
-            raise InvalidInputError(f"status must be one of: {', '.join(TICKET_STATUSES)}")
-        if status in KNOWLEDGE_STATUSES:
-            raise InvalidInputError(
-                "resolve a ticket with a resolution note, not by changing status"
-            )
-        if priority is not None and priority not in PRIORITIES:
-            raise InvalidInputError(f"priority must be one of: {', '.join(PRIORITIES)}")
+        check_change(status, priority)
         with Session(self.engine) as session, session.begin():
             row = _row(session, number)
             changes = []
@@ -274,8 +251,7 @@ class TicketStore:
             elif assignee is not None and assignee != row.assignee:
                 changes.append(f"assigned to {assignee}")
                 row.assignee = assignee
-                if row.status == "new":
-                    row.status = "open"
+                row.status = status_after_assignment(row.status)
             if category is not None and category != (row.category or ""):
                 changes.append(f"category → {category or 'none'}")
                 row.category = category or None
@@ -284,13 +260,7 @@ class TicketStore:
             return _stored(row)
 
     def add_note(self, number: str, kind: str, author: str | None, body: str) -> Note:
-        if kind not in NOTE_KINDS:
-            raise InvalidInputError(f"note kind must be one of: {', '.join(NOTE_KINDS)}")
-        body = body.strip()
-        if not body:
-            raise InvalidInputError("the note is empty: write something first")
-        if len(body) > MAX_RESOLUTION_CHARACTERS:
-            raise InvalidInputError(f"keep a note under {MAX_RESOLUTION_CHARACTERS} characters")
+        body = check_note(kind, body)
         with Session(self.engine) as session, session.begin():
             return _note(session, _row(session, number), kind, author, body)
 
@@ -314,13 +284,7 @@ class TicketStore:
         linked_article: str | None = None,
     ) -> StoredTicket:
         """Mark the ticket resolved with the note that says what fixed it."""
-        resolution = resolution.strip()
-        if not resolution:
-            raise InvalidInputError("say what fixed it: a resolved ticket needs a resolution note")
-        if len(resolution) > MAX_RESOLUTION_CHARACTERS:
-            raise InvalidInputError(
-                f"keep the resolution under {MAX_RESOLUTION_CHARACTERS} characters"
-            )
+        resolution = check_resolution(resolution)
         with Session(self.engine) as session, session.begin():
             row = _row(session, number)
             row.status = "resolved"
@@ -337,10 +301,7 @@ class TicketStore:
     def reopen(self, number: str, actor: str | None, reason: str = "") -> StoredTicket:
         with Session(self.engine) as session, session.begin():
             row = _row(session, number)
-            if row.status not in KNOWLEDGE_STATUSES:
-                raise InvalidInputError(
-                    f"{row.number} is {row.status}, not resolved: nothing to reopen"
-                )
+            check_reopen(row.number, row.status)
             row.status = "open"
             row.resolved = None
             text = "reopened" + (f": {reason.strip()}" if reason.strip() else "")
@@ -420,21 +381,6 @@ class TicketStore:
                 _note(session, row, "change", actor, f"imported from {ticket.id}")
                 stored.append(_stored(row))
         return stored
-
-
-def _validate(ticket: NewTicket) -> None:
-    if ticket.type not in TICKET_TYPES:
-        raise InvalidInputError(
-            f"unknown ticket type {ticket.type!r}; use one of {', '.join(TICKET_TYPES)}"
-        )
-    if not ticket.subject.strip():
-        raise InvalidInputError("a ticket needs a subject: say in a few words what is wrong")
-    if not ticket.requester_email.strip():
-        raise InvalidInputError("a ticket needs the requester's email, so the desk can reply")
-    try:
-        json.dumps(ticket.trail)
-    except (TypeError, ValueError) as error:
-        raise InvalidInputError(f"ticket trail is not JSON-serialisable: {error}") from None
 
 
 def _row(session: Session, number: str) -> TicketRow:

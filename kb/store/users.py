@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,10 +14,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from kb.errors import InvalidInputError, NotFoundError
 from kb.store.tables import ApiTokenRow, LoginFailureRow, UserRow
+from kb.validation import EMAIL
 
 ROLES = ("requester", "agent", "manager", "admin")
 MIN_PASSWORD_LENGTH = 10
-EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,}$")
 TOKEN_PREFIX = "kb_"
 # Sign-in failures allowed per email, and per network address, within the window.
 FAILURES_PER_EMAIL = 5

@@ -20,6 +20,7 @@ from kb.web import (
     desk_api,
     errors,
     i18n,
+    inputs,
     knowledge,
     portal,
     presenters,
@@ -61,6 +62,7 @@ def create_app(
     if test_config:
         app.config.update(test_config)
     app.extensions["kb"] = services
+    inputs.register(app)
     visits.register(app)
     errors.register(app)
     security.register(app)

@@ -2,72 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
-
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from kb.desk import queue_query
 from kb.errors import InvalidInputError
 from kb.events import Trail
-from kb.model import TICKET_TYPES
-from kb.store.tickets import PRIORITIES, SORTS, TICKET_STATUSES, UNASSIGNED, TicketQuery
-from kb.web.errors import client_error
 from kb.web.security import actor, require_role
 from kb.web.visits import services
+from kb.workflow import (
+    OPEN_STATUSES,
+    PRIORITIES,
+    SETTABLE_STATUSES,
+    SORT_KEYS,
+    TICKET_STATUSES,
+    TICKET_TYPES,
+    UNASSIGNED,
+)
 
 blueprint = Blueprint("desk", __name__, url_prefix="/desk")
 
-F = TypeVar("F", bound=Callable[..., Any])
 PAGE_SIZE = 50
-DEFAULT_STATUSES = ("new", "open", "pending")
-
-
-def ticket_query(values: Any, me: str, *, limit: int = PAGE_SIZE) -> TicketQuery:
-    """The queue's filters from query-string values; 400 for a value outside the choices."""
-
-    def chosen(name: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
-        picked = tuple(value for value in values.getlist(name) if value)
-        unknown = [value for value in picked if value not in allowed]
-        if unknown:
-            raise client_error(400, f"`{name}` must be one of: {', '.join(allowed)}")
-        return picked
-
-    assignee = values.get("assignee", "").strip() or None
-    if assignee == "me":
-        assignee = me
-    sort = values.get("sort", "-created")
-    if sort.lstrip("-") not in SORTS:
-        raise client_error(400, f"`sort` must be one of: {', '.join(SORTS)} (- for descending)")
-    page = values.get("page", "1")
-    if not page.isdigit() or not 1 <= int(page) <= 10_000:
-        raise client_error(400, "`page` must be a whole number from 1")
-    text = values.get("q", "")
-    if len(text) > 200:
-        raise client_error(400, "keep the queue search under 200 characters")
-    return TicketQuery(
-        statuses=chosen("status", TICKET_STATUSES),
-        types=chosen("type", TICKET_TYPES),
-        priorities=chosen("priority", PRIORITIES),
-        categories=tuple(value for value in values.getlist("category") if value),
-        assignee=assignee,
-        text=text,
-        sort=sort,
-        limit=limit,
-        offset=(int(page) - 1) * limit,
-    )
 
 
 @blueprint.get("")
 @require_role("agent")
 def queue() -> str:
-    values = request.args
+    values = request.args.to_dict(flat=False)
     # A first visit shows the open work; the filter form sends `filtered`, so that
     # unticking every status then means any status.
-    if "status" not in values and "filtered" not in values and not values.get("q"):
-        values = values.copy()
-        values.setlist("status", list(DEFAULT_STATUSES))
-    query = ticket_query(values, actor())
+    if "status" not in values and "filtered" not in values and not request.args.get("q"):
+        values["status"] = list(OPEN_STATUSES)
+    query = queue_query(values, actor(), limit=PAGE_SIZE)
     tickets, total = services().desk.queue(query)
     return render_template(
         "desk_queue.html",
@@ -82,7 +48,7 @@ def queue() -> str:
         categories=services().tickets.categories(),
         agents=services().users.with_role("agent"),
         unassigned=UNASSIGNED,
-        sorts=SORTS,
+        sorts=SORT_KEYS,
     )
 
 
@@ -110,7 +76,7 @@ def ticket(number: str) -> str:
         linked=services().searcher.document(found.linked_article) if found.linked_article else None,
         titles=_titles(trail),
         reply=reply,
-        statuses=[status for status in TICKET_STATUSES if status not in ("resolved", "closed")],
+        statuses=SETTABLE_STATUSES,
         priorities=PRIORITIES,
         agents=services().users.with_role("agent"),
     )

@@ -6,13 +6,15 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from kb.desk import queue_query
 from kb.errors import InvalidInputError
+from kb.model import KINDS
 from kb.store.tickets import Note, StoredTicket
-from kb.web.api import json_object, text_field
-from kb.web.desk import ticket_query
-from kb.web.errors import client_error
+from kb.validation import boolean, choice, choices, integer, only_fields, optional_text, text
+from kb.web.inputs import json_body
 from kb.web.security import actor, require_role
 from kb.web.visits import services
+from kb.workflow import AGENT_NOTE_KINDS
 
 blueprint = Blueprint("desk_api", __name__, url_prefix="/api/v1/desk")
 MAX_LIMIT = 200
@@ -47,10 +49,8 @@ def note_json(note: Note) -> dict[str, Any]:
 @blueprint.get("/tickets")
 @require_role("agent")
 def tickets() -> Response:
-    limit = request.args.get("limit", "50")
-    if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
-        raise client_error(400, f"`limit` must be a whole number from 1 to {MAX_LIMIT}")
-    query = ticket_query(request.args, actor(), limit=int(limit))
+    limit = integer(request.args.get("limit"), "limit", default=50, low=1, high=MAX_LIMIT)
+    query = queue_query(request.args.to_dict(flat=False), actor(), limit=limit)
     found, total = services().desk.queue(query)
     return jsonify({"tickets": [ticket_json(ticket) for ticket in found], "total": total})
 
@@ -100,13 +100,9 @@ def ticket(number: str) -> Response:
 @blueprint.patch("/tickets/<number>")
 @require_role("agent")
 def change(number: str) -> Response:
-    body = json_object()
-    unknown = set(body) - {"status", "priority", "assignee", "category"}
-    if unknown:
-        raise client_error(400, f"cannot change `{sorted(unknown)[0]}` here")
-    assignee = body.get("assignee", "")
-    if assignee is not None and not isinstance(assignee, str):
-        raise client_error(400, "`assignee` must be an agent's email or null")
+    body = json_body()
+    only_fields(body, ("status", "priority", "assignee", "category"))
+    assignee = optional_text(body, "assignee")
     if assignee:
         agent = services().users.find(assignee)
         if agent is None or "agent" not in agent.roles or not agent.active:
@@ -114,10 +110,10 @@ def change(number: str) -> Response:
     updated = services().desk.update(
         number,
         actor(),
-        status=text_field(body, "status", required=False) or None,
-        priority=text_field(body, "priority", required=False) or None,
-        category=text_field(body, "category", required=False) if "category" in body else None,
-        assignee=assignee or None,
+        status=optional_text(body, "status"),
+        priority=optional_text(body, "priority"),
+        category=text(body, "category", required=False) if "category" in body else None,
+        assignee=assignee,
         unassign="assignee" in body and not assignee,
     )
     return jsonify(ticket_json(updated))
@@ -126,27 +122,22 @@ def change(number: str) -> Response:
 @blueprint.post("/tickets/<number>/notes")
 @require_role("agent")
 def note(number: str) -> tuple[Response, int]:
-    body = json_object()
-    kind = text_field(body, "kind", required=False) or "internal"
-    if kind not in ("internal", "reply"):
-        raise client_error(400, "`kind` must be internal or reply")
-    services().desk.note(number, actor(), text_field(body, "body"), reply=kind == "reply")
+    body = json_body()
+    kind = choice(optional_text(body, "kind") or "internal", "kind", AGENT_NOTE_KINDS)
+    services().desk.note(number, actor(), text(body, "body"), reply=kind == "reply")
     return jsonify({"ok": True}), 201
 
 
 @blueprint.post("/tickets/<number>/resolve")
 @require_role("agent")
 def resolve(number: str) -> Response:
-    body = json_object()
-    shareable = body.get("shareable", False)
-    if not isinstance(shareable, bool):
-        raise client_error(400, "`shareable` must be true or false")
+    body = json_body()
     resolved, report = services().desk.resolve(
         number,
         actor(),
-        text_field(body, "resolution"),
-        shareable=shareable,
-        linked_article=text_field(body, "linked_article", required=False) or None,
+        text(body, "resolution"),
+        shareable=boolean(body, "shareable", default=False),
+        linked_article=optional_text(body, "linked_article"),
     )
     return jsonify({**ticket_json(resolved), "indexed_in": report.generation})
 
@@ -154,22 +145,20 @@ def resolve(number: str) -> Response:
 @blueprint.post("/tickets/<number>/reopen")
 @require_role("agent")
 def reopen(number: str) -> Response:
-    body = json_object()
-    reopened = services().desk.reopen(number, actor(), text_field(body, "reason", required=False))
+    body = json_body()
+    reopened = services().desk.reopen(number, actor(), text(body, "reason", required=False))
     return jsonify(ticket_json(reopened))
 
 
 @blueprint.get("/search")
 @require_role("agent")
 def search() -> Response:
-    text = request.args.get("q", "")
-    kinds = tuple(kind for kind in request.args.getlist("kind") if kind)
-    if any(kind not in ("article", "ticket") for kind in kinds):
-        raise client_error(400, "`kind` must be article or ticket")
-    hits = services().desk.search(text, k=20, kinds=kinds)
+    query = request.args.get("q", "")
+    kinds = choices(request.args.getlist("kind"), "kind", KINDS)
+    hits = services().desk.search(query, k=20, kinds=kinds)
     return jsonify(
         {
-            "query": " ".join(text.split()),
+            "query": " ".join(query.split()),
             "hits": [
                 {
                     "id": hit.document.id,

@@ -51,7 +51,8 @@ KB_ERRORS: dict[type[KbError], tuple[int, str | None]] = {
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    """The API, and a page's own JSON calls (the editor's preview), get errors as JSON."""
+    return request.path.startswith("/api/") or request.is_json
 
 
 def error_response(

@@ -19,9 +19,10 @@ from kb.authoring import (
     form_for,
     form_from_ticket,
 )
-from kb.errors import ConflictError, NotFoundError
+from kb.errors import ConflictError, InputTooLargeError, NotFoundError
 from kb.model import ARTICLE_TYPES, AUDIENCES, STATUSES
-from kb.web.errors import client_error
+from kb.validation import choice, integer, text
+from kb.web.inputs import json_body
 from kb.web.render import render_markdown
 from kb.web.security import actor, require_role, safe_next
 from kb.web.visits import services
@@ -30,6 +31,7 @@ blueprint = Blueprint("knowledge", __name__, url_prefix="/desk/knowledge")
 
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_PREVIEW_CHARACTERS = 60_000
+MAX_REVISION = 999_999_999
 log = logging.getLogger(__name__)
 
 
@@ -37,8 +39,8 @@ log = logging.getLogger(__name__)
 @require_role("agent")
 def articles() -> str:
     status = request.args.get("status", "")
-    if status and status not in STATUSES:
-        raise client_error(400, f"`status` must be one of: {', '.join(STATUSES)}")
+    if status:
+        choice(status, "status", STATUSES)
     authoring = services().authoring
     listing = authoring.listing()
     shown = sorted(
@@ -176,13 +178,17 @@ def clear_flag(article_id: str, flag_id: int) -> Response:
 @blueprint.get("/articles/<article_id>/diff")
 @require_role("agent")
 def diff(article_id: str) -> str:
+    # Malformed numbers are a 400 whatever the article; one past the last is not found (404).
+    # 0 stands for "not given".
+    to = integer(request.args.get("to"), "to", default=0, low=1, high=MAX_REVISION)
+    since = integer(request.args.get("from"), "from", default=0, low=1, high=MAX_REVISION)
     authoring = services().authoring
     opened = authoring.open(article_id)
     history = authoring.history(article_id)
     if not history:
         raise NotFoundError(f"{article_id!r} has no saved revisions yet")
-    newer = _number(request.args.get("to"), history[0].number)
-    older = _number(request.args.get("from"), max(newer - 1, 1))
+    newer = to or history[0].number
+    older = since or max(newer - 1, 1)
     first, second = (
         authoring.revisions.get(article_id, older),
         authoring.revisions.get(article_id, newer),
@@ -222,13 +228,12 @@ def lookup() -> Response:
 @require_role("agent")
 def preview() -> Response:
     """The editor's live preview: Markdown rendered as the portal renders it."""
-    body = request.get_json(silent=True)
-    text = body.get("body") if isinstance(body, dict) else None
-    if not isinstance(text, str):
-        raise client_error(400, 'send JSON like {"body": "# Markdown"}')
-    if len(text) > MAX_PREVIEW_CHARACTERS:
-        raise client_error(413, "the article is too long to preview")
-    return jsonify({"html": render_markdown(text).html})
+    markdown = text(json_body(), "body", required=False)
+    if len(markdown) > MAX_PREVIEW_CHARACTERS:
+        raise InputTooLargeError(
+            f"the article is too long to preview (over {MAX_PREVIEW_CHARACTERS} characters)"
+        )
+    return jsonify({"html": render_markdown(markdown).html})
 
 
 def _posted_form() -> ArticleForm:
@@ -274,11 +279,3 @@ def _saved(article_id: str, index_problem: str | None, done: str) -> Response:
         log.warning("saved %s but could not index it: %s", article_id, index_problem)
     stale = "stale" if index_problem else None
     return redirect(url_for("knowledge.article", article_id=article_id, done=done, index=stale))
-
-
-def _number(value: str | None, default: int) -> int:
-    if value is None or value == "":
-        return default
-    if not value.isdigit():
-        raise client_error(400, "a revision number is a whole number")
-    return int(value)

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from werkzeug.wrappers import Response
 
 from kb.errors import InvalidInputError, NotFoundError
 from kb.selfservice import NO_PUBLIC_ARTICLE, requester_filters
-from kb.store.tickets import NewTicket
-from kb.web.api import EMAIL, TICKET_TYPES
 from kb.web.errors import client_error
 from kb.web.presenters import problem_text
 from kb.web.render import render_markdown
 from kb.web.security import current_user
 from kb.web.visits import services, session_id
+from kb.workflow import TICKET_TYPES, NewTicket, new_ticket_problems
 
 blueprint = Blueprint("portal", __name__)
 
@@ -29,6 +29,14 @@ CATEGORIES = (
     "onboarding",
     "printing",
 )
+
+# What the form says about a field the requester left out or got wrong.
+FORM_PROBLEMS = {
+    "subject": lazy_gettext("Add a short subject."),
+    "description": lazy_gettext("Describe the problem or what you need."),
+    "requester_email": lazy_gettext("Give an email address we can reach you at."),
+    "type": lazy_gettext("Choose what kind of request this is."),
+}
 
 
 @blueprint.get("/")
@@ -99,19 +107,17 @@ def new_request() -> str | Response:
     if request.method == "POST":
         selfservice = services().selfservice
         if request.form.get("action") == "submit":
-            problems = _request_problems(form)
+            ticket = NewTicket(
+                subject=form["subject"],
+                description=form["description"],
+                requester_email=form["requester_email"],
+                requester_name=form["requester_name"].strip() or None,
+                category=form["category"] or None,
+                type=form["type"],
+            )
+            problems = _request_problems(ticket, form)
             if not problems:
-                stored = selfservice.create_ticket(
-                    NewTicket(
-                        subject=form["subject"],
-                        description=form["description"],
-                        requester_email=form["requester_email"],
-                        requester_name=form["requester_name"] or None,
-                        category=form["category"] or None,
-                        type=form["type"],
-                    ),
-                    session_id(),
-                )
+                stored = selfservice.create_ticket(ticket, session_id())
                 return redirect(url_for("portal.request_filed", number=stored.number))
         if form["subject"].strip() or form["description"].strip():
             try:
@@ -161,14 +167,15 @@ def request_filed(number: str) -> str:
     return render_template("filed.html", ticket=ticket)
 
 
-def _request_problems(form: dict[str, str]) -> list[str]:
+def _request_problems(ticket: NewTicket, form: dict[str, str]) -> list[str]:
+    """kb.workflow's problems with the ticket, in the form's words where a field was left
+    out or is not valid, else as the presenters word the workflow's problem (too long)."""
     problems = []
-    if not form["subject"].strip():
-        problems.append(_("Add a short subject."))
-    if not form["description"].strip():
-        problems.append(_("Describe the problem or what you need."))
-    if not EMAIL.match(form["requester_email"].strip()):
-        problems.append(_("Give an email address we can reach you at."))
-    if form["type"] not in TICKET_TYPES:
-        problems.append(_("Choose what kind of request this is."))
+    for problem in new_ticket_problems(ticket):
+        field = problem.field or ""
+        left_out = field in {"requester_email", "type"} or not form.get(field, "").strip()
+        if left_out and field in FORM_PROBLEMS:
+            problems.append(str(FORM_PROBLEMS[field]))
+        else:
+            problems.append(problem_text(problem))
     return problems

@@ -9,9 +9,10 @@ import pytest
 import sqlalchemy
 
 from kb.errors import InvalidInputError, NotFoundError
-from kb.model import TICKET_TYPES, Ticket
+from kb.model import Ticket
 from kb.store.database import create_engine_for, sqlite_url
-from kb.store.tickets import TICKET_PREFIXES, NewTicket, TicketStore
+from kb.store.tickets import SORTS, TicketStore
+from kb.workflow import SORT_KEYS, TICKET_PREFIXES, TICKET_TYPES, NewTicket
 
 TRAIL = {
     "searches": [{"query": "vpn keeps dropping", "hits": ["vpn-setup", "ticket:INC-0042"]}],
@@ -112,9 +113,11 @@ def test_count_and_persistence_across_engines(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("fields", "problem"),
     [
-        ({"type": "problem"}, "unknown ticket type 'problem'; use one of incident"),
-        ({"subject": "   "}, "needs a subject"),
-        ({"requester_email": ""}, "needs the requester's email"),
+        ({"type": "problem"}, "`type` 'problem' is unknown; use one of: incident"),
+        ({"subject": "   "}, "`subject` is empty"),
+        ({"requester_email": ""}, "`requester_email` must be an email address"),
+        ({"requester_email": "nobody"}, "`requester_email` must be an email address"),
+        ({"description": " "}, "`description` is empty"),
         ({"trail": {"at": datetime(2025, 1, 1)}}, "not JSON"),
     ],
 )
@@ -202,3 +205,7 @@ def test_a_database_from_before_the_desk_gains_its_columns(tmp_path: Path) -> No
     assert kept is not None and kept.subject == "Old" and kept.shareable is False
     store.update("INC-000001", None, priority="high")
     assert store.get("INC-000001").priority == "high"  # type: ignore[union-attr]
+
+
+def test_every_sort_key_of_the_workflow_has_a_column() -> None:
+    assert tuple(SORTS) == SORT_KEYS

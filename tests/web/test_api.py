@@ -162,7 +162,7 @@ def test_ticket_is_created_with_the_trail(client: FlaskClient, portal_services: 
         ("get", "/api/v1/search?q=", None, 400, "empty"),
         ("get", "/api/v1/search?q=" + "x" * 1001, None, 400, "under 1000"),
         ("get", "/api/v1/search?q=vpn&k=lots", None, 400, "whole number"),
-        ("get", "/api/v1/search?q=vpn&k=500", None, 400, "between 1 and 50"),
+        ("get", "/api/v1/search?q=vpn&k=500", None, 400, "whole number from 1 to 50"),
         ("post", "/api/v1/suggest", {}, 400, "subject"),
         ("post", "/api/v1/suggest", {"subject": 5}, 400, "must be text"),
         ("post", "/api/v1/suggest", {"subject": "x", "description": "y" * 20001}, 400, "20000"),
