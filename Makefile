@@ -17,10 +17,12 @@ BABEL_EXTRACT := -F babel.cfg -k lazy_gettext --add-location=file --sort-output 
 install: $(STAMP) $(COMPILED)
 
 $(STAMP): pyproject.toml
+	@echo "make: installing kb and its dependencies into $(VENV) (a few minutes the first time)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --progress-bar off -e '.[dev]'
 	touch $(STAMP)
+	@echo "make: installed into $(VENV)"
 
 %.mo: %.po | $(STAMP)
 	$(BIN)/pybabel compile --statistics -i $< -o $@
@@ -34,9 +36,11 @@ messages: $(STAMP)
 	sed -i -e '/^"POT-Creation-Date:/d' -e '/^"PO-Revision-Date:/d' $(CATALOGUES)
 
 index: install
+	@echo "make: indexing articles/ and tickets/ into .kb (only what changed is embedded again)"
 	$(BIN)/kb index --articles articles --tickets tickets/resolved-tickets.jsonl
 
 run: index
+	@echo "make: serving the portal on http://127.0.0.1:5000/ (Ctrl+C stops it)"
 	$(BIN)/kb serve --host 127.0.0.1 --port 5000
 
 test: install

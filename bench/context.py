@@ -30,7 +30,8 @@ class Context:
 
     @cached_property
     def store(self) -> VectorStore:
-        name = self.model.name.replace("/", "_")
+        # int8 and exact document vectors differ a little, so each kind has its own cache.
+        name = f"{self.model.name.replace('/', '_')}-{Settings().document_encoder}"
         return VectorStore(cache_dir() / f"vectors-{name}.sqlite", self.model.dimension)
 
     @cached_property

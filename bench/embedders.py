@@ -6,10 +6,12 @@ import hashlib
 import sqlite3
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from bench.config import cache_dir
 from kb.backends import Vectors
 from kb.config import Settings
 from kb.indexer.embed import SentenceTransformerEmbedder
@@ -22,10 +24,15 @@ def text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def load_model() -> SentenceTransformerEmbedder:
-    """kb's real embedder with default settings, loaded and warmed up."""
-    model = SentenceTransformerEmbedder(Settings())
+def load_model(document_encoder: str | None = None) -> SentenceTransformerEmbedder:
+    """kb's real embedder with default settings (or documents on `document_encoder`), loaded
+    and warmed up; the model's ONNX export is kept in the cache, not in the repository."""
+    settings = Settings(home=cache_dir() / "model")
+    if document_encoder is not None:
+        settings = replace(settings, document_encoder=document_encoder)
+    model = SentenceTransformerEmbedder(settings)
     model.embed(["warm up the model before anything is timed"])
+    model.embed_query("warm up the query encoder too")
     return model
 
 

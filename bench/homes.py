@@ -14,7 +14,7 @@ from kb.backends import Embedder
 from kb.config import Settings
 from kb.indexer.generations import Home
 from kb.indexer.pipeline import INDEX_FORMAT, Indexer
-from kb.model import Document
+from kb.model import Document, WorkDone
 
 PROGRESS_EVERY = 5000
 
@@ -40,10 +40,10 @@ def index_into(home: Path, documents: Sequence[Document], embedder: Embedder) ->
     """Index `documents` into `home` with default settings and the given embedder."""
     last = [0]
 
-    def progress(done: int, total: int) -> None:
-        if done - last[0] >= PROGRESS_EVERY or done == total:
-            log(f"  embedded {done}/{total} chunks")
-            last[0] = done
+    def progress(work: WorkDone) -> None:
+        if work.done - last[0] >= PROGRESS_EVERY or work.done == work.total:
+            log(f"  embedded {work.done}/{work.total} chunks")
+            last[0] = work.done
 
     Indexer(Settings(home=home), embedder).index(snapshots(documents), progress=progress)
 

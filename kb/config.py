@@ -60,7 +60,15 @@ class Settings:
     chunk_words: int = _setting(
         180, "Sections longer than this many words are split into several chunks."
     )
-    embed_batch_size: int = _setting(32, "Chunks embedded per batch while indexing.")
+    embed_batch_size: int = _setting(
+        32, "Chunks per batch when documents are embedded with PyTorch (`document_encoder`)."
+    )
+    document_encoder: str = _setting(
+        "onnx-int8",
+        "How documents are embedded: `onnx-int8` (ONNX Runtime with int8 weights, 5x faster "
+        "than PyTorch, nDCG@10 within 0.005 of exact on both dev sets), `onnx` (the model's "
+        "own vectors) or `pytorch`. Changing it re-embeds everything.",
+    )
     query_encoder: str = _setting(
         "onnx-int8",
         "How search queries are encoded: `onnx-int8` (ONNX Runtime with int8 weights: 2.6x "
@@ -230,16 +238,17 @@ def _type_name(hint: Any) -> str:
     return {int: "a whole number", float: "a number", Path: "a path"}.get(hint, str(hint))
 
 
-QUERY_ENCODERS = ("onnx", "onnx-int8", "pytorch")
+ENCODERS = ("onnx", "onnx-int8", "pytorch")
 MAX_TRUSTED_PROXIES = 5
 
 
 def _validate(settings: Settings) -> None:
-    if settings.query_encoder not in QUERY_ENCODERS:
-        raise ConfigError(
-            f"setting `query_encoder` must be one of {', '.join(QUERY_ENCODERS)}, "
-            f"not {settings.query_encoder!r}"
-        )
+    for name in ("query_encoder", "document_encoder"):
+        if getattr(settings, name) not in ENCODERS:
+            raise ConfigError(
+                f"setting `{name}` must be one of {', '.join(ENCODERS)}, "
+                f"not {getattr(settings, name)!r}"
+            )
     if settings.fusion not in {"weighted", "rrf"}:
         raise ConfigError(f"setting `fusion` must be `weighted` or `rrf`, not {settings.fusion!r}")
     if not 0.0 <= settings.semantic_weight <= 1.0:

@@ -245,3 +245,15 @@ class SearchResult:
     # Probability that at least one of the returned answers resolves the query.
     deflection: float
     took_ms: float
+
+
+@dataclass(frozen=True)
+class WorkDone:
+    """How far a long job has got, for a progress display: `done` of `total` `unit`s (chunks
+    embedded, queries run), in `documents_done` of `documents` (0 when not counted)."""
+
+    unit: str
+    done: int
+    total: int
+    documents_done: int = 0
+    documents: int = 0

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
-
-from kb.authoring import Authoring
 from kb.backends import Embedder, create_embedder
 from kb.config import Settings
-from kb.desk import Desk
 from kb.indexer.pipeline import Indexer, IndexReport, Progress, Snapshot
-from kb.indexer.sources import Loaded, load_articles, load_tickets
 from kb.search.searcher import Searcher
-from kb.selfservice import SelfService
-from kb.store.database import create_engine_for, sqlite_url
-from kb.store.events import EventStore
-from kb.store.revisions import FlagStore, RevisionStore
-from kb.store.tickets import TicketStore
-from kb.store.users import UserStore
+
+# The stores, the desk and the editor are imported when first used: `kb search` and a
+# search-only process never pay for SQLAlchemy.
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from kb.authoring import Authoring
+    from kb.desk import Desk
+    from kb.selfservice import SelfService
+    from kb.store.events import EventStore
+    from kb.store.tickets import TicketStore
+    from kb.store.users import UserStore
 
 
 class Services:
@@ -36,30 +38,45 @@ class Services:
 
     @cached_property
     def engine(self) -> Engine:
+        from kb.store.database import create_engine_for, sqlite_url
+
         return create_engine_for(self.settings.database_url or sqlite_url(self.settings.home))
 
     @cached_property
     def tickets(self) -> TicketStore:
+        from kb.store.tickets import TicketStore
+
         return TicketStore(self.engine)
 
     @cached_property
     def events(self) -> EventStore:
+        from kb.store.events import EventStore
+
         return EventStore(self.engine)
 
     @cached_property
     def users(self) -> UserStore:
+        from kb.store.users import UserStore
+
         return UserStore(self.engine)
 
     @cached_property
     def selfservice(self) -> SelfService:
+        from kb.selfservice import SelfService
+
         return SelfService(self.settings, self.searcher, self.tickets, self.events)
 
     @cached_property
     def desk(self) -> Desk:
+        from kb.desk import Desk
+
         return Desk(self.searcher, self.tickets, self.events, self.indexer)
 
     @cached_property
     def authoring(self) -> Authoring:
+        from kb.authoring import Authoring
+        from kb.store.revisions import FlagStore, RevisionStore
+
         return Authoring(
             self.settings,
             self.indexer,
@@ -82,6 +99,8 @@ class Services:
         The ticket knowledge is the resolved tickets in kb's store plus, when given, those in
         a ticket export; tickets indexed from an export that is no longer given are removed.
         """
+        from kb.indexer.sources import Loaded, load_articles, load_tickets
+
         articles = load_articles(articles_dir or self.settings.articles_dir)
         tickets = Loaded(documents=[ticket.to_document() for ticket in self.tickets.knowledge()])
         export = tickets_file or self.settings.tickets_file

@@ -77,6 +77,27 @@ def real_embedder(tmp_path_factory: pytest.TempPathFactory) -> SentenceTransform
 
 
 @pytest.fixture(scope="session")
+def exported_home(real_embedder: SentenceTransformerEmbedder) -> Path:
+    """The KB home holding the model's ONNX export (models/), made once for the whole run."""
+    real_embedder.embed(["make the export"])
+    home = real_embedder.models_folder.parent
+    assert list(home.glob("models/*/export.json")), "the model was not exported"
+    return home
+
+
+@pytest.fixture(scope="session")
+def pytorch_embedder(tmp_path_factory: pytest.TempPathFactory) -> SentenceTransformerEmbedder:
+    """The same model with documents and queries on PyTorch: the reference vectors."""
+    return SentenceTransformerEmbedder(
+        Settings(
+            home=tmp_path_factory.mktemp("pytorch-home"),
+            document_encoder="pytorch",
+            query_encoder="pytorch",
+        )
+    )
+
+
+@pytest.fixture(scope="session")
 def sample_kb(
     tmp_path_factory: pytest.TempPathFactory, real_embedder: SentenceTransformerEmbedder
 ) -> Iterator[Services]:

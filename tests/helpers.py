@@ -1,14 +1,18 @@
-"""Helpers the web and browser tests share: a form-posting client and signing in."""
+"""Helpers tests share: a form-posting client, signing in, an embedder on a copied export."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from kb.config import Settings
+from kb.indexer.embed import SentenceTransformerEmbedder
 from kb.store.users import User
 
 CSRF_TOKEN = "test-csrf-token"
@@ -53,3 +57,13 @@ def csrf_headers(client: FlaskClient) -> dict[str, str]:
     with client.session_transaction() as session:
         session.setdefault("csrf", CSRF_TOKEN)
         return {"X-CSRF-Token": str(session["csrf"])}
+
+
+def embedder_beside(
+    exported_home: Path, folder: Path, **settings: Any
+) -> SentenceTransformerEmbedder:
+    """The real model's embedder on a KB home in `folder` holding a copy of the model's export
+    (no second export with PyTorch); `settings` as for Settings."""
+    home = folder / "home"
+    shutil.copytree(exported_home / "models", home / "models", dirs_exist_ok=True)
+    return SentenceTransformerEmbedder(Settings(home=home, **settings))

@@ -168,6 +168,8 @@ def test_eval_prints_metrics_and_writes_a_run(tmp_path: Path) -> None:
     assert first["query_id"] == "q1" and 1 <= len(first["hits"]) <= 5
     assert set(first["hits"][0]) == {"doc_id", "score", "deflection"}
     assert first["hits"][0]["doc_id"] in {"d1", "d2"}
+    # Its progress goes to standard error: the corpus embedded, then the queries run.
+    assert "kb eval: 14/14 queries" in result.stderr and " chunks · " in result.stderr
 
 
 def test_eval_reads_qrels_without_a_header(tmp_path: Path) -> None:
@@ -383,3 +385,15 @@ def test_import_open_tickets_from_json_lines(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert f"{export}:2: not valid JSON" in result.stderr
     assert "imported 1 tickets" in result.stdout and "0 resolved tickets indexed" in result.stdout
+
+
+def test_index_shows_its_progress_on_standard_error(tmp_path: Path, articles: Path) -> None:
+    indexed = run("index", "--articles", str(articles), "--home", str(tmp_path / "home"))
+    assert indexed.exit_code == 0, indexed.output
+    lines = indexed.stderr.splitlines()
+    assert lines[0].startswith("kb index: 0/2 chunks · 0/2 documents")
+    assert lines[-1].startswith("kb index: 2/2 chunks · 2/2 documents") and "chunks/s" in lines[-1]
+    assert "kb index:" not in indexed.stdout
+    home = str(tmp_path / "home")
+    quiet = run("index", "-q", "--rebuild", "--articles", str(articles), "--home", home)
+    assert quiet.exit_code == 0 and quiet.stderr == ""

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from kb.cli.options import evaluation_services, home_option, kb_errors, settings_from
+from kb.cli.progress import progress_display
 from kb.model import SEARCH_MODES
 from kb.services import build_services
 
@@ -38,8 +39,14 @@ def evaluate(
     from kb.evaluation.runner import evaluate as run_evaluation
     from kb.evaluation.runner import write_run
 
-    with evaluation_services(home) as services, kb_errors():
-        outcome = run_evaluation(services, folder, qrels_path=qrels, mode=mode, k=k)
+    with (
+        evaluation_services(home) as services,
+        kb_errors(),
+        progress_display("kb eval") as progress,
+    ):
+        outcome = run_evaluation(
+            services, folder, qrels_path=qrels, mode=mode, k=k, progress=progress
+        )
     if run_file is not None:
         with open(run_file, "w", encoding="utf-8") as handle:
             write_run(outcome.results, handle)
@@ -118,8 +125,14 @@ def calibrate(
     assert folder is not None
     if answerable is None and (folder / "answerable.tsv").is_file():
         answerable = folder / "answerable.tsv"
-    with evaluation_services(None) as services, kb_errors():
-        outcome = run_calibration(services, folder, answerable_path=answerable, shown=shown)
+    with (
+        evaluation_services(None) as services,
+        kb_errors(),
+        progress_display("kb calibrate") as progress,
+    ):
+        outcome = run_calibration(
+            services, folder, answerable_path=answerable, shown=shown, progress=progress
+        )
     if not dry_run:
         settings.home.mkdir(parents=True, exist_ok=True)
         target.write_text(outcome.model.to_json(), "utf-8")

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from kb.cli.options import home_option, kb_errors, settings_from
+from kb.cli.progress import progress_display
 from kb.services import build_services
 
 
@@ -27,9 +28,9 @@ def index(
 ) -> None:
     """Index the articles folder (and a ticket export) into the KB home."""
     settings = settings_from(home=home, articles_dir=articles, tickets_file=tickets)
-    with kb_errors():
+    with kb_errors(), progress_display("kb index", enabled=not quiet) as progress:
         services = build_services(settings)
-        report = services.index_files(rebuild=rebuild)
+        report = services.index_files(rebuild=rebuild, progress=progress)
     for error in report.errors:
         click.echo(f"skipped {error}", err=True)
     for document_id in report.kept_after_error:

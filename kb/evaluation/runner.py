@@ -14,9 +14,9 @@ import numpy as np
 from kb.errors import KbError
 from kb.evaluation.beir import load_answerable, load_corpus, load_qrels, load_queries, require
 from kb.evaluation.metrics import summarise
-from kb.indexer.pipeline import IndexReport, Snapshot
+from kb.indexer.pipeline import IndexReport, Progress, Snapshot
 from kb.insights.learning import rows_from_sessions
-from kb.model import Filters, SearchQuery, SearchResult
+from kb.model import Filters, SearchQuery, SearchResult, WorkDone
 from kb.search.deflection import (
     DeflectionModel,
     auroc,
@@ -41,32 +41,43 @@ class EvalOutcome:
     mean_query_ms: float
 
 
-def index_corpus(services: Services, folder: Path) -> IndexReport:
+def index_corpus(services: Services, folder: Path, progress: Progress | None = None) -> IndexReport:
     corpus = load_corpus(require(folder, "corpus.jsonl"))
-    return services.indexer.index([Snapshot("article", corpus)])
+    return services.indexer.index([Snapshot("article", corpus)], progress=progress)
 
 
 def run_queries(
-    services: Services, queries: Mapping[str, str], mode: str, k: int
+    services: Services,
+    queries: Mapping[str, str],
+    mode: str,
+    k: int,
+    progress: Progress | None = None,
 ) -> dict[str, SearchResult]:
-    return {
-        query_id: services.searcher.search(
-            SearchQuery(text=text, k=k, mode=mode, filters=EVERYTHING)
-        )
-        for query_id, text in queries.items()
-    }
+    results = {}
+    for number, (query_id, text) in enumerate(queries.items(), start=1):
+        query = SearchQuery(text=text, k=k, mode=mode, filters=EVERYTHING)
+        results[query_id] = services.searcher.search(query)
+        if progress is not None:
+            progress(WorkDone("queries", number, len(queries)))
+    return results
 
 
 def evaluate(
-    services: Services, folder: Path, *, qrels_path: Path | None, mode: str, k: int
+    services: Services,
+    folder: Path,
+    *,
+    qrels_path: Path | None,
+    mode: str,
+    k: int,
+    progress: Progress | None = None,
 ) -> EvalOutcome:
     """Index the folder's corpus into the services' home and score every query."""
     started = time.perf_counter()
     queries = load_queries(require(folder, "queries.jsonl"))
     qrels = load_qrels(qrels_path or require(folder, "qrels.tsv"))
-    report = index_corpus(services, folder)
+    report = index_corpus(services, folder, progress)
     searched = time.perf_counter()
-    results = run_queries(services, queries, mode, k)
+    results = run_queries(services, queries, mode, k, progress)
     search_seconds = time.perf_counter() - searched
     ranked = {query_id: [hit.id for hit in result.hits] for query_id, result in results.items()}
     metrics = summarise(ranked, {q: g for q, g in qrels.items() if q in queries})
@@ -101,6 +112,7 @@ def calibrate(
     *,
     answerable_path: Path | None = None,
     shown: int = 3,
+    progress: Progress | None = None,
 ) -> CalibrationOutcome:
     """Fit the deflection model on a labelled BEIR folder and measure it by cross-validation.
 
@@ -111,8 +123,8 @@ def calibrate(
     queries = load_queries(require(folder, "queries.jsonl"))
     qrels = load_qrels(require(folder, "qrels.tsv"))
     answerable = load_answerable(answerable_path) if answerable_path else None
-    index_corpus(services, folder)
-    results = run_queries(services, queries, "hybrid", shown)
+    index_corpus(services, folder, progress)
+    results = run_queries(services, queries, "hybrid", shown, progress)
     query_ids = [query_id for query_id, result in results.items() if result.hits]
     if len(query_ids) < 2 * FOLDS:
         raise KbError(f"{folder}: too few queries with results to calibrate (need {2 * FOLDS})")

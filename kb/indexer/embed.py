@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
+import sys
 import threading
 import unicodedata
 from collections import OrderedDict
@@ -17,7 +19,9 @@ import numpy as np
 from kb.backends import Vectors
 from kb.config import Settings
 from kb.errors import ConfigError, DependencyMissingError
-from kb.indexer.onnx_queries import OnnxQueryEncoder, load_query_encoder
+from kb.indexer.onnx_encoder import Export, OnnxEncoder, export_failures, find_export, open_encoder
+
+log = logging.getLogger(__name__)
 
 PACKAGED_MODEL_NAMES = {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}
 QUERY_CACHE_SIZE = 1024
@@ -65,30 +69,47 @@ class _QueryCache:
 
 
 class SentenceTransformerEmbedder:
-    """A sentence-transformers model, loaded on first use, run offline on the CPU."""
+    """A sentence-transformers model on the CPU, offline.
+
+    Documents (`document_encoder`) and queries (`query_encoder`) are encoded on ONNX Runtime
+    from the model's export in the KB home: PyTorch is imported only to make that export
+    once, when a setting asks for it, or when the export does not give the model's vectors
+    on this machine.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.name = settings.embedding_model
         self._batch_size = settings.embed_batch_size
+        self._document_encoder = settings.document_encoder
+        self._query_encoder = settings.query_encoder
+        self._models = settings.home / "models"
         self._model: Any = None
-        self._load_lock = threading.Lock()
+        self._lock = threading.RLock()
         self._cache = _QueryCache(QUERY_CACHE_SIZE)
-        self._onnx_folder = (
-            settings.home / "models" if settings.query_encoder.startswith("onnx") else None
-        )
-        self._quantized = settings.query_encoder == "onnx-int8"
-        self._query_encoder: OnnxQueryEncoder | None = None
-        self._query_encoder_tried = False
+        self._export: Export | None = None
+        self._export_tried = False
+        self._exported_now = False
+        self._encoders: dict[bool, OnnxEncoder | None] = {}
+
+    @property
+    def models_folder(self) -> Path:
+        """Where the model's ONNX export is kept: models/ in the KB home."""
+        return self._models
 
     @property
     def dimension(self) -> int:
-        dimension = self._loaded().get_embedding_dimension()
-        return int(dimension)
+        export = self._onnx_export() if _uses_onnx(self._document_encoder) else None
+        if export is not None:
+            return export.dimension
+        return int(self._pytorch().get_embedding_dimension())
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self._loaded().encode(
+        encoder = self._encoder(self._document_encoder)
+        if encoder is not None:
+            return encoder.encode(texts)
+        vectors = self._pytorch().encode(
             list(texts),
             batch_size=self._batch_size,
             normalize_embeddings=True,
@@ -100,27 +121,56 @@ class SentenceTransformerEmbedder:
     def embed_query(self, text: str) -> Vectors:
         vector = self._cache.get(text)
         if vector is None:
-            encoder = self._onnx_encoder()
-            vector = encoder.encode(text) if encoder is not None else self.embed([text])[0]
+            encoder = self._encoder(self._query_encoder)
+            if encoder is not None:
+                vector = encoder.encode([text])[0]
+            else:
+                vector = np.ascontiguousarray(
+                    self._pytorch().encode([text], normalize_embeddings=True)[0],
+                    dtype=np.float32,
+                )
             vector.setflags(write=False)
             self._cache.put(text, vector)
         return vector
 
-    def _onnx_encoder(self) -> OnnxQueryEncoder | None:
-        """The ONNX Runtime encoder for single queries, made on first use; None means PyTorch."""
-        if self._onnx_folder is None:
+    def _encoder(self, choice: str) -> OnnxEncoder | None:
+        """The ONNX Runtime encoder a setting names, opened on first use; None: PyTorch."""
+        if not _uses_onnx(choice):
             return None
-        model = self._loaded()
-        with self._load_lock:
-            if not self._query_encoder_tried:
-                self._query_encoder_tried = True
-                self._query_encoder = load_query_encoder(
-                    model, resolve_model_path(self.name), self._onnx_folder, self._quantized
-                )
-            return self._query_encoder
+        quantized = choice == "onnx-int8"
+        with self._lock:
+            if quantized not in self._encoders:
+                export = self._onnx_export()
+                encoder = None
+                if export is not None:
+                    try:
+                        encoder = open_encoder(
+                            export, quantized, _cpu_threads(), every_probe=self._exported_now
+                        )
+                    except export_failures() as error:
+                        log.warning("ONNX encoder unavailable (%s); using PyTorch", error)
+                self._encoders[quantized] = encoder
+            return self._encoders[quantized]
 
-    def _loaded(self) -> Any:
-        with self._load_lock:
+    def _onnx_export(self) -> Export | None:
+        """The model's export in the KB home, made now (with PyTorch) if there is none."""
+        with self._lock:
+            if not self._export_tried:
+                self._export_tried = True
+                path = resolve_model_path(self.name)
+                self._export = find_export(path, self._models)
+                if self._export is None:
+                    from kb.indexer.onnx_export import failures, make_export
+
+                    try:
+                        self._export = make_export(self._pytorch, path, self._models)
+                        self._exported_now = True
+                    except failures() as error:
+                        log.warning("ONNX export unavailable (%s); using PyTorch", error)
+            return self._export
+
+    def _pytorch(self) -> Any:
+        with self._lock:
             if self._model is None:
                 path = resolve_model_path(self.name)
                 # kb never fetches weights; make the hub client fail fast instead of trying.
@@ -130,21 +180,37 @@ class SentenceTransformerEmbedder:
                     from sentence_transformers import SentenceTransformer
                 except ImportError:
                     raise DependencyMissingError(
-                        "sentence-transformers", "semantic search"
+                        "sentence-transformers", "embedding with PyTorch"
                     ) from None
                 _quiet_transformers()
+                _apply_thread_limit()
                 self._model = SentenceTransformer(path, device="cpu")
             return self._model
 
 
+def _uses_onnx(choice: str) -> bool:
+    return choice.startswith("onnx")
+
+
+_thread_limit: list[int] = []
+
+
 def limit_cpu_threads(threads: int) -> None:
     """Cap the threads one process uses for encoding, so several workers do not oversubscribe
-    the cores (each worker then encodes on its own share)."""
-    try:
-        import torch
-    except ImportError:
-        return
-    torch.set_num_threads(max(1, threads))
+    the cores (each worker then encodes on its own share). Call before the first encoding."""
+    _thread_limit[:] = [max(1, threads)]
+    _apply_thread_limit()
+
+
+def _cpu_threads() -> int:
+    return _thread_limit[0] if _thread_limit else max(1, os.cpu_count() or 1)
+
+
+def _apply_thread_limit() -> None:
+    """PyTorch, when it is loaded, keeps to the same cap; it is never imported for this."""
+    torch = sys.modules.get("torch")
+    if torch is not None and _thread_limit:
+        torch.set_num_threads(_thread_limit[0])
 
 
 def _quiet_transformers() -> None:

@@ -20,13 +20,15 @@ from kb.errors import ArticleParseError, IndexMismatchError
 from kb.indexer.catalog import Catalog
 from kb.indexer.chunk import chunk_document, embedding_text
 from kb.indexer.generations import Home, read_metadata
-from kb.model import Chunk, Document
+from kb.model import Chunk, Document, WorkDone
 
 # Bump when the on-disk layout or chunking changes, so old generations are rebuilt.
 INDEX_FORMAT = 4
-EMBED_SLICE = 256
+# Chunks embedded between two progress reports.
+EMBED_SLICE = 64
 
-Progress = Callable[[int, int], None]
+# Called as long work advances (chunks embedded, queries run), for a progress display.
+Progress = Callable[[WorkDone], None]
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,10 @@ class Indexer:
         return {
             "format": INDEX_FORMAT,
             "embedder": self._embedder.name,
+            # int8 document vectors differ a little from the model's own, so the two never mix.
+            "document_vectors": (
+                "int8" if self._settings.document_encoder == "onnx-int8" else "exact"
+            ),
             "dimension": self._embedder.dimension,
             "chunk_words": self._settings.chunk_words,
             "languages": list(self._settings.languages),
@@ -202,18 +208,30 @@ class Indexer:
                 keyword.remove(removals)
                 vectors.remove(catalog.remove(removals))
             pending: list[tuple[Document, Chunk]] = []
+            # How many documents are wholly embedded once pending[:n] is: finished[n].
+            finished = [0]
             for document in fresh:
                 chunks = chunk_document(document, self._settings.chunk_words)
                 keyword.add(document, chunks)
                 catalog.put(document, chunks)
                 pending.extend((document, chunk) for chunk in chunks)
+                if chunks:
+                    finished.extend([finished[-1]] * (len(chunks) - 1) + [finished[-1] + 1])
+                else:
+                    finished[-1] += 1
+
+            def advance() -> None:
+                if progress is not None:
+                    done = report.chunks_embedded
+                    progress(WorkDone("chunks", done, len(pending), finished[done], len(fresh)))
+
+            advance()
             for start in range(0, len(pending), EMBED_SLICE):
                 batch = pending[start : start + EMBED_SLICE]
                 embedded = self._embedder.embed([embedding_text(d, c) for d, c in batch])
                 vectors.add([chunk.id for _, chunk in batch], embedded)
                 report.chunks_embedded += len(batch)
-                if progress is not None:
-                    progress(report.chunks_embedded, len(pending))
+                advance()
             # Titles alone, for deflection: how well a title names the query's problem.
             for start in range(0, len(fresh), EMBED_SLICE):
                 titled = fresh[start : start + EMBED_SLICE]
