@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -27,10 +25,10 @@ from kb.web import (
     security,
     visits,
 )
+from kb.web.secret import stored_secret
 
 # Big enough for a long article saved from the editor; queries have their own limits.
 MAX_REQUEST_BYTES = 1024 * 1024
-SECRET_FILE = "secret_key"
 
 
 def create_app(
@@ -43,7 +41,7 @@ def create_app(
     services = services or build_services(settings)
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY=settings.secret_key or _stored_secret(settings.home),
+        SECRET_KEY=settings.secret_key or stored_secret(settings.home),
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -71,15 +69,3 @@ def create_app(
     for module in (portal, api, account, admin, desk, desk_api, knowledge):
         app.register_blueprint(module.blueprint)
     return app
-
-
-def _stored_secret(home: Path) -> str:
-    """A random key created once per KB home, so cookies survive restarts."""
-    path = home / SECRET_FILE
-    if path.exists():
-        return path.read_text("utf-8").strip()
-    home.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    path.write_text(key, "utf-8")
-    path.chmod(0o600)
-    return key
