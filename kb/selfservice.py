@@ -216,10 +216,14 @@ class SelfService:
             return None
         return document
 
+    def listed_related(self, document: Document) -> list[Document]:
+        """The articles the author listed as `related` that a requester may open."""
+        listed = [self.visible(str(item)) for item in document.metadata.get("related", [])]
+        return [item for item in listed if item is not None and item.kind == "article"]
+
     def related(self, document: Document) -> list[Document]:
         """Front-matter `related` first, then the nearest public articles by meaning."""
-        listed = [self.visible(str(item)) for item in document.metadata.get("related", [])]
-        found = [item for item in listed if item is not None and item.kind == "article"]
+        found = self.listed_related(document)
         seen = {document.id, *(item.id for item in found)}
         query = f"{document.title}. {document.summary}".strip()[:MAX_QUERY_CHARACTERS]
         filters = Filters(kinds=("article",), audiences=("public",), statuses=("published",))

@@ -87,7 +87,8 @@ def suggest() -> Response:
 
 @blueprint.get("/articles/<article_id>")
 def article(article_id: str) -> Response:
-    document = services().selfservice.article(article_id, session_id(), source="link")
+    selfservice = services().selfservice
+    document = selfservice.article(article_id, session_id(), source="link")
     if document is None or document.kind != "article":
         raise NotFoundError(NO_PUBLIC_ARTICLE, key="no_public_article")
     rendered = render_markdown(document.body)
@@ -101,7 +102,8 @@ def article(article_id: str) -> Response:
             "language": document.language,
             "type": document.metadata.get("type"),
             "updated": document.metadata.get("updated"),
-            "related": list(document.metadata.get("related", [])),
+            # Only what the reader may open: an internal or draft article's id is not shown.
+            "related": [item.id for item in selfservice.listed_related(document)],
             "url": url_for("portal.article", article_id=document.id),
             "html": rendered.html,
         }

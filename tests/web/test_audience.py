@@ -45,7 +45,16 @@ def secret_kb(writable_kb: Services) -> Services:
         text = f"---\ntitle: {title}\n{front}\nrelated: [vpn-connection-fails]\n---\n"
         path = folder / f"hidden-{state}.md"
         path.write_text(text + body.format(word=word, hidden=hidden), "utf-8")
-    documents = [read_article(folder / f"{name}.md").to_document() for name in HIDDEN_IDS]
+    # A public article whose author lists the hidden ones as related.
+    (folder / "vpn-reading-list.md").write_text(
+        "---\ntitle: VPN reading list\nrelated: [hidden-internal, hidden-draft, hidden-archived,"
+        " vpn-connection-fails]\n---\nWhere to read more about the VPN.\n",
+        "utf-8",
+    )
+    documents = [
+        read_article(folder / f"{name}.md").to_document()
+        for name in (*HIDDEN_IDS, "vpn-reading-list")
+    ]
     ticket = writable_kb.tickets.create(
         NewTicket(
             SECRETS["ticket"][1], "The narwhalgate reader on floor 2 is dark.", "a@example.com"
@@ -148,6 +157,13 @@ def test_related_lists_on_public_articles_hide_them(requester: FlaskClient) -> N
         response = requester.get(path)
         assert response.status_code == 200
         assert_no_secrets(response.get_data(as_text=True), path)
+    # A public article that lists them: only what the reader may open is named, as on the page.
+    for path in ("/articles/vpn-reading-list", "/api/v1/articles/vpn-reading-list"):
+        response = requester.get(path)
+        assert response.status_code == 200
+        assert_no_secrets(response.get_data(as_text=True), path)
+    answer = requester.get("/api/v1/articles/vpn-reading-list").get_json()
+    assert answer["related"] == ["vpn-connection-fails"]
 
 
 def test_agent_pages_and_apis_are_closed_to_requesters(requester: FlaskClient) -> None:
