@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,8 +105,9 @@ def render_markdown(text: str) -> RenderedArticle:
 def _flatten(tokens: list[dict[str, Any]]) -> list[TocEntry]:
     entries: list[TocEntry] = []
     for token in tokens:
-        entries.append(
-            TocEntry(level=int(token["level"]), anchor=str(token["id"]), title=str(token["name"]))
-        )
+        # Python-Markdown gives the heading's text as HTML (`&lt;img&gt;`); the entry holds
+        # plain text, which the template escapes once.
+        title = html.unescape(str(token["name"]))
+        entries.append(TocEntry(level=int(token["level"]), anchor=str(token["id"]), title=title))
         entries.extend(_flatten(token.get("children", [])))
     return entries

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
+from kb.indexer.sources import read_article
 from kb.services import Services
 from kb.web.render import render_markdown
 
@@ -137,3 +139,21 @@ def test_hostile_queries_are_escaped(client: FlaskClient) -> None:
     assert page.status_code == 200
     assert '<script>alert("x")</script>' not in text
     assert "&lt;script&gt;" in text
+
+
+def test_the_table_of_contents_shows_headings_escaped_once(
+    writable_kb: Services, writable_app: Flask
+) -> None:
+    folder = writable_kb.settings.articles_dir
+    (folder / "image-tags.md").write_text(
+        "---\ntitle: Image tags\n---\n## The `<img>` tag & its alt text\n\nText.\n\n"
+        "## Fish & chips\n\nMore.\n\n## Third <b>bold</b> heading\n\nEnd.\n",
+        "utf-8",
+    )
+    writable_kb.indexer.update([read_article(folder / "image-tags.md").to_document()])
+    page = writable_app.test_client().get("/articles/image-tags").get_data(as_text=True)
+    toc = page[page.index('class="toc"') :]
+    toc = toc[: toc.index("</nav>")]
+    assert "The &lt;img&gt; tag &amp; its alt text</a>" in toc
+    assert "Fish &amp; chips</a>" in toc and "Third bold heading</a>" in toc
+    assert "&amp;lt;" not in toc and "&amp;amp;" not in toc
