@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 import types
 import typing
@@ -196,6 +197,9 @@ def _read_config_file(path: Path) -> dict[str, Any]:
     return values
 
 
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+
+
 def _convert(name: str, value: Any, *, source: str) -> Any:
     """Turn a raw value (text from the environment, TOML, CLI) into the field's type."""
     hint = typing.get_type_hints(Settings)[name]
@@ -210,6 +214,9 @@ def _convert(name: str, value: Any, *, source: str) -> Any:
         if hint is bool:
             return _to_bool(value)
         if hint is int:
+            # int() also reads "٣" and "1_000"; a setting is written in ASCII digits.
+            if isinstance(value, str) and not _WHOLE_NUMBER.fullmatch(value.strip()):
+                raise ValueError(value)
             return int(value)
         if hint is float:
             return float(value)

@@ -12,12 +12,23 @@ from typing import Any
 
 from flask import Flask, g, request
 from markupsafe import Markup
+from werkzeug.routing import IntegerConverter
 
 from kb.errors import InvalidInputError
 from kb.validation import check_text, parse_json_object, scrub
 
 
+class WholeNumberConverter(IntegerConverter):
+    """`<int:…>` in a route: ASCII digits only (Werkzeug's `\\d+` also matches "٣" and "²"),
+    at most nine of them, as kb.validation.integer reads query strings."""
+
+    regex = r"[0-9]{1,9}"
+
+
 def register(app: Flask) -> None:
+    # Before any blueprint is registered: each route compiles with the converter it names.
+    app.url_map.converters["int"] = WholeNumberConverter
+
     @app.before_request
     def check_inputs() -> None:
         for values in (request.args, request.form):

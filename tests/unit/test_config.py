@@ -123,6 +123,8 @@ def test_tuple_override_from_a_list() -> None:
     [
         ({"KB_CHUNK_WORDS": "many"}, {}, "KB_CHUNK_WORDS: cannot read 'many' as a whole number"),
         ({"KB_CHUNK_WORDS": "12.5"}, {}, "KB_CHUNK_WORDS"),
+        ({"KB_CHUNK_WORDS": "٣٠٠"}, {}, "KB_CHUNK_WORDS: cannot read '٣٠٠' as a whole number"),
+        ({"KB_CHUNK_WORDS": "1_000"}, {}, "cannot read '1_000' as a whole number"),
         ({"KB_SEMANTIC_WEIGHT": "high"}, {}, "KB_SEMANTIC_WEIGHT: cannot read 'high' as a number"),
         ({}, {"rrf_k": "sixty"}, "setting `rrf_k`"),
         ({}, {"colour": "blue"}, "unknown setting `colour`"),

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from flask.testing import FlaskClient
+from werkzeug.exceptions import NotFound
 
 from kb.events import Feedback
 from kb.services import Services
@@ -139,3 +140,18 @@ def test_a_ticket_page_opens_with_a_lone_surrogate_stored_before_the_checks(
     assert page.status_code == 200
     assert "did not help \ufffd" in page.get_data(as_text=True)
     assert agent.get(f"/api/v1/desk/tickets/{filed.number}").status_code == 200
+
+
+@pytest.mark.parametrize("digits", ["١", "²", "３", "1" * 10])
+def test_numbers_in_addresses_are_ascii_digits(agent: FlaskClient, digits: str) -> None:
+    adapter = agent.application.url_map.bind("localhost")
+    for path in (
+        f"/desk/knowledge/articles/vpn-connection-fails/revisions/{digits}/restore",
+        f"/admin/users/{digits}",
+        f"/account/tokens/{digits}/revoke",
+    ):
+        with pytest.raises(NotFound):
+            adapter.match(path, method="POST")
+        answer = agent.post(path, headers=csrf_headers(agent))
+        assert answer.status_code == 404, path
+    assert adapter.match("/admin/users/12", method="POST")[1] == {"user_id": 12}
