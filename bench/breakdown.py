@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -10,9 +11,8 @@ import numpy as np
 from bench.floor import Floor
 from bench.report import Cell
 from bench.timing import times
-from kb.backends import open_keyword_index, open_vector_index
+from kb.backends import open_generation_store
 from kb.config import Settings
-from kb.indexer.generations import Home
 
 COLUMNS = ["chunks", "encode query", "kb keyword index", "bm25s", "kb vector index"]
 COLUMNS += ["bare FAISS", "rest of kb hybrid"]
@@ -26,11 +26,12 @@ def breakdown_row(
     The last column is kb's hybrid p50 minus encoding and its two rankers: catalog lookups,
     fusion, deflection and snippets (approximate, since medians do not add up exactly).
     """
-    folder = Home(home).current()
-    if folder is None:
+    store = open_generation_store(replace(settings, home=home))
+    current = store.current()
+    if current is None:
         raise RuntimeError(f"{home} has no current generation")
-    keyword = open_keyword_index(folder / "keyword", settings)
-    vectors = open_vector_index(folder / "vectors", settings, floor.dimension)
+    generation = store.open(current, floor.dimension)
+    keyword, vectors = generation.keyword, generation.vectors
     depth = settings.candidates
     encoded = {text: floor.encode(text) for text in texts}
     try:
@@ -42,7 +43,6 @@ def breakdown_row(
             float(np.median(times(texts, lambda text: floor.nearest(encoded[text], depth)))),
         ]
     finally:
-        keyword.close()
-        vectors.close()
+        generation.close()
     rest = hybrid_p50 - medians[0] - medians[1] - medians[3]
     return [*medians, rest]

@@ -6,7 +6,9 @@ Every implementation passes the shared suites in tests/contract/.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
+from collections.abc import Hashable, Iterable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -19,6 +21,8 @@ from kb.model import Chunk, Document
 
 Vectors = npt.NDArray[np.float32]
 Ranking = list[tuple[str, float]]
+# Every indexed document id with its kind, content hash and source path (if a file).
+Manifest = dict[str, tuple[str, str, str | None]]
 
 
 @runtime_checkable
@@ -81,6 +85,115 @@ class VectorIndex(Protocol):
     def close(self) -> None: ...
 
 
+@runtime_checkable
+class Catalog(Protocol):
+    """The documents and chunks of one index generation, with content hashes and title vectors.
+
+    The manifest drives incremental indexing; searches look up what a chunk id belongs to.
+    """
+
+    def manifest(self) -> Manifest: ...
+
+    def put(self, document: Document, chunks: Sequence[Chunk]) -> None:
+        """Add or replace one document and its chunks."""
+        ...
+
+    def put_title_vectors(self, document_ids: Sequence[str], vectors: Vectors) -> None:
+        """Store each document's title embedding (one row of `vectors` per id)."""
+        ...
+
+    def title_vectors(self, ids: Iterable[str]) -> dict[str, Vectors]:
+        """The title embeddings of those documents that have one."""
+        ...
+
+    def remove(self, document_ids: Iterable[str]) -> list[str]:
+        """Delete documents and their chunks; return the chunk ids that were removed."""
+        ...
+
+    def commit(self) -> None: ...
+
+    def documents(self, ids: Iterable[str]) -> dict[str, Document]: ...
+
+    def chunks(self, ids: Iterable[str]) -> dict[str, Chunk]: ...
+
+    def linking_to(self, document_id: str) -> list[str]:
+        """Ids of the articles whose front-matter `related` names `document_id`, sorted."""
+        ...
+
+    def counts(self) -> tuple[int, int]:
+        """(documents, chunks)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class Generation:
+    """One index generation's three parts, opened together by a GenerationStore."""
+
+    name: str
+    catalog: Catalog
+    keyword: KeywordIndex
+    vectors: VectorIndex
+    _closed: bool = field(default=False, repr=False)
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self.keyword.close()
+            self.vectors.close()
+            self.catalog.close()
+
+
+@runtime_checkable
+class GenerationStore(Protocol):
+    """Where a KB's index generations live: which is current, building the next, opening one.
+
+    A generation is built apart from the current one and becomes current all at once on
+    `publish`; readers never see half of it. One writer at a time holds `lock`.
+    """
+
+    def lock(self, timeout: float) -> AbstractContextManager[None]:
+        """Hold the writer lock; raise IndexLockedError after `timeout` seconds of waiting."""
+        ...
+
+    def current(self) -> str | None:
+        """The name of the current generation, or None before the first index."""
+        ...
+
+    def marker(self) -> Hashable | None:
+        """A cheap token that changes whenever another generation becomes current."""
+        ...
+
+    def metadata(self, name: str) -> dict[str, Any]:
+        """What `publish` recorded for the generation (its fingerprint, counts, time)."""
+        ...
+
+    def open(self, name: str, dimension: int) -> Generation:
+        """The parts of a published generation, for reading."""
+        ...
+
+    def begin(self, base: str | None, dimension: int) -> Generation:
+        """Writable parts of a new generation, holding what `base` holds (None: nothing)."""
+        ...
+
+    def publish(self, generation: Generation, metadata: dict[str, Any]) -> str:
+        """Make a generation from `begin` current, atomically; return its name."""
+        ...
+
+    def discard(self, generation: Generation) -> None:
+        """Throw away a generation from `begin` that will not be published."""
+        ...
+
+    def clean_up(self, keep: int) -> list[str]:
+        """Delete all but the current generation and the `keep` newest before it.
+
+        Also whatever a writer that died left behind (parts begun, never published). Call
+        only while holding `lock`. Returns the names removed.
+        """
+        ...
+
+
 EMBEDDERS = {
     "sentence-transformers": "kb.indexer.embed:SentenceTransformerEmbedder",
     "hashing": "kb.indexer.embed:HashingEmbedder",
@@ -90,6 +203,7 @@ KEYWORD_INDEXES = {
     "sparse": "kb.indexer.sparse:SparseKeywordIndex",
 }
 VECTOR_INDEXES = {"faiss": "kb.indexer.vectors:FaissVectorIndex"}
+GENERATION_STORES = {"files": "kb.indexer.generations:FileGenerationStore"}
 
 
 def resolve_backend(setting: str, value: str, registry: dict[str, str]) -> Any:
@@ -131,3 +245,9 @@ def open_vector_index(directory: Path, settings: Settings, dimension: int) -> Ve
     cls = resolve_backend("vector_backend", settings.vector_backend, VECTOR_INDEXES)
     index: VectorIndex = cls(directory, settings, dimension)
     return index
+
+
+def open_generation_store(settings: Settings) -> GenerationStore:
+    cls = resolve_backend("index_store", settings.index_store, GENERATION_STORES)
+    store: GenerationStore = cls(settings)
+    return store

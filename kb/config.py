@@ -54,6 +54,10 @@ class Settings:
         "Keyword index: `sparse` (BM25 matrix, fast at any size) or `whoosh`, or a dotted path.",
     )
     vector_backend: str = _setting("faiss", "Vector index backend: `faiss` or a dotted path.")
+    index_store: str = _setting(
+        "files",
+        "Where index generations live: `files` (folders in the KB home) or a dotted path.",
+    )
     languages: tuple[str, ...] = _setting(
         ("en", "es"),
         "Languages given their own stemming analyzer; other languages are folded, not stemmed.",

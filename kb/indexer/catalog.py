@@ -1,7 +1,7 @@
-"""The catalog of one index generation: documents, their content hashes, and their chunks.
+"""The Catalog of one index generation on files: a SQLite file inside the generation folder.
 
-A SQLite file inside the generation folder; the manifest for incremental indexing and the
-place a search looks up what a chunk id belongs to.
+Documents, their content hashes and their chunks; the manifest for incremental indexing and
+the place a search looks up what a chunk id belongs to.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from kb.backends import Manifest
 from kb.model import Chunk, Document
 
 T = TypeVar("T")
@@ -47,7 +48,7 @@ LOOKUP_BATCH = 900
 DECODED_CACHE_SIZE = 20_000
 
 
-class Catalog:
+class SqliteCatalog:
     """Documents and chunks of one generation; read-only unless opened with `writable`."""
 
     def __init__(self, path: Path, *, writable: bool = False) -> None:
@@ -64,7 +65,7 @@ class Catalog:
         self._chunks: OrderedDict[str, Chunk] = OrderedDict()
         self._title_vectors: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
 
-    def manifest(self) -> dict[str, tuple[str, str, str | None]]:
+    def manifest(self) -> Manifest:
         """Every document id with its kind, content hash and source path (if a file)."""
         rows = self._query("SELECT id, kind, content_hash, path FROM documents")
         return {row[0]: (row[1], row[2], row[3]) for row in rows}

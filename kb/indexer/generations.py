@@ -1,4 +1,4 @@
-"""The KB home on disk: index generations, the CURRENT pointer, and the writer lock.
+"""The GenerationStore on files: generation folders in the KB home, CURRENT, the writer lock.
 
 A generation is built in a hidden folder beside the live ones, renamed into place, and made
 current by atomically replacing the CURRENT file. A crash at any point leaves the previous
@@ -13,13 +13,16 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Hashable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from kb.backends import Generation, open_keyword_index, open_vector_index
+from kb.config import Settings
 from kb.errors import IndexLockedError
+from kb.indexer.catalog import SqliteCatalog
 
 CURRENT_FILE = "CURRENT"
 LOCK_FILE = "index.lock"
@@ -28,6 +31,10 @@ BUILDING_PREFIX = ".building-"
 METADATA_FILE = "generation.json"
 # The new CURRENT is written to `.CURRENT.<pid>` and renamed over CURRENT.
 POINTER_PREFIX = f".{CURRENT_FILE}."
+# The parts of one generation folder.
+CATALOG_FILE = "catalog.sqlite"
+KEYWORD_FOLDER = "keyword"
+VECTORS_FOLDER = "vectors"
 
 
 class Home:
@@ -147,12 +154,80 @@ class Home:
         return removed + doomed
 
 
+class FileGenerationStore:
+    """Index generations as folders of files in the KB home, one machine's embedded default."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._home = Home(settings.home)
+
+    def lock(self, timeout: float) -> AbstractContextManager[None]:
+        return self._home.lock(timeout)
+
+    def current(self) -> str | None:
+        folder = self._home.current()
+        return None if folder is None else folder.name
+
+    def marker(self) -> Hashable | None:
+        return self._home.current_marker()
+
+    def metadata(self, name: str) -> dict[str, Any]:
+        return read_metadata(self._home.generations / name)
+
+    def open(self, name: str, dimension: int) -> Generation:
+        return self._parts(self._home.generations / name, dimension, writable=False)
+
+    def begin(self, base: str | None, dimension: int) -> Generation:
+        building = self._home.start_building()
+        try:
+            if base is not None:
+                source = self._home.generations / base
+                for part in (CATALOG_FILE, KEYWORD_FOLDER, VECTORS_FOLDER):
+                    _copy(source / part, building / part)
+            return self._parts(building, dimension, writable=True)
+        except BaseException:
+            shutil.rmtree(building, ignore_errors=True)
+            raise
+
+    def publish(self, generation: Generation, metadata: dict[str, Any]) -> str:
+        generation.close()
+        return self._home.publish(self._home.generations / generation.name, metadata).name
+
+    def discard(self, generation: Generation) -> None:
+        generation.close()
+        shutil.rmtree(self._home.generations / generation.name, ignore_errors=True)
+
+    def clean_up(self, keep: int) -> list[str]:
+        return self._home.clean_up(keep)
+
+    def _parts(self, folder: Path, dimension: int, *, writable: bool) -> Generation:
+        catalog = SqliteCatalog(folder / CATALOG_FILE, writable=writable)
+        try:
+            keyword = open_keyword_index(folder / KEYWORD_FOLDER, self._settings)
+            try:
+                vectors = open_vector_index(folder / VECTORS_FOLDER, self._settings, dimension)
+            except BaseException:
+                keyword.close()
+                raise
+        except BaseException:
+            catalog.close()
+            raise
+        return Generation(folder.name, catalog, keyword, vectors)
+
+
 def read_metadata(generation: Path) -> dict[str, Any]:
     try:
         data: dict[str, Any] = json.loads((generation / METADATA_FILE).read_text("utf-8"))
     except FileNotFoundError:
         return {}
     return data
+
+
+def _copy(source: Path, target: Path) -> None:
+    if source.is_dir():
+        shutil.copytree(source, target)
+    elif source.exists():
+        shutil.copy2(source, target)
 
 
 def _sync_tree(folder: Path) -> None:

@@ -6,20 +6,16 @@ the rest are carried over from the current generation.
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from kb.backends import Embedder, open_keyword_index, open_vector_index
+from kb.backends import Embedder, Generation, Manifest, open_generation_store
 from kb.config import Settings
 from kb.errors import ArticleParseError, IndexMismatchError
-from kb.indexer.catalog import Catalog
 from kb.indexer.chunk import chunk_document, embedding_text
-from kb.indexer.generations import Home, read_metadata
 from kb.model import Chunk, Document, WorkDone
 
 # Bump when the on-disk layout or chunking changes, so old generations are rebuilt.
@@ -65,12 +61,12 @@ class IndexReport:
 
 
 class Indexer:
-    """Writes new index generations into a KB home, one writer at a time."""
+    """Writes new index generations into the KB's GenerationStore, one writer at a time."""
 
     def __init__(self, settings: Settings, embedder: Embedder) -> None:
         self._settings = settings
         self._embedder = embedder
-        self._home = Home(settings.home)
+        self._store = open_generation_store(settings)
 
     def fingerprint(self) -> dict[str, Any]:
         """What an index depends on besides the documents; a change forces a full rebuild."""
@@ -98,20 +94,18 @@ class Indexer:
         """Bring the index in line with `snapshots` and make the result current."""
         started = time.perf_counter()
         errors = [error for snapshot in snapshots for error in snapshot.errors]
-        with self._home.lock(self._settings.lock_timeout):
-            self._home.clean_up(self._settings.keep_generations)
-            previous = self._home.current()
+        with self._store.lock(self._settings.lock_timeout):
+            self._store.clean_up(self._settings.keep_generations)
+            previous = self._store.current()
             fingerprint = self.fingerprint()
             reuse = (
                 previous is not None
                 and not rebuild
-                and read_metadata(previous).get("fingerprint") == fingerprint
+                and self._store.metadata(previous).get("fingerprint") == fingerprint
             )
-            manifest: dict[str, tuple[str, str, str | None]] = {}
+            manifest: Manifest = {}
             if reuse and previous is not None:
-                catalog = Catalog(previous / "catalog.sqlite")
-                manifest = catalog.manifest()
-                catalog.close()
+                manifest = self._manifest(previous)
             report, fresh, removals = _plan(manifest, snapshots)
             report.errors = errors
             report.rebuilt = not reuse
@@ -130,19 +124,17 @@ class Indexer:
         settings, since adding to it would mix two kinds of vectors.
         """
         started = time.perf_counter()
-        with self._home.lock(self._settings.lock_timeout):
-            self._home.clean_up(self._settings.keep_generations)
-            previous = self._home.current()
-            manifest: dict[str, tuple[str, str, str | None]] = {}
+        with self._store.lock(self._settings.lock_timeout):
+            self._store.clean_up(self._settings.keep_generations)
+            previous = self._store.current()
+            manifest: Manifest = {}
             if previous is not None:
-                if read_metadata(previous).get("fingerprint") != self.fingerprint():
+                if self._store.metadata(previous).get("fingerprint") != self.fingerprint():
                     raise IndexMismatchError(
                         f"the index in {self._settings.home} was built with other settings; "
                         "run `kb index --rebuild` before changing single documents"
                     )
-                catalog = Catalog(previous / "catalog.sqlite")
-                manifest = catalog.manifest()
-                catalog.close()
+                manifest = self._manifest(previous)
             report = IndexReport(generation=None)
             fresh: list[Document] = []
             removals: list[str] = []
@@ -156,10 +148,17 @@ class Indexer:
         report.seconds = time.perf_counter() - started
         return report
 
+    def _manifest(self, name: str) -> Manifest:
+        generation = self._store.open(name, self._embedder.dimension)
+        try:
+            return generation.catalog.manifest()
+        finally:
+            generation.close()
+
     def _publish(
         self,
-        previous: Path | None,
-        manifest: dict[str, tuple[str, str, str | None]],
+        previous: str | None,
+        manifest: Manifest,
         fresh: Sequence[Document],
         removals: Sequence[str],
         report: IndexReport,
@@ -170,87 +169,77 @@ class Indexer:
         Nothing is written when nothing changed; the caller holds the lock.
         """
         if previous is not None and not report.changed:
-            report.generation = previous.name
+            report.generation = previous
             report.documents = len(manifest)
-            report.chunks = int(read_metadata(previous).get("chunks", 0))
+            report.chunks = int(self._store.metadata(previous).get("chunks", 0))
             return
-        building = self._home.start_building()
+        generation = self._store.begin(previous, self._embedder.dimension)
         try:
-            if previous is not None:
-                for name in ("catalog.sqlite", "keyword", "vectors"):
-                    _copy(previous / name, building / name)
-            self._write(building, fresh, removals, report, progress)
+            self._write(generation, fresh, removals, report, progress)
             metadata = {
                 "fingerprint": self.fingerprint(),
                 "created": datetime.now(UTC).isoformat(),
                 "documents": report.documents,
                 "chunks": report.chunks,
             }
-            report.generation = self._home.publish(building, metadata).name
+            report.generation = self._store.publish(generation, metadata)
         except BaseException:
-            shutil.rmtree(building, ignore_errors=True)
+            self._store.discard(generation)
             raise
-        self._home.clean_up(self._settings.keep_generations)
+        self._store.clean_up(self._settings.keep_generations)
 
     def _write(
         self,
-        folder: Path,
+        generation: Generation,
         fresh: Sequence[Document],
         removals: Sequence[str],
         report: IndexReport,
         progress: Progress | None,
     ) -> None:
-        catalog = Catalog(folder / "catalog.sqlite", writable=True)
-        keyword = open_keyword_index(folder / "keyword", self._settings)
-        vectors = open_vector_index(folder / "vectors", self._settings, self._embedder.dimension)
-        try:
-            if removals:
-                keyword.remove(removals)
-                vectors.remove(catalog.remove(removals))
-            pending: list[tuple[Document, Chunk]] = []
-            # How many documents are wholly embedded once pending[:n] is: finished[n].
-            finished = [0]
-            for document in fresh:
-                chunks = chunk_document(document, self._settings.chunk_words)
-                keyword.add(document, chunks)
-                catalog.put(document, chunks)
-                pending.extend((document, chunk) for chunk in chunks)
-                if chunks:
-                    finished.extend([finished[-1]] * (len(chunks) - 1) + [finished[-1] + 1])
-                else:
-                    finished[-1] += 1
+        catalog, keyword, vectors = generation.catalog, generation.keyword, generation.vectors
+        if removals:
+            keyword.remove(removals)
+            vectors.remove(catalog.remove(removals))
+        pending: list[tuple[Document, Chunk]] = []
+        # How many documents are wholly embedded once pending[:n] is: finished[n].
+        finished = [0]
+        for document in fresh:
+            chunks = chunk_document(document, self._settings.chunk_words)
+            keyword.add(document, chunks)
+            catalog.put(document, chunks)
+            pending.extend((document, chunk) for chunk in chunks)
+            if chunks:
+                finished.extend([finished[-1]] * (len(chunks) - 1) + [finished[-1] + 1])
+            else:
+                finished[-1] += 1
 
-            def advance() -> None:
-                if progress is not None:
-                    done = report.chunks_embedded
-                    progress(WorkDone("chunks", done, len(pending), finished[done], len(fresh)))
+        def advance() -> None:
+            if progress is not None:
+                done = report.chunks_embedded
+                progress(WorkDone("chunks", done, len(pending), finished[done], len(fresh)))
 
+        advance()
+        for start in range(0, len(pending), EMBED_SLICE):
+            batch = pending[start : start + EMBED_SLICE]
+            embedded = self._embedder.embed([embedding_text(d, c) for d, c in batch])
+            vectors.add([chunk.id for _, chunk in batch], embedded)
+            report.chunks_embedded += len(batch)
             advance()
-            for start in range(0, len(pending), EMBED_SLICE):
-                batch = pending[start : start + EMBED_SLICE]
-                embedded = self._embedder.embed([embedding_text(d, c) for d, c in batch])
-                vectors.add([chunk.id for _, chunk in batch], embedded)
-                report.chunks_embedded += len(batch)
-                advance()
-            # Titles alone, for deflection: how well a title names the query's problem.
-            for start in range(0, len(fresh), EMBED_SLICE):
-                titled = fresh[start : start + EMBED_SLICE]
-                catalog.put_title_vectors(
-                    [document.id for document in titled],
-                    self._embedder.embed([document.title for document in titled]),
-                )
-            keyword.commit()
-            vectors.commit()
-            catalog.commit()
-            report.documents, report.chunks = catalog.counts()
-        finally:
-            keyword.close()
-            vectors.close()
-            catalog.close()
+        # Titles alone, for deflection: how well a title names the query's problem.
+        for start in range(0, len(fresh), EMBED_SLICE):
+            titled = fresh[start : start + EMBED_SLICE]
+            catalog.put_title_vectors(
+                [document.id for document in titled],
+                self._embedder.embed([document.title for document in titled]),
+            )
+        keyword.commit()
+        vectors.commit()
+        catalog.commit()
+        report.documents, report.chunks = catalog.counts()
 
 
 def _plan(
-    manifest: dict[str, tuple[str, str, str | None]], snapshots: Sequence[Snapshot]
+    manifest: Manifest, snapshots: Sequence[Snapshot]
 ) -> tuple[IndexReport, list[Document], list[str]]:
     """Compare snapshots with the manifest: what to add, replace and delete."""
     report = IndexReport(generation=None)
@@ -273,7 +262,7 @@ def _plan(
 
 
 def _compare(
-    manifest: dict[str, tuple[str, str, str | None]],
+    manifest: Manifest,
     document: Document,
     report: IndexReport,
     fresh: list[Document],
@@ -291,9 +280,3 @@ def _compare(
     else:
         report.unchanged += 1
 
-
-def _copy(source: Path, target: Path) -> None:
-    if source.is_dir():
-        shutil.copytree(source, target)
-    elif source.exists():
-        shutil.copy2(source, target)

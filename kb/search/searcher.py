@@ -1,7 +1,7 @@
 """The Searcher: query → keyword and vector candidates → fusion → documents → hits.
 
-It reads the current index generation of a KB home and switches to a newer one as soon as
-`kb index` publishes it, without a restart.
+It reads the current index generation of the KB's GenerationStore and switches to a newer
+one as soon as `kb index` publishes it, without a restart.
 """
 
 from __future__ import annotations
@@ -10,25 +10,24 @@ import logging
 import threading
 import time
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
 from kb.backends import (
+    Catalog,
     Embedder,
+    Generation,
     KeywordIndex,
     Ranking,
     VectorIndex,
     Vectors,
-    open_keyword_index,
-    open_vector_index,
+    open_generation_store,
 )
 from kb.config import Settings
 from kb.errors import IndexMismatchError, IndexNotFoundError, QueryError
-from kb.indexer.catalog import Catalog
-from kb.indexer.generations import Home, read_metadata
 from kb.indexer.keyword import SEPARATOR, stop_words
 from kb.indexer.pipeline import INDEX_FORMAT
 from kb.model import (
@@ -97,10 +96,7 @@ def load_deflection_model(home: Path) -> DeflectionModel:
 
 @dataclass
 class _Generation:
-    name: str
-    catalog: Catalog
-    keyword: KeywordIndex
-    vectors: VectorIndex
+    parts: Generation
     word_terms: Callable[[str], set[str]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -108,10 +104,24 @@ class _Generation:
         # each word is analysed once per generation (bounded, as queries bring new words).
         self.word_terms = lru_cache(maxsize=WORD_TERMS_CACHED)(self.keyword.terms)
 
+    @property
+    def name(self) -> str:
+        return self.parts.name
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.parts.catalog
+
+    @property
+    def keyword(self) -> KeywordIndex:
+        return self.parts.keyword
+
+    @property
+    def vectors(self) -> VectorIndex:
+        return self.parts.vectors
+
     def close(self) -> None:
-        self.keyword.close()
-        self.vectors.close()
-        self.catalog.close()
+        self.parts.close()
 
 
 @dataclass
@@ -134,11 +144,11 @@ class Searcher:
     ) -> None:
         self._settings = settings
         self._embedder = embedder
-        self._home = Home(settings.home)
+        self._store = open_generation_store(settings)
         self._deflection = deflection
         self._generation: _Generation | None = None
         self._retired: _Generation | None = None
-        self._marker: tuple[int, int] | None = None
+        self._marker: Hashable | None = None
         self._lock = threading.Lock()
 
     @property
@@ -286,17 +296,17 @@ class Searcher:
             limit *= 4
 
     def _current(self) -> _Generation:
-        marker = self._home.current_marker()
+        marker = self._store.marker()
         with self._lock:
             if self._generation is not None and marker == self._marker:
                 return self._generation
-            folder = self._home.current()
-            if folder is None:
+            current = self._store.current()
+            if current is None:
                 raise IndexNotFoundError(self._settings.home)
-            if self._generation is not None and self._generation.name == folder.name:
+            if self._generation is not None and self._generation.name == current:
                 self._marker = marker
                 return self._generation
-            fingerprint = read_metadata(folder).get("fingerprint", {})
+            fingerprint = self._store.metadata(current).get("fingerprint", {})
             if fingerprint.get("format", INDEX_FORMAT) != INDEX_FORMAT:
                 raise IndexMismatchError(
                     f"the index in {self._settings.home} was written by another version of kb; "
@@ -318,14 +328,7 @@ class Searcher:
                         f"the index in {self._settings.home} was built with {name} {value!r} "
                         f"but the settings ask for {wanted[name]!r}; run `kb index` to rebuild it"
                     )
-            opened = _Generation(
-                name=folder.name,
-                catalog=Catalog(folder / "catalog.sqlite"),
-                keyword=open_keyword_index(folder / "keyword", self._settings),
-                vectors=open_vector_index(
-                    folder / "vectors", self._settings, self._embedder.dimension
-                ),
-            )
+            opened = _Generation(self._store.open(current, self._embedder.dimension))
             # A search may still be running on the generation being replaced, so it is closed
             # one switch later, not now.
             if self._retired is not None:

@@ -8,10 +8,10 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from kb.backends import open_generation_store
 from kb.config import Settings
 from kb.errors import IndexNotFoundError
 from kb.indexer.embed import limit_cpu_threads
-from kb.indexer.generations import Home
 from kb.services import build_services
 from kb.web import create_app
 
@@ -42,7 +42,7 @@ class PortalServer(BaseApplication):  # type: ignore[misc]
 
 def serve(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
     """Run until interrupted. New index generations are picked up without a restart."""
-    if Home(settings.home).current() is None:
+    if open_generation_store(settings).current() is None:
         raise IndexNotFoundError(settings.home)
     PortalServer(
         settings,

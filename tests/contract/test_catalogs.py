@@ -1,0 +1,115 @@
+"""The Catalog contract, run against every catalog backend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kb.backends import Catalog
+from kb.indexer.catalog import SqliteCatalog
+from kb.model import Chunk, Document
+
+
+def article(document_id: str, title: str, *texts: str, **fields: object) -> tuple:
+    document = Document(
+        id=document_id,
+        kind=str(fields.pop("kind", "article")),
+        title=title,
+        body="\n\n".join(texts),
+        tags=("vpn", "network"),
+        metadata={"path": f"articles/{document_id}.md", **fields},
+    )
+    chunks = [
+        Chunk(
+            id=f"{document_id}#{n}",
+            document_id=document_id,
+            position=n,
+            heading_path=(title, f"Part {n}"),
+            anchor=f"part-{n}",
+            text=text,
+        )
+        for n, text in enumerate(texts)
+    ]
+    return document, chunks
+
+
+class CatalogContract:
+    """Subclasses give `open(writable)` on one location and `reopen(catalog)` after commit."""
+
+    def open(self, writable: bool) -> Catalog:
+        raise NotImplementedError
+
+    def reopen(self, catalog: Catalog) -> Catalog:
+        catalog.close()
+        return self.open(writable=False)
+
+    @pytest.fixture
+    def catalog(self) -> Catalog:
+        catalog = self.open(writable=True)
+        catalog.put(*article("vpn", "VPN fails", "Reinstall the client.", "Check the date."))
+        catalog.put(*article("printer", "Printer offline", "Restart the spooler.", related=["vpn"]))
+        catalog.put(*article("INC-1", "Mail bounces", "Fixed the alias.", kind="ticket", path=None))
+        catalog.commit()
+        return catalog
+
+    def test_manifest_names_kind_hash_and_path(self, catalog: Catalog) -> None:
+        manifest = catalog.manifest()
+        document, _ = article("vpn", "VPN fails", "Reinstall the client.", "Check the date.")
+        assert manifest["vpn"] == ("article", document.content_hash(), "articles/vpn.md")
+        assert manifest["INC-1"][0] == "ticket" and manifest["INC-1"][2] is None
+        assert set(manifest) == {"vpn", "printer", "INC-1"}
+
+    def test_documents_and_chunks_come_back_whole(self, catalog: Catalog) -> None:
+        document, chunks = article("vpn", "VPN fails", "Reinstall the client.", "Check the date.")
+        assert catalog.documents(["vpn", "missing"]) == {"vpn": document}
+        found = catalog.chunks(["vpn#1", "vpn#0", "nope#0"])
+        assert found == {"vpn#0": chunks[0], "vpn#1": chunks[1]}
+        assert found["vpn#1"].heading_path == ("VPN fails", "Part 1")
+
+    def test_put_replaces_a_document_and_its_chunks(self, catalog: Catalog) -> None:
+        catalog.remove(["vpn"])
+        catalog.put(*article("vpn", "VPN fails again", "One part now."))
+        catalog.commit()
+        assert catalog.documents(["vpn"])["vpn"].title == "VPN fails again"
+        assert set(catalog.chunks(["vpn#0", "vpn#1"])) == {"vpn#0"}
+        assert catalog.counts() == (3, 3)
+
+    def test_remove_returns_the_chunk_ids(self, catalog: Catalog) -> None:
+        assert sorted(catalog.remove(["vpn", "missing"])) == ["vpn#0", "vpn#1"]
+        catalog.commit()
+        assert catalog.documents(["vpn"]) == {}
+        assert catalog.counts() == (2, 2)
+
+    def test_title_vectors(self, catalog: Catalog) -> None:
+        vectors = np.eye(2, 8, dtype=np.float32)
+        catalog.put_title_vectors(["vpn", "printer"], vectors)
+        catalog.commit()
+        found = catalog.title_vectors(["vpn", "printer", "INC-1"])
+        assert set(found) == {"vpn", "printer"}
+        assert np.array_equal(found["printer"], vectors[1])
+
+    def test_linking_to(self, catalog: Catalog) -> None:
+        assert catalog.linking_to("vpn") == ["printer"]
+        assert catalog.linking_to("printer") == []
+
+    def test_survives_reopen(self, catalog: Catalog) -> None:
+        catalog.put_title_vectors(["vpn"], np.ones((1, 4), dtype=np.float32))
+        catalog.commit()
+        reopened = self.reopen(catalog)
+        try:
+            assert reopened.counts() == (3, 4)
+            assert reopened.documents(["INC-1"])["INC-1"].kind == "ticket"
+            assert reopened.title_vectors(["vpn"])["vpn"].shape == (4,)
+        finally:
+            reopened.close()
+
+
+class TestSqliteCatalog(CatalogContract):
+    @pytest.fixture(autouse=True)
+    def _location(self, tmp_path: Path) -> None:
+        self.path = tmp_path / "catalog.sqlite"
+
+    def open(self, writable: bool) -> Catalog:
+        return SqliteCatalog(self.path, writable=writable)

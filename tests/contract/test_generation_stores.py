@@ -1,0 +1,151 @@
+"""The GenerationStore contract, run against every store of index generations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kb.backends import Generation, GenerationStore, open_generation_store
+from kb.config import Settings
+from kb.errors import IndexLockedError
+from kb.model import Chunk, Document
+
+DIMENSION = 8
+
+
+def write(generation: Generation, document_id: str, text: str, seed: int) -> None:
+    """Index one single-chunk document into all three parts of a generation."""
+    document = Document(id=document_id, kind="article", title=document_id, body=text)
+    chunk = Chunk(
+        id=f"{document_id}#0",
+        document_id=document_id,
+        position=0,
+        heading_path=(),
+        anchor="",
+        text=text,
+    )
+    vector = np.random.default_rng(seed).normal(size=(1, DIMENSION)).astype(np.float32)
+    generation.catalog.put(document, [chunk])
+    generation.keyword.add(document, [chunk])
+    generation.vectors.add([chunk.id], vector / np.linalg.norm(vector))
+
+
+def commit(generation: Generation) -> None:
+    generation.keyword.commit()
+    generation.vectors.commit()
+    generation.catalog.commit()
+
+
+def found(store: GenerationStore, text: str) -> list[str]:
+    """Chunk ids a keyword search finds in the current generation."""
+    name = store.current()
+    assert name is not None
+    generation = store.open(name, DIMENSION)
+    try:
+        return [chunk for chunk, _ in generation.keyword.search(text, 10)]
+    finally:
+        generation.close()
+
+
+class GenerationStoreContract:
+    """Subclasses give `settings` for an empty store of their kind."""
+
+    def settings(self) -> Settings:
+        raise NotImplementedError
+
+    @pytest.fixture
+    def store(self) -> GenerationStore:
+        return open_generation_store(self.settings())
+
+    @pytest.fixture
+    def published(self, store: GenerationStore) -> str:
+        generation = store.begin(None, DIMENSION)
+        write(generation, "vpn", "The vpn client shows a certificate error.", seed=1)
+        write(generation, "printer", "The printer is offline.", seed=2)
+        commit(generation)
+        return store.publish(generation, {"documents": 2, "fingerprint": {"format": 1}})
+
+    def test_empty_store_has_no_current_generation(self, store: GenerationStore) -> None:
+        assert store.current() is None
+        assert store.marker() is None
+
+    def test_publish_makes_a_generation_current(
+        self, store: GenerationStore, published: str
+    ) -> None:
+        assert store.current() == published
+        assert store.metadata(published)["documents"] == 2
+        generation = store.open(published, DIMENSION)
+        try:
+            assert generation.catalog.counts() == (2, 2)
+            assert generation.keyword.search("certificate", 5)[0][0] == "vpn#0"
+            assert generation.vectors.count() == 2
+        finally:
+            generation.close()
+
+    def test_building_on_the_current_keeps_its_content_and_hides_until_published(
+        self, store: GenerationStore, published: str
+    ) -> None:
+        marker = store.marker()
+        generation = store.begin(published, DIMENSION)
+        write(generation, "mfa", "Scan the authenticator code.", seed=3)
+        generation.keyword.remove(["printer"])
+        generation.vectors.remove(generation.catalog.remove(["printer"]))
+        commit(generation)
+        assert found(store, "authenticator") == []
+        assert found(store, "printer") == ["printer#0"]
+        name = store.publish(generation, {"documents": 2})
+        assert store.current() == name and store.marker() != marker
+        assert found(store, "authenticator") == ["mfa#0"]
+        assert found(store, "printer") == []
+        assert found(store, "certificate") == ["vpn#0"]
+
+    def test_building_from_nothing_replaces_everything(
+        self, store: GenerationStore, published: str
+    ) -> None:
+        generation = store.begin(None, DIMENSION)
+        write(generation, "mfa", "Scan the authenticator code.", seed=3)
+        commit(generation)
+        store.publish(generation, {"documents": 1})
+        assert found(store, "certificate") == []
+        assert found(store, "authenticator") == ["mfa#0"]
+
+    def test_a_discarded_generation_leaves_the_current_one(
+        self, store: GenerationStore, published: str
+    ) -> None:
+        generation = store.begin(published, DIMENSION)
+        write(generation, "mfa", "Scan the authenticator code.", seed=3)
+        commit(generation)
+        store.discard(generation)
+        assert store.current() == published
+        assert found(store, "authenticator") == []
+        assert found(store, "certificate") == ["vpn#0"]
+
+    def test_one_writer_at_a_time(self, store: GenerationStore) -> None:
+        other = open_generation_store(self.settings())
+        with store.lock(timeout=1.0):
+            with pytest.raises(IndexLockedError, match="wait"):
+                with other.lock(timeout=0.2):
+                    pass
+        with other.lock(timeout=0.2):
+            pass
+
+
+class TestFileGenerationStore(GenerationStoreContract):
+    @pytest.fixture(autouse=True)
+    def _home(self, tmp_path: Path) -> None:
+        self.home = tmp_path / ".kb"
+
+    def settings(self) -> Settings:
+        return Settings(home=self.home, index_store="files")
+
+    def test_old_generations_are_collected(self, store: GenerationStore, published: str) -> None:
+        names = [published]
+        for seed in range(3):
+            generation = store.begin(store.current(), DIMENSION)
+            write(generation, f"extra-{seed}", "More text.", seed=seed)
+            commit(generation)
+            names.append(store.publish(generation, {}))
+        assert sorted(store.clean_up(keep=1)) == names[:2]
+        assert sorted(p.name for p in (self.home / "generations").iterdir()) == names[2:]
