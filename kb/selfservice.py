@@ -286,6 +286,11 @@ class SelfService:
         )
         self._track_records.forget([article_id])
 
+    def continue_visit(self, old: str, new: str) -> None:
+        """The visit `old` goes on as `new` (a new id at sign-in): its events and tickets move."""
+        self.events.move_session(old, new)
+        self.tickets.move_help_session(old, new)
+
     def create_ticket(self, ticket: NewTicket, session_id: str) -> StoredTicket:
         """File the request with what the requester already tried attached."""
         check_new_ticket(ticket)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
 from kb.errors import InvalidInputError
@@ -58,6 +58,13 @@ class EventStore:
         )
         with Session(self.engine) as session:
             return [_event(row) for row in session.scalars(statement)]
+
+    def move_session(self, old: str, new: str) -> None:
+        """Record the events of help session `old` under `new` (the visit was given a new id)."""
+        with Session(self.engine) as session, session.begin():
+            session.execute(
+                update(EventRow).where(EventRow.session_id == old).values(session_id=new)
+            )
 
     def sessions_with(self, kind: str, since: datetime | None = None) -> list[str]:
         """Distinct ids of the sessions with an event of `kind` (at or after `since`).

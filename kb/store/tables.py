@@ -114,6 +114,21 @@ class UserRow(Base):
     created: Mapped[datetime]
 
 
+class SignInRow(Base):
+    """A browser signed in: its cookie carries the secret, of which only the digest is kept.
+
+    Signing out deletes the row; a new password or deactivation deletes all the user's, so a
+    cookie saved before opens nothing.
+    """
+
+    __tablename__ = "sign_ins"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created: Mapped[datetime] = mapped_column(index=True)
+
+
 class ApiTokenRow(Base):
     """An integration's bearer token; only its SHA-256 digest is stored."""
 

@@ -164,6 +164,15 @@ class TicketStore:
             ).one_or_none()
             return None if row is None else _stored(row)
 
+    def move_help_session(self, old: str, new: str) -> None:
+        """Tickets filed in help session `old` belong to `new` (the visit was given a new id)."""
+        with Session(self.engine) as session, session.begin():
+            session.execute(
+                sqlalchemy.update(TicketRow)
+                .where(TicketRow.help_session == old)
+                .values(help_session=new)
+            )
+
     def count(self) -> int:
         with Session(self.engine) as session:
             return session.scalar(select(func.count()).select_from(TicketRow)) or 0

@@ -1,4 +1,4 @@
-"""Accounts: users with roles and salted password hashes, API tokens, failed sign-ins."""
+"""Accounts: users with roles and salted password hashes, sign-ins, API tokens, failed sign-ins."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from kb.errors import InvalidInputError, NotFoundError
-from kb.store.tables import ApiTokenRow, LoginFailureRow, UserRow
+from kb.store.tables import ApiTokenRow, LoginFailureRow, SignInRow, UserRow
 from kb.validation import EMAIL
 
 ROLES = ("requester", "agent", "manager", "admin")
@@ -35,9 +35,6 @@ class User:
     roles: frozenset[str]
     active: bool
     created: datetime
-    # Changes whenever the password does: signed sessions carry it, so a new password
-    # (or a deactivated account) ends every session opened before.
-    stamp: str
 
     @property
     def display_name(self) -> str:
@@ -162,6 +159,8 @@ class UserStore:
         name: str | None = None,
         password: str | None = None,
     ) -> User:
+        """Change what is given. A new password or deactivation ends every sign-in of the user;
+        deactivating also revokes their API tokens, which stay revoked if it is activated again."""
         with Session(self.engine) as session, session.begin():
             row = session.get(UserRow, user_id)
             if row is None:
@@ -174,7 +173,51 @@ class UserStore:
                 row.name = name.strip() or None
             if password is not None:
                 row.password_hash = generate_password_hash(check_password(password))
+            if password is not None or active is False:
+                session.execute(delete(SignInRow).where(SignInRow.user_id == user_id))
+            if active is False:
+                session.execute(
+                    update(ApiTokenRow)
+                    .where(ApiTokenRow.user_id == user_id, ApiTokenRow.revoked.is_(None))
+                    .values(revoked=datetime.now(UTC))
+                )
             return _user(row)
+
+    # Sign-ins (browser sessions)
+
+    def start_session(self, user_id: int, lifetime: timedelta) -> str:
+        """A new sign-in for the user; returns the secret its cookie carries.
+
+        Sign-ins older than `lifetime`, which no longer open anything, are deleted meanwhile.
+        """
+        secret = secrets.token_urlsafe(32)
+        now = datetime.now(UTC)
+        with Session(self.engine) as session, session.begin():
+            session.execute(delete(SignInRow).where(SignInRow.created < now - lifetime))
+            session.add(SignInRow(user_id=user_id, digest=_digest(secret), created=now))
+        return secret
+
+    def session_user(self, secret: str, lifetime: timedelta) -> User | None:
+        """The active user of a sign-in that has not ended nor outlived `lifetime`, or None."""
+        if len(secret) > 200:
+            return None
+        with Session(self.engine) as session:
+            found = session.execute(
+                select(SignInRow, UserRow)
+                .join(UserRow, UserRow.id == SignInRow.user_id)
+                .where(SignInRow.digest == _digest(secret))
+            ).one_or_none()
+            if found is None:
+                return None
+            sign_in, user = found
+            if not user.active or sign_in.created < datetime.now(UTC) - lifetime:
+                return None
+            return _user(user)
+
+    def end_session(self, secret: str) -> None:
+        """Sign out: the sign-in with this secret opens nothing from now on."""
+        with Session(self.engine) as session, session.begin():
+            session.execute(delete(SignInRow).where(SignInRow.digest == _digest(secret)))
 
     # API tokens
 
@@ -281,7 +324,6 @@ def _user(row: UserRow) -> User:
         roles=frozenset(row.roles.split()),
         active=row.active,
         created=row.created,
-        stamp=hashlib.sha256(f"{row.password_hash}:{row.active}".encode()).hexdigest()[:16],
     )
 
 

@@ -1,7 +1,8 @@
 """Who is asking, and may they: sessions, bearer tokens, roles and CSRF protection.
 
-- Pages sign in with a password and keep the user in Flask's signed session cookie
-  (HttpOnly, SameSite=Lax, Secure when the `secure_cookies` setting is on).
+- Pages sign in with a password; Flask's signed session cookie (HttpOnly, SameSite=Lax,
+  Secure when the `secure_cookies` setting is on) carries a sign-in secret the store knows
+  until sign-out, a new password or deactivation ends it.
 - Integrations send `Authorization: Bearer kb_…`; such requests carry no cookies' authority.
 - Every state-changing form carries the session's CSRF token; state-changing API calls must
   be JSON (which a cross-site form cannot send without CORS, and kb allows none) and, when
@@ -17,17 +18,19 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
-from flask import Flask, g, redirect, request, session, url_for
+from flask import Flask, current_app, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 
 from kb.store.users import ROLES, User
 from kb.web.errors import client_error
-from kb.web.visits import services
+from kb.web.visits import renew_visit, services
 
 F = TypeVar("F", bound=Callable[..., Any])
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
+# The session's sign-in secret; the store keeps its digest until sign-out (kb.store.users).
+SIGN_IN = "sign_in"
 
 
 def register(app: Flask) -> None:
@@ -49,10 +52,10 @@ def register(app: Flask) -> None:
                 )
             g.user, g.by_token = user, True
             return
-        user_id = session.get("user_id")
-        if isinstance(user_id, int):
-            user = services().users.get(user_id)
-            if user is not None and user.active and session.get("stamp") == user.stamp:
+        signed = session.get(SIGN_IN)
+        if isinstance(signed, str):
+            user = services().users.session_user(signed, current_app.permanent_session_lifetime)
+            if user is not None:
                 g.user = user
             else:
                 session.clear()
@@ -120,18 +123,30 @@ def actor() -> str:
 
 
 def sign_in(user: User) -> None:
-    # A fresh session on every sign-in, so nothing set before it survives (fixation).
-    session.clear()
+    # A fresh session on every sign-in, so nothing set before it survives (fixation); the
+    # help session too gets a new id, keeping what the visit did so far.
+    end_sign_in()
+    renew_visit(keep_trail=True)
     session.permanent = True
-    session["user_id"] = user.id
-    session["stamp"] = user.stamp
+    session[SIGN_IN] = services().users.start_session(
+        user.id, current_app.permanent_session_lifetime
+    )
     session["csrf"] = secrets.token_urlsafe(24)
     g.user = user
 
 
 def sign_out() -> None:
-    session.clear()
+    end_sign_in()
+    renew_visit(keep_trail=False)
     g.user = None
+
+
+def end_sign_in() -> None:
+    """End the session's sign-in on the server, so a copy of the cookie opens nothing."""
+    secret = session.get(SIGN_IN)
+    if isinstance(secret, str):
+        services().users.end_session(secret)
+    session.clear()
 
 
 def require_role(*roles: str) -> Callable[[F], F]:

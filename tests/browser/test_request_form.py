@@ -72,7 +72,9 @@ def is_final_suggest(response: Response) -> bool:
 
 
 def session_of(context: BrowserContext) -> str:
-    return next(cookie["value"] for cookie in context.cookies() if cookie["name"] == COOKIE)
+    """The help session's id: the cookie holds it and, after a dot, kb's signature."""
+    value = next(cookie["value"] for cookie in context.cookies() if cookie["name"] == COOKIE)
+    return value.partition(".")[0]
 
 
 def test_live_suggestions_and_this_solved_my_problem(

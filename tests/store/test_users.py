@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import sqlalchemy
 from sqlalchemy.orm import Session
@@ -44,14 +46,34 @@ def test_roles_several_per_user_and_validated(users: UserStore) -> None:
         users.add("ben", PASSWORD, ("agent",))
 
 
-def test_a_new_password_or_deactivation_changes_the_session_stamp(users: UserStore) -> None:
+def test_sign_ins_end_on_sign_out_a_new_password_or_deactivation(users: UserStore) -> None:
+    day = timedelta(days=1)
     user = users.add("ana@example.com", PASSWORD, ("agent",))
+    laptop, phone = users.start_session(user.id, day), users.start_session(user.id, day)
+    assert users.session_user(laptop, day) == user and users.session_user(phone, day) == user
+    users.end_session(laptop)
+    assert users.session_user(laptop, day) is None and users.session_user(phone, day) == user
     changed = users.update(user.id, password="another long password")
-    assert changed.stamp != user.stamp
+    assert users.session_user(phone, day) is None
     assert users.authenticate("ana@example.com", PASSWORD) is None
-    deactivated = users.update(user.id, active=False)
-    assert deactivated.stamp != changed.stamp
+    tablet = users.start_session(user.id, day)
+    assert users.session_user(tablet, timedelta(seconds=0)) is None  # outlived its lifetime
+    users.update(user.id, active=False)
     assert users.authenticate("ana@example.com", "another long password") is None
+    users.update(user.id, active=True)
+    assert users.session_user(tablet, day) is None  # stays ended after reactivation
+    assert users.session_user("not a secret", day) is None
+    assert changed.id == user.id
+
+
+def test_deactivation_revokes_tokens_for_good(users: UserStore) -> None:
+    user = users.add("bot@example.com", PASSWORD, ("agent",))
+    _, secret = users.create_token(user.id, "nightly import")
+    assert users.user_for_token(secret) is not None
+    users.update(user.id, active=False)
+    users.update(user.id, active=True)
+    assert users.user_for_token(secret) is None
+    assert all(token.revoked is not None for token in users.tokens(user.id))
 
 
 def test_tokens_are_stored_as_digests_and_can_be_revoked(

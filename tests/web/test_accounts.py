@@ -125,6 +125,39 @@ def test_a_new_password_ends_other_sessions(app: Flask, sign_in: SignIn) -> None
     assert second.get("/my/requests").status_code == 302
 
 
+def test_a_cookie_saved_before_sign_out_opens_nothing(app: Flask, sign_in: SignIn) -> None:
+    browser, thief = FormClient(app), FormClient(app)
+    sign_in(browser, "agent")
+    saved = browser.get_cookie("session")
+    assert saved is not None and browser.get("/desk").status_code == 200
+    browser.post("/logout")
+    thief.set_cookie("session", saved.value)
+    assert thief.get("/desk").status_code == 302
+    assert thief.get("/api/v1/desk/tickets").status_code == 401
+
+
+def test_deactivation_ends_sessions_and_tokens_even_after_reactivation(
+    app: Flask, sign_in: SignIn
+) -> None:
+    browser, admin = FormClient(app), FormClient(app)
+    agent = sign_in(browser, "agent")
+    saved = browser.get_cookie("session")
+    assert saved is not None
+    _, secret = app.extensions["kb"].users.create_token(agent.id, "script")
+    bearer = {"Authorization": f"Bearer {secret}"}
+    assert FlaskClient(app).get("/api/v1/desk/tickets", headers=bearer).status_code == 200
+    sign_in(admin, "admin")
+    admin.post(f"/admin/users/{agent.id}", data={"roles": ["agent"]})  # unticked: inactive
+    admin.post(f"/admin/users/{agent.id}", data={"roles": ["agent"], "active": "on"})
+    again = FormClient(app)
+    again.set_cookie("session", saved.value)
+    assert again.get("/desk").status_code == 302
+    assert FlaskClient(app).get("/api/v1/desk/tickets", headers=bearer).status_code == 401
+    fresh = FormClient(app)
+    sign_in(fresh, "agent")  # a new sign-in works
+    assert fresh.get("/desk").status_code == 200
+
+
 def test_my_requests_show_only_mine(client: FlaskClient, app: Flask, sign_in: SignIn) -> None:
     tickets = app.extensions["kb"].tickets
     mine = tickets.create(NewTicket("Laptop is slow", "Very slow", "requester@example.com"))
