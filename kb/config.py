@@ -121,6 +121,11 @@ class Settings:
         False, "Send cookies only over HTTPS; turn on whenever kb is served behind HTTPS."
     )
     session_hours: float = _setting(12.0, "Hours a sign-in lasts before the user signs in again.")
+    image_hosts: tuple[str, ...] = _setting(
+        (),
+        "Hosts articles may show images from (comma-separated, `*.example.com` for a domain); "
+        "images from anywhere else are not loaded, so reading an article tells no third party.",
+    )
     trusted_proxies: int = _setting(
         0,
         "Reverse proxies in front of kb (nginx, a load balancer) whose X-Forwarded-For, "
@@ -202,6 +207,8 @@ def _read_config_file(path: Path) -> dict[str, Any]:
 
 
 _WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
+_IMAGE_HOST = re.compile(rf"(\*\.)?{_LABEL}(\.{_LABEL})*(:[0-9]{{1,5}})?")
 
 
 def _convert(name: str, value: Any, *, source: str) -> Any:
@@ -282,3 +289,10 @@ def _validate(settings: Settings) -> None:
         )
     if settings.keep_generations < 0:
         raise ConfigError("setting `keep_generations` cannot be negative")
+    for host in settings.image_hosts:
+        # Each goes into the Content-Security-Policy as it is: a host name and nothing else.
+        if not _IMAGE_HOST.fullmatch(host):
+            raise ConfigError(
+                f"setting `image_hosts`: {host!r} is not a host name like intranet.example.com "
+                "or *.example.com (no scheme, path or spaces)"
+            )

@@ -17,6 +17,7 @@ from kb.web import (
     desk,
     desk_api,
     errors,
+    headers,
     i18n,
     inputs,
     knowledge,
@@ -61,6 +62,7 @@ def create_app(
         app.config.update(test_config)
     app.extensions["kb"] = services
     inputs.register(app)
+    headers.register(app, settings.image_hosts)
     visits.register(app)
     errors.register(app)
     security.register(app)

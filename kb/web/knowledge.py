@@ -136,7 +136,7 @@ def article(article_id: str) -> str:
         "knowledge_article.html",
         article=opened.article,
         digest=opened.digest,
-        rendered=render_markdown(opened.article.body),
+        rendered=render_markdown(opened.article.body, services().settings.image_hosts),
         related=[(item, listing.get(item)) for item in opened.article.related],
         linked_from=authoring.linked_from(article_id),
         similar=authoring.similar(opened.article),
@@ -233,7 +233,7 @@ def preview() -> Response:
         raise InputTooLargeError(
             f"the article is too long to preview (over {MAX_PREVIEW_CHARACTERS} characters)"
         )
-    return jsonify({"html": render_markdown(markdown).html})
+    return jsonify({"html": render_markdown(markdown, services().settings.image_hosts).html})
 
 
 def _posted_form() -> ArticleForm:
@@ -266,7 +266,7 @@ def _editor(form: ArticleForm, article: Any, *, base_digest: str, **context: Any
         audiences=AUDIENCES,
         types=ARTICLE_TYPES,
         titles=titles,
-        rendered=render_markdown(form.body) if preview else None,
+        rendered=render_markdown(form.body, services().settings.image_hosts) if preview else None,
         from_ticket=context.pop("from_ticket", ""),
         message=request.form.get("message", ""),
         **context,

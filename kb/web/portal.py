@@ -65,7 +65,7 @@ def article(article_id: str) -> str:
     document = selfservice.article(article_id, session_id(), source=source)
     if document is None or document.kind != "article":
         raise NotFoundError(NO_PUBLIC_ARTICLE, key="no_public_article")
-    rendered = render_markdown(document.body)
+    rendered = render_markdown(document.body, services().settings.image_hosts)
     return render_template(
         "article.html",
         document=document,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import markdown
 import nh3
@@ -82,8 +84,19 @@ def _toc_slug(value: str, separator: str) -> str:
     return slugify(value)
 
 
-def render_markdown(text: str) -> RenderedArticle:
-    """Render user-written Markdown; scripts, event handlers and unsafe links are removed."""
+def render_markdown(text: str, image_hosts: Collection[str] = ()) -> RenderedArticle:
+    """Render user-written Markdown; scripts, event handlers and unsafe links are removed.
+
+    An image keeps its address only when it is on this site or on one of `image_hosts`
+    (`*.example.com` for a domain), so showing an article tells no third party who read it;
+    other images are shown by their alt text.
+    """
+
+    def keep(tag: str, attribute: str, value: str) -> str | None:
+        if tag == "img" and attribute == "src" and not _image_allowed(value, image_hosts):
+            return None
+        return value
+
     converter = markdown.Markdown(
         extensions=["tables", "fenced_code", "sane_lists", "toc"],
         extension_configs={"toc": {"slugify": _toc_slug, "toc_depth": "2-4"}},
@@ -96,6 +109,7 @@ def render_markdown(text: str) -> RenderedArticle:
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
+        attribute_filter=keep,
     )
     tokens: list[dict[str, Any]] = getattr(converter, "toc_tokens", [])
     entries = tuple(_flatten(tokens))
@@ -111,3 +125,21 @@ def _flatten(tokens: list[dict[str, Any]]) -> list[TocEntry]:
         entries.append(TocEntry(level=int(token["level"]), anchor=str(token["id"]), title=title))
         entries.extend(_flatten(token.get("children", [])))
     return entries
+
+
+def _image_allowed(source: str, hosts: Collection[str]) -> bool:
+    parts = urlsplit(source.strip())
+    if not parts.netloc and not parts.scheme:
+        return True  # on this site
+    try:
+        port = parts.port
+    except ValueError:
+        return False
+    host = parts.hostname or ""
+    if port is not None:
+        host = f"{host}:{port}"
+    for allowed in hosts:
+        allowed = allowed.lower()
+        if host == allowed or (allowed.startswith("*.") and host.endswith(allowed[1:])):
+            return True
+    return False

@@ -135,6 +135,8 @@ def test_tuple_override_from_a_list() -> None:
         ({"KB_CHUNK_WORDS": "0"}, {}, "`chunk_words` must be at least 1"),
         ({"KB_CANDIDATES": "-3"}, {}, "`candidates` must be at least 1"),
         ({"KB_KEEP_GENERATIONS": "-1"}, {}, "`keep_generations` cannot be negative"),
+        ({"KB_IMAGE_HOSTS": "cdn.example.org; script-src *"}, {}, "`image_hosts`: 'cdn."),
+        ({"KB_IMAGE_HOSTS": "https://cdn.example.org"}, {}, "is not a host name"),
         (
             {"KB_TRUSTED_PROXIES": "-1"},
             {},
