@@ -125,6 +125,10 @@ class IndexMismatchError(KbError):
     """The index was built with settings that do not match the current ones."""
 
 
+class DatabaseSchemaError(KbError):
+    """The database is not at the schema revision this kb needs."""
+
+
 class DependencyMissingError(KbError):
     """An optional package is not installed."""
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from kb.desk import Desk
     from kb.selfservice import SelfService
     from kb.store.events import EventStore
+    from kb.store.schema import Upgrade
     from kb.store.tickets import TicketStore
     from kb.store.users import UserStore
 
@@ -36,11 +37,28 @@ class Services:
         self.indexer = Indexer(settings, embedder)
         self.searcher = Searcher(settings, embedder)
 
+    @property
+    def database_url(self) -> str:
+        from kb.store.database import sqlite_url
+
+        return self.settings.database_url or sqlite_url(self.settings.home)
+
     @cached_property
     def engine(self) -> Engine:
-        from kb.store.database import create_engine_for, sqlite_url
+        from kb.store.database import open_database
 
-        return create_engine_for(self.settings.database_url or sqlite_url(self.settings.home))
+        return open_database(self.database_url)
+
+    def upgrade_database(self) -> Upgrade:
+        """Migrate the store's database to the schema this kb needs (`kb db upgrade`)."""
+        from kb.store.database import create_engine_for
+        from kb.store.schema import upgrade_database
+
+        engine = create_engine_for(self.database_url)
+        try:
+            return upgrade_database(engine)
+        finally:
+            engine.dispose()
 
     @cached_property
     def tickets(self) -> TicketStore:

@@ -17,6 +17,7 @@ from kb.config import Settings
 from kb.indexer.embed import SentenceTransformerEmbedder
 from kb.services import Services, build_services
 from kb.web import create_app
+from tests.postgres import fresh_schema
 
 # Nothing may be downloaded: the model comes from an installed package.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -39,6 +40,13 @@ def settings(tmp_path: Path) -> Settings:
         embedder="hashing",
         lock_timeout=0.5,
     )
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A SQLAlchemy URL on an empty schema of the test PostgreSQL (see tests/postgres.py)."""
+    with fresh_schema() as url:
+        yield url
 
 
 @pytest.fixture

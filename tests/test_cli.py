@@ -226,11 +226,11 @@ def _session_events(number: int, solved: bool) -> list:
 
 
 def test_calibrate_from_events_needs_enough_outcomes_then_refits(tmp_path: Path) -> None:
-    from kb.store.database import create_engine_for
+    from kb.store.database import open_database
     from kb.store.events import EventStore
 
     url = f"sqlite:///{tmp_path / 'events.sqlite3'}"
-    store = EventStore(create_engine_for(url))
+    store = EventStore(open_database(url))
     environment = {"KB_DATABASE_URL": url, "KB_HOME": str(tmp_path / "home")}
     for number in range(10):
         for event in _session_events(number, solved=number % 2 == 0):

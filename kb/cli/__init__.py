@@ -17,6 +17,7 @@ COMMANDS = {
     "serve": "kb.cli.serve:serve",
     "user": "kb.cli.user:user",
     "import": "kb.cli.imports:import_group",
+    "db": "kb.cli.db:db",
 }
 
 

@@ -9,7 +9,7 @@ import sqlalchemy
 from sqlalchemy import event
 
 from kb.errors import ConfigError
-from kb.store.tables import Base
+from kb.store.schema import check_schema, upgrade_database
 
 DATABASE_FILE_NAME = "kb.sqlite3"
 # Milliseconds a SQLite connection waits for another writer before failing with "locked".
@@ -22,8 +22,27 @@ def sqlite_url(home: Path) -> str:
     return f"sqlite:///{home}/{DATABASE_FILE_NAME}"
 
 
+def open_database(url: str) -> sqlalchemy.Engine:
+    """An engine for `url` whose schema is the one this kb needs.
+
+    A SQLite file (one machine, the embedded default) is migrated in place as it is opened;
+    a shared server is migrated by `kb db upgrade` or `kb serve`, never by every process that
+    connects, so a database at another revision raises DatabaseSchemaError saying so.
+    """
+    engine = create_engine_for(url)
+    try:
+        if engine.dialect.name == "sqlite":
+            upgrade_database(engine)
+        else:
+            check_schema(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
+
+
 def create_engine_for(url: str) -> sqlalchemy.Engine:
-    """An engine for `url` with kb's tables created.
+    """An engine for `url`, as it is: no tables are created or checked.
 
     SQLite connections run in WAL mode (readers never block the writer, nor it them), with
     foreign keys enforced and a busy timeout; the file's folder is created when missing.
@@ -46,38 +65,7 @@ def create_engine_for(url: str) -> sqlalchemy.Engine:
         event.listen(engine, "connect", _configure_sqlite)
     else:
         engine = sqlalchemy.create_engine(parsed, pool_pre_ping=True)
-    Base.metadata.create_all(engine)
-    _add_missing_columns(engine)
     return engine
-
-
-def _add_missing_columns(engine: sqlalchemy.Engine) -> None:
-    """Give tables made by an earlier kb the nullable columns added since, in place.
-
-    New columns are always nullable or carry a server default, so adding them never
-    rewrites a row; anything more drastic would need a real migration.
-    """
-    inspector = sqlalchemy.inspect(engine)
-    with engine.begin() as connection:
-        for table in Base.metadata.sorted_tables:
-            present = {column["name"] for column in inspector.get_columns(table.name)}
-            for column in table.columns:
-                if column.name in present:
-                    continue
-                kind = column.type.compile(dialect=engine.dialect)
-                default = ""
-                if column.server_default is not None:
-                    argument = column.server_default.arg  # type: ignore[attr-defined]
-                    default = " DEFAULT " + str(
-                        argument.compile(dialect=engine.dialect)
-                        if hasattr(argument, "compile")
-                        else argument
-                    )
-                connection.execute(
-                    sqlalchemy.text(
-                        f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}{default}'
-                    )
-                )
 
 
 def _configure_sqlite(connection: Any, record: Any) -> None:

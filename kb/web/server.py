@@ -44,6 +44,13 @@ def serve(settings: Settings, host: str, port: int, workers: int, threads: int) 
     """Run until interrupted. New index generations are picked up without a restart."""
     if open_generation_store(settings).current() is None:
         raise IndexNotFoundError(settings.home)
+    # Before any worker forks; on PostgreSQL under an advisory lock, so hosts starting
+    # together migrate once.
+    starting = build_services(settings)
+    try:
+        starting.upgrade_database()
+    finally:
+        starting.close()
     PortalServer(
         settings,
         {

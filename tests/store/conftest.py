@@ -1,4 +1,4 @@
-"""Store fixtures: a real SQLite database file under tmp_path."""
+"""Store fixtures: an engine on every database backend, a SQLite file and a PostgreSQL schema."""
 
 from __future__ import annotations
 
@@ -9,10 +9,22 @@ import pytest
 import sqlalchemy
 
 from kb.store.database import create_engine_for, sqlite_url
+from kb.store.schema import upgrade_database
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty database: a SQLite file under tmp_path, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        return sqlite_url(tmp_path / "home")
+    url: str = request.getfixturevalue("postgres_url")
+    return url
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[sqlalchemy.Engine]:
-    built = create_engine_for(sqlite_url(tmp_path / "home"))
+def engine(database_url: str) -> Iterator[sqlalchemy.Engine]:
+    """An engine on that database with the schema migrated in, as `kb db upgrade` does."""
+    built = create_engine_for(database_url)
+    upgrade_database(built)
     yield built
     built.dispose()

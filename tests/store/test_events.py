@@ -18,7 +18,7 @@ from kb.events import (
     SuggestionsShown,
     TicketCreated,
 )
-from kb.store.database import create_engine_for, sqlite_url
+from kb.store.database import open_database, sqlite_url
 from kb.store.events import EventStore, TrackRecord
 
 START = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
@@ -40,20 +40,22 @@ def test_sqlite_url_names_a_file_in_the_home_and_creates_the_home(tmp_path: Path
 
 
 def test_sqlite_runs_in_wal_mode_synced_normally_with_foreign_keys_and_a_busy_timeout(
-    engine: sqlalchemy.Engine, tmp_path: Path
+    tmp_path: Path,
 ) -> None:
+    engine = open_database(sqlite_url(tmp_path / "home"))
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         # 1 is NORMAL: synced at checkpoints, not at every event's commit.
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+    engine.dispose()
     assert (tmp_path / "home" / "kb.sqlite3").is_file()
 
 
 def test_engine_creates_the_folder_of_a_sqlite_file(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "folder" / "events.db"
-    engine = create_engine_for(f"sqlite:///{path}")
+    engine = open_database(f"sqlite:///{path}")
     try:
         EventStore(engine).record(Search(session_id="s1", at=START, query="vpn"))
     finally:
@@ -162,7 +164,7 @@ def test_track_records_count_votes_resolutions_and_tickets_after_a_view(
 
 def test_a_second_engine_on_the_same_file_reads_what_the_first_wrote(tmp_path: Path) -> None:
     url = sqlite_url(tmp_path / "home")
-    writer, reader = create_engine_for(url), create_engine_for(url)
+    writer, reader = open_database(url), open_database(url)
     try:
         EventStore(writer).record(Search(session_id="s1", at=START, query="vpn"))
         assert [event.query for event in EventStore(reader).session("s1")] == ["vpn"]

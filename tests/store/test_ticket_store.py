@@ -10,7 +10,7 @@ import sqlalchemy
 
 from kb.errors import InvalidInputError, NotFoundError
 from kb.model import Ticket
-from kb.store.database import create_engine_for, sqlite_url
+from kb.store.database import open_database, sqlite_url
 from kb.store.tickets import SORTS, TicketStore
 from kb.workflow import SORT_KEYS, TICKET_PREFIXES, TICKET_TYPES, NewTicket
 
@@ -93,14 +93,14 @@ def test_get_finds_a_number_typed_in_lower_case_and_nothing_for_an_unknown_one(
 
 def test_count_and_persistence_across_engines(tmp_path: Path) -> None:
     url = sqlite_url(tmp_path / "home")
-    first = create_engine_for(url)
+    first = open_database(url)
     try:
         assert TicketStore(first).count() == 0
         TicketStore(first).create(new())
         TicketStore(first).create(new(type="question"))
     finally:
         first.dispose()
-    second = create_engine_for(url)
+    second = open_database(url)
     try:
         store = TicketStore(second)
         assert store.count() == 2
@@ -200,7 +200,7 @@ def test_a_database_from_before_the_desk_gains_its_columns(tmp_path: Path) -> No
             )
         )
     old.dispose()
-    store = TicketStore(create_engine_for(url))
+    store = TicketStore(open_database(url))
     kept = store.get("INC-000001")
     assert kept is not None and kept.subject == "Old" and kept.shareable is False
     store.update("INC-000001", None, priority="high")
