@@ -108,6 +108,9 @@ class Settings:
     confident_threshold: float = _setting(
         0.6, "Below this chance that a shown answer solves it, the portal says it is not sure."
     )
+    known_issue_threshold: float = _setting(
+        0.6, "How close in meaning (cosine) a search or request must be to an announced problem."
+    )
     deflection_window_hours: float = _setting(
         24.0, "A ticket filed within this many hours of seeing suggestions means not deflected."
     )
@@ -279,7 +282,7 @@ def _validate(settings: Settings) -> None:
             f"setting `trusted_proxies` counts proxies in front of kb: "
             f"0 to {MAX_TRUSTED_PROXIES}, not {settings.trusted_proxies}"
         )
-    for name in ("show_threshold", "confident_threshold"):
+    for name in ("show_threshold", "confident_threshold", "known_issue_threshold"):
         if not 0.0 <= getattr(settings, name) <= 1.0:
             raise ConfigError(f"setting `{name}` must lie between 0 and 1")
     if settings.deflection_window_hours <= 0 or settings.track_record_strength < 0:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from kb.config import Settings
@@ -25,6 +25,7 @@ from kb.events import (
     session_trail,
 )
 from kb.model import Document, Filters, SearchHit, SearchQuery
+from kb.problems import KnownIssue, KnownIssues
 from kb.search.deflection import features, with_track_record
 from kb.search.searcher import MAX_QUERY_CHARACTERS, Searcher
 from kb.store.events import EventStore, TrackRecord
@@ -81,6 +82,8 @@ class Answers:
     confident: bool
     took_ms: float
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Announced problems the text is about: shown before every other answer.
+    known_issues: tuple[KnownIssue, ...] = ()
 
 
 def requester_filters(
@@ -132,12 +135,18 @@ class SelfService:
     """The requester-facing core behind the portal pages and the JSON API."""
 
     def __init__(
-        self, settings: Settings, searcher: Searcher, tickets: TicketStore, events: EventStore
+        self,
+        settings: Settings,
+        searcher: Searcher,
+        tickets: TicketStore,
+        events: EventStore,
+        known_issues: KnownIssues | None = None,
     ) -> None:
         self._settings = settings
         self._searcher = searcher
         self.tickets = tickets
         self.events = events
+        self._known_issues = known_issues
         self._track_records = RecentTrackRecords(events)
 
     def search(
@@ -146,6 +155,7 @@ class SelfService:
         filters = filters or requester_filters()
         answers = self._answer(text, k, filters, threshold=0.0)
         category, language = _about(answers.suggestions, filters.languages)
+        known = self._known(answers.query)
         self.events.record(
             Search(
                 session_id=session_id,
@@ -154,11 +164,12 @@ class SelfService:
                 hits=tuple(s.document.id for s in answers.suggestions),
                 deflection=answers.deflection,
                 confident=answers.confident,
+                known_issues=tuple(issue.number for issue in known),
                 category=category,
                 language=language,
             )
         )
-        return answers
+        return replace(answers, known_issues=known)
 
     def suggest(self, subject: str, description: str, session_id: str) -> Answers:
         """Answers for a request being typed; only those above the show threshold."""
@@ -171,7 +182,8 @@ class SelfService:
         answers = self._answer(
             text, SUGGESTIONS, requester_filters(), threshold=self._settings.show_threshold
         )
-        if answers.suggestions:
+        known = self._known(text)
+        if answers.suggestions or known:
             category, language = _about(answers.suggestions)
             self.events.record(
                 SuggestionsShown(
@@ -188,11 +200,19 @@ class SelfService:
                     ),
                     deflection=answers.deflection,
                     confident=answers.confident,
+                    known_issues=tuple(issue.number for issue in known),
                     category=category,
                     language=language,
                 )
             )
-        return answers
+        return replace(answers, known_issues=known)
+
+    def known_issues(self) -> list[KnownIssue]:
+        """Every announced open problem, for the portal's home."""
+        return self._known_issues.announced() if self._known_issues is not None else []
+
+    def _known(self, text: str) -> tuple[KnownIssue, ...]:
+        return self._known_issues.matching(text) if self._known_issues is not None else ()
 
     def article(self, article_id: str, session_id: str, source: str = "link") -> Document | None:
         """A public, published document for a requester (and the view recorded), or None."""

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
     from kb.authoring import Authoring
     from kb.desk import Desk
+    from kb.insights.problems import ProblemCandidates
+    from kb.problems import KnownIssues, Problems
     from kb.selfservice import SelfService
     from kb.store.events import EventStore
     from kb.store.schema import Upgrade
@@ -82,13 +84,42 @@ class Services:
     def selfservice(self) -> SelfService:
         from kb.selfservice import SelfService
 
-        return SelfService(self.settings, self.searcher, self.tickets, self.events)
+        return SelfService(
+            self.settings, self.searcher, self.tickets, self.events, self.known_issues
+        )
 
     @cached_property
     def desk(self) -> Desk:
         from kb.desk import Desk
 
         return Desk(self.searcher, self.tickets, self.events, self.indexer)
+
+    @cached_property
+    def problems(self) -> Problems:
+        from kb.problems import Problems
+        from kb.store.problems import ProblemStore
+
+        return Problems(ProblemStore(self.engine), self.events, self.known_issues)
+
+    @cached_property
+    def known_issues(self) -> KnownIssues:
+        from kb.problems import KnownIssues
+        from kb.store.problems import ProblemStore
+
+        threshold = self.settings.known_issue_threshold
+        return KnownIssues(ProblemStore(self.engine), self.embedder, threshold)
+
+    @cached_property
+    def problem_candidates(self) -> ProblemCandidates:
+        from kb.insights.problems import ProblemCandidates
+
+        return ProblemCandidates(
+            self.engine,
+            self.embedder,
+            self.searcher,
+            self.problems.store,
+            self.settings.show_threshold,
+        )
 
     @cached_property
     def authoring(self) -> Authoring:

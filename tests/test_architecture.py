@@ -17,7 +17,7 @@ LAYERS = [
     {"kb.backends"},
     {"kb.indexer", "kb.store", "kb.evaluation.metrics", "kb.evaluation.beir"},
     {"kb.search", "kb.insights"},
-    {"kb.selfservice", "kb.desk", "kb.authoring"},
+    {"kb.selfservice", "kb.desk", "kb.authoring", "kb.problems"},
     {"kb.services"},
     {"kb.evaluation.runner"},
     {"kb.cli", "kb.web"},
@@ -37,6 +37,8 @@ PURE = [
     "kb/workflow.py",
     "kb/insights/outcomes.py",
     "kb/insights/learning.py",
+    "kb/insights/clustering.py",
+    "kb/insights/candidates.py",
     "kb/authoring/forms.py",
 ]
 HEAVY = {"flask", "whoosh", "faiss", "sqlalchemy", "sentence_transformers", "torch", "sqlite3"}

@@ -205,3 +205,39 @@ class EventRow(Base):
     category: Mapped[str | None] = mapped_column(String(64))
     language: Mapped[str | None] = mapped_column(String(16))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ProblemRow(Base):
+    """A problem (ITIL problem management): the cause behind recurring incidents.
+
+    `title` and `notes` are the desk's; requesters see only `public_title` and the status,
+    and only while `announced` (a known issue).
+    """
+
+    __tablename__ = "problems"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    # "PRB-000001": unique, the number people quote.
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    public_title: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    owner: Mapped[str | None]
+    notes: Mapped[str] = mapped_column(Text, default="")
+    announced: Mapped[bool] = mapped_column(default=False, server_default=false())
+    created: Mapped[datetime]
+    created_by: Mapped[str | None]
+    updated: Mapped[datetime]
+
+
+class ProblemIncidentRow(Base):
+    """An incident linked to a problem, and who linked it when."""
+
+    __tablename__ = "problem_incidents"
+    __table_args__ = (UniqueConstraint("problem_id", "ticket_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problems.id"), index=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    linked_by: Mapped[str | None]
+    at: Mapped[datetime]

@@ -1,0 +1,166 @@
+"""The problem candidates report: recent incidents from the store, grouped by meaning.
+
+The grouping is kb.insights.candidates (pure); here the incidents are read with one SQL query,
+embedded with the engine's model (each text once per process, while it stays the same), and
+each group is checked against the published articles and the problems already recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import sqlalchemy
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kb.backends import Embedder, Vectors
+from kb.insights.candidates import Candidate, Incident, linked_problems, problem_candidates
+from kb.model import Filters, SearchQuery
+from kb.search.searcher import MAX_QUERY_CHARACTERS, Searcher
+from kb.store.problems import ProblemStore
+from kb.store.tables import TicketRow
+from kb.workflow import OPEN_STATUSES
+
+# The most recent incidents of a period that are grouped; older ones past it are left out
+# (and the report says so), which keeps one report to seconds on a cold process.
+MAX_INCIDENTS = 5_000
+
+
+@dataclass(frozen=True)
+class CoveringArticle:
+    id: str
+    title: str
+    audience: str
+    deflection: float
+
+
+@dataclass(frozen=True)
+class ProblemCandidate:
+    """A candidate with what the store and the index know about it."""
+
+    candidate: Candidate
+    # The published article most likely to solve its typical incident, when the engine
+    # would show it (deflection at or above `show_threshold`).
+    covered_by: CoveringArticle | None
+    # Problem records any of its incidents is already linked to.
+    problems: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CandidateReport:
+    start: datetime
+    end: datetime
+    incidents: int
+    # True when the period held more than MAX_INCIDENTS incidents and the oldest were left out.
+    truncated: bool
+    candidates: tuple[ProblemCandidate, ...]
+
+
+class ProblemCandidates:
+    def __init__(
+        self,
+        engine: sqlalchemy.Engine,
+        embedder: Embedder,
+        searcher: Searcher,
+        problems: ProblemStore,
+        show_threshold: float,
+    ) -> None:
+        self._engine = engine
+        self._embedder = embedder
+        self._searcher = searcher
+        self._problems = problems
+        self._show_threshold = show_threshold
+        self._vectors: dict[str, Vectors] = {}
+        self._lock = threading.Lock()
+
+    def report(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        category: str | None = None,
+        language: str | None = None,
+    ) -> CandidateReport:
+        """Candidates among the incidents created in [start, end), of one category or
+        language when given (a group is kept when any of its incidents is of it)."""
+        incidents, truncated = self._incidents(start, end, language)
+        vectors = self._embed([incident.text for incident in incidents])
+        found = problem_candidates(incidents, vectors, start, end, open_statuses=OPEN_STATUSES)
+        if category:
+            found = [item for item in found if category in dict(item.categories)]
+        linked = self._problems.problems_of([number for item in found for number in item.incidents])
+        rows = tuple(
+            ProblemCandidate(item, self._covering(item), linked_problems(item, linked))
+            for item in found
+        )
+        return CandidateReport(start, end, len(incidents), truncated, rows)
+
+    def _incidents(
+        self, start: datetime, end: datetime, language: str | None
+    ) -> tuple[list[Incident], bool]:
+        statement = (
+            select(
+                TicketRow.number,
+                TicketRow.subject,
+                TicketRow.description,
+                TicketRow.created,
+                TicketRow.category,
+                TicketRow.status,
+            )
+            .where(
+                TicketRow.type == "incident",
+                TicketRow.created >= start,
+                TicketRow.created < end,
+            )
+            .order_by(TicketRow.created.desc(), TicketRow.id.desc())
+            .limit(MAX_INCIDENTS + 1)
+        )
+        if language:
+            statement = statement.where(TicketRow.language == language)
+        with Session(self._engine) as session:
+            rows = session.execute(statement).all()
+        incidents = [
+            Incident(
+                number=number,
+                subject=subject,
+                description=description,
+                created=created,
+                category=category,
+                status=status,
+            )
+            for number, subject, description, created, category, status in rows[:MAX_INCIDENTS]
+        ]
+        return incidents[::-1], len(rows) > MAX_INCIDENTS
+
+    def _embed(self, texts: Sequence[str]) -> Vectors:
+        keys = [hashlib.sha256(text.encode()).hexdigest() for text in texts]
+        with self._lock:
+            missing = [
+                (key, text)
+                for key, text in zip(keys, texts, strict=True)
+                if key not in self._vectors
+            ]
+        if missing:
+            fresh = self._embedder.embed([text for _, text in dict(missing).items()])
+            with self._lock:
+                for (key, _), vector in zip(dict(missing).items(), fresh, strict=True):
+                    self._vectors[key] = vector
+        if not keys:
+            return np.zeros((0, self._embedder.dimension), dtype=np.float32)
+        with self._lock:
+            return np.stack([self._vectors[key] for key in keys]).astype(np.float32)
+
+    def _covering(self, candidate: Candidate) -> CoveringArticle | None:
+        text = " ".join(candidate.text.split())[:MAX_QUERY_CHARACTERS]
+        result = self._searcher.search(SearchQuery(text, k=1, filters=Filters(kinds=("article",))))
+        if not result.hits or result.hits[0].deflection < self._show_threshold:
+            return None
+        hit = result.hits[0]
+        return CoveringArticle(
+            hit.document.id, hit.document.title, hit.document.audience, hit.deflection
+        )

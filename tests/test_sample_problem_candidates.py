@@ -1,0 +1,94 @@
+"""Problem candidates on the sample tickets, with the real model: recurring incidents come out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from kb.indexer.sources import read_ticket_export
+from kb.services import Services
+from tests.conftest import TICKETS
+
+pytestmark = pytest.mark.model
+
+START = datetime(2026, 8, 1, tzinfo=UTC)
+END = datetime(2026, 12, 1, tzinfo=UTC)
+
+# The sample's recurring incidents, by their ids in the export.
+RECURRING = {
+    "vpn certificate": [83, 84, 86, 88, 90, 91, 93, 97, 100],
+    "outlook password prompts": [35, 37, 40, 41, 48, 54, 58],
+    "mfa on a new phone": [43, 46, 50, 55, 103],
+    "dock monitors": [68, 69, 73, 76, 79],
+    "third-floor printer": [16, 27, 39, 60, 72, 98, 109],
+}
+
+
+@pytest.fixture
+def imported(portal_services: Services) -> dict[str, str]:
+    """The sample tickets in the store; their export id -> kb number."""
+    tickets, errors = read_ticket_export(TICKETS)
+    assert not errors
+    stored = portal_services.tickets.import_tickets(tickets)
+    return {str(ticket.external_id): ticket.number for ticket in stored}
+
+
+def numbers(imported: dict[str, str], ids: list[int]) -> set[str]:
+    by_id = {int(external.split("-")[-1]): number for external, number in imported.items()}
+    return {by_id[item] for item in ids}
+
+
+def test_the_samples_recurring_incidents_come_out_as_candidates(
+    portal_services: Services, imported: dict[str, str]
+) -> None:
+    report = portal_services.problem_candidates.report(START, END)
+    assert report.incidents == 76
+    groups = [set(row.candidate.incidents) for row in report.candidates]
+    for name, ids in RECURRING.items():
+        expected = numbers(imported, ids)
+        best = max(groups, key=lambda group: len(group & expected))
+        recall = len(best & expected) / len(expected)
+        precision = len(best & expected) / len(best)
+        assert recall >= 0.8 and precision >= 0.8, (name, recall, precision)
+    assert all(row.candidate.count >= 3 for row in report.candidates)
+    # One-off incidents stay out of every group.
+    one_offs = numbers(imported, [26, 59, 74, 101])
+    assert not one_offs & set().union(*groups)
+
+
+def test_a_candidate_says_when_it_started_which_way_it_goes_and_what_covers_it(
+    portal_services: Services, imported: dict[str, str]
+) -> None:
+    report = portal_services.problem_candidates.report(START, END)
+    vpn = numbers(imported, RECURRING["vpn certificate"])
+    [row] = [row for row in report.candidates if vpn <= set(row.candidate.incidents)]
+    candidate = row.candidate
+    created = [portal_services.tickets.get(number).created for number in candidate.incidents]  # type: ignore[union-attr]
+    assert candidate.first_seen == min(created)
+    assert candidate.last_seen == max(created)
+    assert candidate.last_seen.date().isoformat() == "2026-10-30"
+    assert candidate.trend == "rising"
+    assert candidate.categories[0][0] == "network"
+    assert len(candidate.examples) == 3
+    assert "certificate" in " ".join(example.subject for example in candidate.examples).lower()
+    assert row.covered_by is not None and row.covered_by.id.startswith("vpn-")
+    assert row.problems == ()
+
+
+def test_a_period_filters_and_linked_problems_show(
+    portal_services: Services, imported: dict[str, str]
+) -> None:
+    august = portal_services.problem_candidates.report(START, datetime(2026, 9, 1, tzinfo=UTC))
+    assert all(
+        row.candidate.last_seen < datetime(2026, 9, 1, tzinfo=UTC) for row in august.candidates
+    )
+    dock = sorted(numbers(imported, RECURRING["dock monitors"]))
+    problem = portal_services.problems.open("Dock firmware 1.0.x flicker", "priya", dock[:2])
+    report = portal_services.problem_candidates.report(START, END)
+    [row] = [row for row in report.candidates if set(dock) <= set(row.candidate.incidents)]
+    assert row.problems == (problem.number,)
+    network = portal_services.problem_candidates.report(START, END, category="hardware")
+    assert network.candidates and all(
+        "hardware" in dict(row.candidate.categories) for row in network.candidates
+    )
