@@ -23,6 +23,7 @@ from kb.web import (
     knowledge,
     portal,
     presenters,
+    problems,
     security,
     visits,
 )
@@ -68,6 +69,6 @@ def create_app(
     security.register(app)
     i18n.register(app)
     presenters.register(app)
-    for module in (portal, api, account, admin, desk, desk_api, knowledge):
+    for module in (portal, api, account, admin, desk, desk_api, knowledge, problems):
         app.register_blueprint(module.blueprint)
     return app

@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 from kb.desk import queue_query
 from kb.errors import InvalidInputError
 from kb.events import Trail
+from kb.store.problems import OPEN_PROBLEM_STATUSES
 from kb.web.security import actor, require_role
 from kb.web.visits import services
 from kb.workflow import (
@@ -79,6 +80,8 @@ def ticket(number: str) -> str:
         statuses=SETTABLE_STATUSES,
         priorities=PRIORITIES,
         agents=services().users.with_role("agent"),
+        ticket_problems=services().problems.of_ticket(found.number),
+        open_problems=services().problems.find(OPEN_PROBLEM_STATUSES),
     )
 
 

@@ -43,7 +43,10 @@ FORM_PROBLEMS = {
 def home() -> str:
     query = request.args.get("q", "")
     if not query.strip():
-        return render_template("search.html", query="", answers=None, filters={})
+        known_issues = services().selfservice.known_issues()
+        return render_template(
+            "search.html", query="", answers=None, filters={}, known_issues=known_issues
+        )
     filters = {
         "category": request.args.getlist("category"),
         "tag": request.args.getlist("tag"),
@@ -156,6 +159,13 @@ def solved() -> str:
     services().selfservice.resolved(article_id, session_id())
     document = services().selfservice.visible(article_id)
     return render_template("solved.html", document=document)
+
+
+@blueprint.post("/known-issues/<number>/join")
+def join_known_issue(number: str) -> str:
+    """ "This is my problem too": the visit joins the announced problem; no ticket is filed."""
+    issue = services().problems.join(number, session_id())
+    return render_template("joined.html", issue=issue)
 
 
 @blueprint.get("/requests/<number>")

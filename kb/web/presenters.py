@@ -57,6 +57,7 @@ ROLE_NAMES = {
 # the error's data.
 PROBLEMS = {
     "no_public_article": lazy_gettext("There is no public article at this address."),
+    "no_known_issue": lazy_gettext("There is no known issue with this number any more."),
     "no_token": lazy_gettext("You have no token with that number."),
     "query_empty": lazy_gettext("Type a few words that describe the problem."),
     "query_too_long": lazy_gettext("Keep the search under %(limit)s characters."),

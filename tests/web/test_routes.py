@@ -32,6 +32,7 @@ PUBLIC_ENDPOINTS = {
     "portal.suggestions",
     "portal.solved",
     "portal.request_filed",
+    "portal.join_known_issue",
     "api.search",
     "api.suggest",
     "api.article",
