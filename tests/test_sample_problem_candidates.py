@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from kb.indexer.sources import read_ticket_export
+from kb.insights.problems import CANDIDATE_COLUMNS, PROBLEM_COLUMNS, candidate_rows, problem_rows
 from kb.services import Services
 from tests.conftest import TICKETS
 
@@ -92,3 +93,22 @@ def test_a_period_filters_and_linked_problems_show(
     assert network.candidates and all(
         "hardware" in dict(row.candidate.categories) for row in network.candidates
     )
+
+
+def test_the_report_as_table_rows_has_every_column_and_the_same_numbers(
+    portal_services: Services, imported: dict[str, str]
+) -> None:
+    report = portal_services.problem_candidates.report(START, END)
+    rows = candidate_rows(report)
+    assert len(rows) == len(report.candidates)
+    assert all(set(row) == {key for key, _, _ in CANDIDATE_COLUMNS} for row in rows)
+    for row, found in zip(rows, report.candidates, strict=True):
+        assert row["count"] == found.candidate.count == len(row["incidents"])
+        assert row["earlier"] + row["later"] == row["count"]
+    problem = portal_services.problems.open("VPN", "priya", rows[0]["incidents"][:2])
+    [record] = problem_rows(portal_services.problems.find(), {problem.number: 4})
+    assert set(record) == {key for key, _, _ in PROBLEM_COLUMNS}
+    assert (record["number"], record["incidents"], record["joined"]) == (problem.number, 2, 4)
+    assert candidate_rows(portal_services.problem_candidates.report(START, END))[0]["problems"] == [
+        problem.number
+    ]

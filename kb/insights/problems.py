@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import sqlalchemy
@@ -22,7 +23,7 @@ from kb.backends import Embedder, Vectors
 from kb.insights.candidates import Candidate, Incident, linked_problems, problem_candidates
 from kb.model import Filters, SearchQuery
 from kb.search.searcher import MAX_QUERY_CHARACTERS, Searcher
-from kb.store.problems import ProblemStore
+from kb.store.problems import Problem, ProblemStore
 from kb.store.tables import TicketRow
 from kb.workflow import OPEN_STATUSES
 
@@ -164,3 +165,76 @@ class ProblemCandidates:
         return CoveringArticle(
             hit.document.id, hit.document.title, hit.document.audience, hit.deflection
         )
+
+
+# The report's tables as columns (key, label, kind) and rows keyed by column, the shape every
+# readout hands to pages, CSV, the API and `kb report`. Kinds: text, count, time, link.
+CANDIDATE_COLUMNS = (
+    ("key", "Group", "text"),
+    ("title", "Typical incident", "text"),
+    ("count", "Incidents", "count"),
+    ("open_incidents", "Still open", "count"),
+    ("trend", "Trend", "text"),
+    ("earlier", "First half of the period", "count"),
+    ("later", "Second half of the period", "count"),
+    ("first_seen", "First seen", "time"),
+    ("last_seen", "Last seen", "time"),
+    ("categories", "Categories", "text"),
+    ("examples", "Example tickets", "text"),
+    ("incidents", "All incidents", "text"),
+    ("covered_by", "Article that covers it", "link"),
+    ("problems", "Problem records", "text"),
+)
+PROBLEM_COLUMNS = (
+    ("number", "Problem", "link"),
+    ("title", "Title", "text"),
+    ("status", "Status", "text"),
+    ("owner", "Owner", "text"),
+    ("incidents", "Linked incidents", "count"),
+    ("joined", "Visits that joined it", "count"),
+    ("announced", "Announced", "text"),
+    ("updated", "Last update", "time"),
+)
+
+
+def candidate_rows(report: CandidateReport) -> list[dict[str, Any]]:
+    """One row per candidate, keyed by CANDIDATE_COLUMNS; lists stay lists."""
+    rows = []
+    for row in report.candidates:
+        candidate = row.candidate
+        rows.append(
+            {
+                "key": candidate.key,
+                "title": candidate.title,
+                "count": candidate.count,
+                "open_incidents": candidate.open_incidents,
+                "trend": candidate.trend,
+                "earlier": candidate.earlier,
+                "later": candidate.later,
+                "first_seen": candidate.first_seen,
+                "last_seen": candidate.last_seen,
+                "categories": [f"{name} ({count})" for name, count in candidate.categories],
+                "examples": [f"{item.number} {item.subject}" for item in candidate.examples],
+                "incidents": list(candidate.incidents),
+                "covered_by": row.covered_by.id if row.covered_by else None,
+                "problems": list(row.problems),
+            }
+        )
+    return rows
+
+
+def problem_rows(problems: Sequence[Problem], joined: Mapping[str, int]) -> list[dict[str, Any]]:
+    """One row per problem record, keyed by PROBLEM_COLUMNS."""
+    return [
+        {
+            "number": problem.number,
+            "title": problem.title,
+            "status": problem.status,
+            "owner": problem.owner,
+            "incidents": len(problem.incidents),
+            "joined": joined.get(problem.number, 0),
+            "announced": "yes" if problem.announced else "no",
+            "updated": problem.updated,
+        }
+        for problem in problems
+    ]
