@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from kb.errors import InvalidInputError
 from kb.store.tickets import TicketQuery
+from kb.store.users import User
 from kb.web.errors import client_error
 from kb.web.presenters import problem_text
 from kb.web.security import (
@@ -25,10 +26,13 @@ blueprint = Blueprint("account", __name__)
 
 @blueprint.route("/login", methods=["GET", "POST"])
 def login() -> str | Response | tuple[str, int]:
-    target = safe_next(request.values.get("next"), url_for("portal.home"))
+    wanted = request.values.get("next")
+    # Without a page to return to, the form carries none and the user's roles decide.
+    target = safe_next(wanted, "")
     if request.method == "GET":
-        if current_user() is not None:
-            return redirect(target)
+        user = current_user()
+        if user is not None:
+            return redirect(safe_next(wanted, landing_page(user)))
         return render_template("login.html", email="", problem=None, target=target)
     email = request.form.get("email", "").strip().lower()[:320]
     password = request.form.get("password", "")
@@ -51,7 +55,17 @@ def login() -> str | Response | tuple[str, int]:
         return page, 401
     users.clear_failures(email)
     sign_in(user)
-    return redirect(target)
+    return redirect(safe_next(wanted, landing_page(user)))
+
+
+def landing_page(user: User) -> str:
+    """Where a sign-in without a `next` leads: the work each role came for, so a manager
+    opens the queue."""
+    if user.has_any(("agent",)):
+        return url_for("desk.queue")
+    if user.has_any(("admin",)):
+        return url_for("admin.users")
+    return url_for("portal.home")
 
 
 @blueprint.post("/logout")

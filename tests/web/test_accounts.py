@@ -234,3 +234,30 @@ def test_a_signed_in_requester_files_under_their_own_email(
     assert filed.status_code == 302
     page = client.get("/my/requests").get_data(as_text=True)
     assert "Headset crackles" in page and "new" in page
+
+
+@pytest.mark.parametrize(
+    ("roles", "landing"),
+    [
+        (("requester",), "/"),
+        (("agent",), "/desk"),
+        (("agent", "admin"), "/desk"),
+        (("admin",), "/admin/users"),
+    ],
+)
+def test_signing_in_lands_on_the_work_of_ones_roles(
+    client: FlaskClient, app: Flask, roles: tuple[str, ...], landing: str
+) -> None:
+    app.extensions["kb"].users.add("lee@example.com", PASSWORD, roles)
+    form = client.get("/login").get_data(as_text=True)
+    assert 'name="next" value=""' in form
+    signed = client.post(
+        "/login", data={"email": "lee@example.com", "password": PASSWORD, "next": ""}
+    )
+    assert signed.location == landing
+    assert client.get("/login").location == landing
+    client.post("/logout")
+    asked = client.post(
+        "/login", data={"email": "lee@example.com", "password": PASSWORD, "next": "/my/requests"}
+    )
+    assert asked.location == "/my/requests"

@@ -1,0 +1,122 @@
+"""Server-side SVG charts: well-formed, labelled, drawn from exactly the numbers given."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ElementTree
+
+import pytest
+
+from kb.web.charts import Series, bar_chart, interval_chart, line_chart, reliability_chart
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def parse(svg: str) -> ElementTree.Element:
+    # The markup is embedded in HTML without a namespace; parsing adds one to check it.
+    return ElementTree.fromstring(
+        svg.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1)
+    )
+
+
+def elements(svg: str, tag: str, css: str) -> list[ElementTree.Element]:
+    return [e for e in parse(svg).iter(SVG + tag) if css in (e.get("class") or "").split()]
+
+
+def texts(svg: str) -> list[str]:
+    return [e.text or "" for e in parse(svg).iter(SVG + "text")]
+
+
+def test_a_line_chart_is_a_labelled_image_with_one_point_per_value() -> None:
+    svg = line_chart(
+        "Deflection rate",
+        ["11-01", "11-02", "11-03"],
+        [Series("deflection", (0.5, 0.25, 1.0)), Series("confirmed", (0.25, 0.0, 0.5))],
+        percent=True,
+    )
+    root = parse(svg)
+    assert root.get("role") == "img" and "Deflection rate" in (root.get("aria-label") or "")
+    assert "style" not in svg  # the Content-Security-Policy refuses inline style
+    assert len(elements(svg, "circle", "point")) == 6
+    assert len(elements(svg, "polyline", "series")) == 2
+    assert {"0%", "50%", "100%", "deflection", "confirmed", "11-01", "11-03"} <= set(texts(svg))
+
+
+def test_a_rate_of_one_reaches_the_top_and_zero_the_bottom() -> None:
+    svg = line_chart("Rate", ["a", "b"], [Series("rate", (0.0, 1.0))], percent=True)
+    bottom, top = (float(c.get("cy") or 0) for c in elements(svg, "circle", "point"))
+    grid = sorted(float(line.get("y1") or 0) for line in parse(svg).iter(SVG + "line"))
+    assert top == pytest.approx(grid[0]) and bottom == pytest.approx(grid[-1])
+
+
+def test_missing_values_leave_a_gap_instead_of_a_zero() -> None:
+    svg = line_chart(
+        "Rate",
+        ["1", "2", "3", "4", "5"],
+        [Series("rate", (0.2, 0.4, None, 0.6, 0.8))],
+        percent=True,
+    )
+    assert len(elements(svg, "polyline", "series")) == 2
+    assert len(elements(svg, "circle", "point")) == 4
+
+
+def test_counts_get_a_round_axis_above_the_largest_value() -> None:
+    svg = line_chart("Tickets", ["a", "b"], [Series("tickets", (3.0, 173.0))], percent=False)
+    assert "200" in texts(svg) and "173" not in texts(svg)
+
+
+def test_a_threshold_axis_marks_todays_values() -> None:
+    svg = line_chart(
+        "Precision and coverage",
+        ["0.1", "0.5", "0.9"],
+        [Series("precision", (0.6, 0.8, 0.95)), Series("coverage", (1.0, 0.6, 0.2))],
+        percent=True,
+        positions=(0.1, 0.5, 0.9),
+        marks={"show 0.3": 0.3, "confident 0.6": 0.6},
+    )
+    marks = elements(svg, "line", "mark")
+    assert len(marks) == 2 and {"show 0.3", "confident 0.6"} <= set(texts(svg))
+
+
+def test_bars_are_as_long_as_their_share_of_the_axis() -> None:
+    svg = bar_chart("Top searches", ["vpn", "printer"], [40.0, 10.0], percent=False)
+    long, short = (float(bar.get("width") or 0) for bar in elements(svg, "rect", "bar"))
+    assert long == pytest.approx(4 * short)
+    assert {"vpn", "printer", "40", "10"} <= set(texts(svg))
+
+
+def test_text_from_requesters_is_escaped() -> None:
+    svg = bar_chart("Searches", ['<script>alert("x")</script>'], [1.0], percent=False)
+    assert "<script>" not in svg and '<script>alert("x")</script>' in texts(svg)
+
+
+def test_reliability_leaves_out_bins_without_outcomes_and_draws_the_diagonal() -> None:
+    svg = reliability_chart("Reliability", [0.05, None, 0.9], [0.1, None, 0.8])
+    assert len(elements(svg, "circle", "point")) == 2
+    assert len(elements(svg, "line", "diagonal")) == 1
+
+
+def test_an_interval_chart_draws_each_estimate_and_its_whisker() -> None:
+    svg = interval_chart("True deflection", ["difference"], [0.08], [-0.02], [0.18])
+    assert len(elements(svg, "line", "whisker")) == 1
+    assert len(elements(svg, "circle", "point")) == 1
+    assert "0%" in texts(svg)
+
+
+def test_an_interval_without_data_draws_no_estimate() -> None:
+    svg = interval_chart("True deflection", ["difference"], [None], [None], [None])
+    assert elements(svg, "circle", "point") == [] and elements(svg, "line", "whisker") == []
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda: line_chart("x", ["a", "b"], [Series("s", (1.0,))], percent=False),
+        lambda: bar_chart("x", ["a"], [1.0, 2.0], percent=False),
+        lambda: reliability_chart("x", [0.1], []),
+        lambda: interval_chart("x", ["a"], [0.1], [], [0.2]),
+    ],
+)
+def test_numbers_that_do_not_match_their_labels_are_refused(draw: object) -> None:
+    assert callable(draw)
+    with pytest.raises(ValueError):
+        draw()
