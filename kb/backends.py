@@ -120,6 +120,10 @@ class Catalog(Protocol):
         """Ids of the articles whose front-matter `related` names `document_id`, sorted."""
         ...
 
+    def in_category(self, category: str, kind: str = "article") -> list[str]:
+        """Ids of the documents of `kind` whose category is `category`, sorted."""
+        ...
+
     def counts(self) -> tuple[int, int]:
         """(documents, chunks)."""
         ...

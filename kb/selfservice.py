@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from kb.config import Settings
@@ -38,6 +38,7 @@ MAX_COMMENT_CHARACTERS = 2_000
 NO_PUBLIC_ARTICLE = "there is no public article with this id"
 SUGGESTIONS = 5
 RELATED = 5
+MOST_HELPFUL = 5
 # How sure the portal is of one answer, by its probability; the web layer words each band.
 CONFIDENCE_BANDS = ((0.8, "high"), (0.5, "medium"), (0.0, "low"))
 # How long a worker reuses an answer's track record before reading it again. Records move
@@ -81,7 +82,6 @@ class Answers:
     deflection: float  # chance that at least one shown answer resolves the request
     confident: bool
     took_ms: float
-    facets: dict[str, dict[str, int]] = field(default_factory=dict)
     # Announced problems the text is about: shown before every other answer.
     known_issues: tuple[KnownIssue, ...] = ()
 
@@ -256,6 +256,38 @@ class SelfService:
                 seen.add(hit.document.id)
         return found[:RELATED]
 
+    def browse(self, category: str) -> list[Document]:
+        """The public, published articles of a category, the most helpful first.
+
+        "Helpful" is the article's whole record: helpful votes and "this solved it", less
+        unhelpful votes; ties by title.
+        """
+        articles = [
+            document
+            for document in self._searcher.in_category(category)
+            if document.audience == "public" and document.status == "published"
+        ]
+        records = self.events.track_records([document.id for document in articles])
+
+        def helped(document: Document) -> int:
+            record = records.get(document.id, TrackRecord())
+            return record.helpful + record.resolved - record.unhelpful
+
+        return sorted(articles, key=lambda document: (-helped(document), document.title.lower()))
+
+    def most_helpful(self, since: datetime, limit: int = MOST_HELPFUL) -> list[Document]:
+        """The public, published articles that helped requesters most since `since`."""
+        scores = self.events.helpful_since(since)
+        ranked = sorted(scores, key=lambda article_id: (-scores[article_id], article_id))
+        found = []
+        for article_id in ranked:
+            document = self.visible(article_id)
+            if document is not None and document.kind == "article":
+                found.append(document)
+            if len(found) == limit:
+                break
+        return found
+
     def linked_from(self, document: Document) -> list[Document]:
         """Public, published articles that list this one as related: the other way round."""
         return [
@@ -363,7 +395,6 @@ class SelfService:
             deflection=result.deflection if shown else 0.0,
             confident=confident,
             took_ms=result.took_ms,
-            facets=_facets(shown),
         )
 
 
@@ -381,13 +412,3 @@ def _about(
     return (top.category if top else None), language
 
 
-def _facets(suggestions: Sequence[Suggestion]) -> dict[str, dict[str, int]]:
-    facets: dict[str, dict[str, int]] = {"category": {}, "tag": {}, "language": {}}
-    for suggestion in suggestions:
-        document = suggestion.document
-        if document.category:
-            facets["category"][document.category] = facets["category"].get(document.category, 0) + 1
-        for tag in document.tags:
-            facets["tag"][tag] = facets["tag"].get(tag, 0) + 1
-        facets["language"][document.language] = facets["language"].get(document.language, 0) + 1
-    return facets

@@ -67,3 +67,12 @@ def embedder_beside(
     home = folder / "home"
     shutil.copytree(exported_home / "models", home / "models", dirs_exist_ok=True)
     return SentenceTransformerEmbedder(Settings(home=home, **settings))
+
+
+def html_between(page: str, start: str, end: str) -> str:
+    """The part of a page from the first `start` to the next `end` after it; fails if absent."""
+    assert start in page, f"{start!r} not on the page"
+    begin = page.index(start)
+    stop = page.find(end, begin)
+    assert stop != -1, f"{end!r} not after {start!r}"
+    return page[begin : stop + len(end)]

@@ -41,6 +41,7 @@ PURE = [
     "kb/insights/candidates.py",
     "kb/authoring/forms.py",
     "kb/web/charts.py",
+    "kb/web/results.py",
 ]
 HEAVY = {"flask", "whoosh", "faiss", "sqlalchemy", "sentence_transformers", "torch", "sqlite3"}
 # What a pure module may not import besides HEAVY: the file system, processes and the network.

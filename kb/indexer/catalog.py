@@ -159,6 +159,15 @@ class SqliteCatalog:
         )
         return [row[0] for row in rows]
 
+    def in_category(self, category: str, kind: str = "article") -> list[str]:
+        """Ids of the documents of `kind` filed under `category`, by id."""
+        rows = self._query(
+            "SELECT id FROM documents WHERE kind = ? AND json_extract(data, '$.category') = ? "
+            "ORDER BY id",
+            (kind, category),
+        )
+        return [row[0] for row in rows]
+
     def chunks(self, ids: Iterable[str]) -> dict[str, Chunk]:
         def read(missing: list[str]) -> dict[str, Chunk]:
             rows = self._lookup(

@@ -175,6 +175,12 @@ class Searcher:
         found = catalog.documents(catalog.linking_to(document_id))
         return sorted(found.values(), key=lambda document: document.title.lower())
 
+    def in_category(self, category: str, kind: str = "article") -> list[Document]:
+        """The indexed documents of `kind` in `category`, every audience and status, by id."""
+        catalog = self._current().catalog
+        found = catalog.documents(catalog.in_category(category, kind))
+        return sorted(found.values(), key=lambda document: document.id)
+
     def search(self, query: SearchQuery) -> SearchResult:
         """Run one search; raise QueryError for input that cannot be searched."""
         started = time.perf_counter()

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
 from kb.errors import InvalidInputError
-from kb.events import EVENT_KINDS, Event, Record, from_record, to_record
+from kb.events import EVENT_KINDS, Event, Feedback, Record, from_record, to_record
 from kb.store.tables import EventRow
 
 
@@ -104,6 +104,44 @@ class EventStore:
             for article_id, sessions in _tickets_after_view(session, wanted):
                 counts[article_id]["tickets_after_view"] = sessions
         return {article_id: TrackRecord(**fields) for article_id, fields in counts.items()}
+
+    def helpful_since(self, since: datetime) -> dict[str, int]:
+        """Per document, how often it helped since `since`: helpful votes and "this solved it"
+        less unhelpful votes; documents that came out at zero or below are left out."""
+        vote = EventRow.data["helpful"].as_boolean()
+        score = func.sum(
+            case(
+                (EventRow.kind == "self_resolved", 1),
+                (vote.is_(True), 1),
+                else_=-1,
+            )
+        )
+        statement = (
+            select(EventRow.article_id, score)
+            .where(
+                EventRow.kind.in_(("feedback", "self_resolved")),
+                EventRow.article_id.is_not(None),
+                EventRow.at >= since,
+            )
+            .group_by(EventRow.article_id)
+        )
+        with Session(self.engine) as session:
+            rows = session.execute(statement).all()
+        return {str(article_id): int(total) for article_id, total in rows if total and total > 0}
+
+    def comments(
+        self, article_ids: Collection[str] | None = None, *, limit: int = 200
+    ) -> list[Feedback]:
+        """Feedback that came with a comment, newest first; on these documents when given."""
+        statement = select(EventRow).where(
+            EventRow.kind == "feedback", EventRow.data["comment"].as_string().is_not(None)
+        )
+        if article_ids is not None:
+            statement = statement.where(EventRow.article_id.in_(sorted(set(article_ids))))
+        statement = statement.order_by(EventRow.at.desc(), EventRow.id.desc()).limit(limit)
+        with Session(self.engine) as session:
+            found = [_event(row) for row in session.scalars(statement)]
+        return [event for event in found if isinstance(event, Feedback) and event.comment]
 
     def count(self, kind: str | None = None) -> int:
         """How many events were recorded, of one kind or of all."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
@@ -12,12 +14,15 @@ from kb.selfservice import NO_PUBLIC_ARTICLE, requester_filters
 from kb.web.errors import client_error
 from kb.web.presenters import problem_text
 from kb.web.render import render_markdown
+from kb.web.results import group_answers, narrowing_facets
 from kb.web.security import current_user
 from kb.web.visits import services, session_id
 from kb.workflow import TICKET_TYPES, NewTicket, new_ticket_problems
 
 blueprint = Blueprint("portal", __name__)
 
+# The home page's "most helpful" list counts what helped in this many days.
+MOST_HELPFUL_DAYS = 28
 CATEGORIES = (
     "accounts-access",
     "security",
@@ -43,9 +48,16 @@ FORM_PROBLEMS = {
 def home() -> str:
     query = request.args.get("q", "")
     if not query.strip():
-        known_issues = services().selfservice.known_issues()
+        since = datetime.now(UTC) - timedelta(days=MOST_HELPFUL_DAYS)
         return render_template(
-            "search.html", query="", answers=None, filters={}, known_issues=known_issues
+            "search.html",
+            query="",
+            answers=None,
+            filters={},
+            home_categories=CATEGORIES,
+            most_helpful=services().selfservice.most_helpful(since),
+            most_helpful_days=MOST_HELPFUL_DAYS,
+            known_issues=services().selfservice.known_issues(),
         )
     filters = {
         "category": request.args.getlist("category"),
@@ -58,7 +70,24 @@ def home() -> str:
         k=20,
         filters=requester_filters(filters["category"], filters["tag"], filters["language"]),
     )
-    return render_template("search.html", query=query, answers=answers, filters=filters)
+    groups = group_answers(answers.suggestions)
+    return render_template(
+        "search.html",
+        query=query,
+        answers=answers,
+        groups=groups,
+        facets=narrowing_facets(groups.shown, filters),
+        filters=filters,
+    )
+
+
+@blueprint.get("/topics/<slug>")
+def category(slug: str) -> str:
+    """A category's articles to browse, the most helpful first."""
+    articles = services().selfservice.browse(slug)
+    if not articles and slug not in CATEGORIES:
+        raise client_error(404, _("There is no topic at this address."))
+    return render_template("category.html", slug=slug, articles=articles)
 
 
 @blueprint.get("/articles/<article_id>")
@@ -87,7 +116,9 @@ def feedback(article_id: str) -> Response:
     services().selfservice.feedback(
         article_id, helpful == "yes", request.form.get("comment"), session_id()
     )
-    return redirect(url_for("portal.article", article_id=article_id, thanks="feedback"))
+    # Back to the feedback section, where the thank-you note takes the form's place.
+    target = url_for("portal.article", article_id=article_id, thanks="feedback")
+    return redirect(f"{target}#feedback")
 
 
 @blueprint.route("/request", methods=["GET", "POST"])

@@ -18,6 +18,7 @@ from markupsafe import Markup, escape
 from kb.errors import KbError
 from kb.model import Document
 from kb.selfservice import Suggestion
+from kb.web.results import group_answers
 
 DEFAULT_LANGUAGE = "en"
 
@@ -38,6 +39,12 @@ CATEGORY_NAMES = {
     "software": lazy_gettext("Software & licences"),
     "onboarding": lazy_gettext("New starters"),
     "remote-support": lazy_gettext("Remote support"),
+}
+ARTICLE_TYPE_NAMES = {
+    "how-to": lazy_gettext("how-to"),
+    "troubleshooting": lazy_gettext("troubleshooting"),
+    "faq": lazy_gettext("FAQ"),
+    "reference": lazy_gettext("reference"),
 }
 # A request's status as its requester reads it.
 STATUS_NAMES = {
@@ -163,6 +170,10 @@ def category_name(slug: str) -> str:
     return words[:1].upper() + words[1:]
 
 
+def article_type_name(kind: str) -> str:
+    return str(ARTICLE_TYPE_NAMES.get(kind, kind))
+
+
 def status_name(status: str) -> str:
     return str(STATUS_NAMES.get(status, status))
 
@@ -233,7 +244,9 @@ def sentence(text: str) -> str:
 
 def register(app: Flask) -> None:
     app.jinja_env.globals.update(
+        article_type_name=article_type_name,
         category_name=category_name,
+        group_answers=group_answers,
         confidence_label=confidence_label,
         error_wording=error_wording,
         percent=percent,
@@ -242,5 +255,6 @@ def register(app: Flask) -> None:
         snippet_html=snippet_html,
         status_name=status_name,
         suggestion_url=suggestion_url,
+        language_name=language_name,
         other_language=other_language,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -93,6 +94,19 @@ class CatalogContract:
     def test_linking_to(self, catalog: Catalog) -> None:
         assert catalog.linking_to("vpn") == ["printer"]
         assert catalog.linking_to("printer") == []
+
+    def test_in_category(self, catalog: Catalog) -> None:
+        for document, chunks in (
+            article("wifi", "Wi-Fi drops", "Forget the network."),
+            article("vpn", "VPN fails", "Reinstall the client."),
+            article("INC-2", "No Wi-Fi", "Reset the adapter.", kind="ticket"),
+        ):
+            catalog.remove([document.id])
+            catalog.put(replace(document, category="network"), chunks)
+        catalog.commit()
+        assert catalog.in_category("network") == ["vpn", "wifi"]
+        assert catalog.in_category("network", kind="ticket") == ["INC-2"]
+        assert catalog.in_category("printing") == []
 
     def test_survives_reopen(self, catalog: Catalog) -> None:
         catalog.put_title_vectors(["vpn"], np.ones((1, 4), dtype=np.float32))

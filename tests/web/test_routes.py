@@ -26,6 +26,7 @@ PUBLIC_ENDPOINTS = {
     "static",
     # The requester's portal and API: anonymous by design, requester-safe by audience rules.
     "portal.home",
+    "portal.category",
     "portal.article",
     "portal.feedback",
     "portal.new_request",
