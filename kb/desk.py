@@ -7,11 +7,25 @@ they resolve becomes searchable at once, internal unless they mark it shareable.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
+
+from kb.backends import Embedder
 from kb.errors import InvalidInputError, NotFoundError
-from kb.events import TicketReopened, TicketResolved, Trail, session_trail
+from kb.events import (
+    Feedback,
+    TicketReopened,
+    TicketResolved,
+    Trail,
+    TrailRating,
+    TrailSearch,
+    TrailSuggestion,
+    TrailView,
+    session_trail,
+)
 from kb.indexer.pipeline import Indexer, IndexReport
 from kb.model import Filters, SearchHit, SearchQuery, Ticket
 from kb.search.searcher import MAX_QUERY_CHARACTERS, Searcher
@@ -25,6 +39,10 @@ AGENT_SUGGESTIONS = 6
 AGENT_STATUSES = ("published", "review", "draft")
 MAX_QUEUE_SEARCH_CHARACTERS = 200
 MAX_PAGES = 10_000
+# A search at least this close in meaning (cosine) to the ticket's text was about the same
+# problem. On the sample KB, searches about the ticket's problem scored 0.35-0.81 and the
+# visit's other searches -0.02-0.20 ("camera" 0.40 against a Teams camera ticket).
+SAME_PROBLEM_COSINE = 0.3
 
 
 def queue_query(values: Mapping[str, Sequence[str]], me: str, *, limit: int) -> TicketQuery:
@@ -58,6 +76,21 @@ def queue_query(values: Mapping[str, Sequence[str]], me: str, *, limit: int) -> 
     )
 
 
+@dataclass(frozen=True)
+class TicketTrail:
+    """A ticket's self-service trail as an agent reads it: each item once, and only the
+    visit's searches about this request (the others are the requester's own business)."""
+
+    searches: tuple[TrailSearch, ...] = ()
+    shown: tuple[TrailSuggestion, ...] = ()
+    viewed: tuple[TrailView, ...] = ()
+    ratings: tuple[TrailRating, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.searches or self.shown or self.viewed or self.ratings)
+
+
 def agent_filters(statuses: tuple[str, ...] = ("published",)) -> Filters:
     """What an agent may see: every audience, both kinds."""
     return Filters(statuses=statuses)
@@ -65,12 +98,18 @@ def agent_filters(statuses: tuple[str, ...] = ("published",)) -> Filters:
 
 class Desk:
     def __init__(
-        self, searcher: Searcher, tickets: TicketStore, events: EventStore, indexer: Indexer
+        self,
+        searcher: Searcher,
+        tickets: TicketStore,
+        events: EventStore,
+        indexer: Indexer,
+        embedder: Embedder,
     ) -> None:
         self._searcher = searcher
         self.tickets = tickets
         self._events = events
         self._indexer = indexer
+        self._embedder = embedder
 
     def ticket(self, number: str) -> StoredTicket:
         """The ticket with this number; NotFoundError when there is none."""
@@ -87,6 +126,54 @@ class Desk:
         if not ticket.help_session:
             return Trail()
         return session_trail(self._events.session(ticket.help_session), until=ticket.created)
+
+    def reading(self, ticket: StoredTicket) -> TicketTrail:
+        """The trail for the ticket's page: the searches about this problem, each once (at
+        its latest); each suggestion once (at its highest chance), each view once."""
+        trail = self.trail(ticket)
+        related = self._about_ticket(ticket, [item.query for item in trail.searches])
+        latest: dict[str, TrailSearch] = {}
+        for search in trail.searches:
+            latest.pop(search.query, None)
+            latest[search.query] = search
+        shown: dict[str, TrailSuggestion] = {}
+        for item in trail.shown:
+            if item.id not in shown or item.deflection > shown[item.id].deflection:
+                shown[item.id] = item
+        viewed: dict[str, TrailView] = {}
+        for view in trail.viewed:
+            viewed.setdefault(view.id, view)
+        return TicketTrail(
+            searches=tuple(item for item in latest.values() if item.query in related),
+            shown=tuple(shown.values()),
+            viewed=tuple(viewed.values()),
+            ratings=trail.ratings,
+        )
+
+    def _about_ticket(self, ticket: StoredTicket, queries: list[str]) -> set[str]:
+        """The queries close enough in meaning to the ticket's subject and description."""
+        if not queries:
+            return set()
+        text = " ".join(f"{ticket.subject}. {ticket.description}".split())
+        target = self._embedder.embed_query(text[:MAX_QUERY_CHARACTERS])
+        related = set()
+        for query in dict.fromkeys(queries):
+            vector = self._embedder.embed_query(query[:MAX_QUERY_CHARACTERS])
+            if float(np.dot(target, vector)) >= SAME_PROBLEM_COSINE:
+                related.add(query)
+        return related
+
+    def comments(self, article_id: str) -> list[Feedback]:
+        """What requesters wrote with their "Was this helpful?" votes on a document, newest
+        first."""
+        return self._events.comments([article_id])
+
+    def comments_by_article(self) -> dict[str, list[Feedback]]:
+        """The latest feedback comments, per document, newest first."""
+        found: dict[str, list[Feedback]] = {}
+        for comment in self._events.comments():
+            found.setdefault(comment.article_id, []).append(comment)
+        return found
 
     def suggestions(self, ticket: StoredTicket, k: int = AGENT_SUGGESTIONS) -> list[SearchHit]:
         """Articles and past tickets that may solve this one; internal ones included."""

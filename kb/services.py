@@ -92,7 +92,7 @@ class Services:
     def desk(self) -> Desk:
         from kb.desk import Desk
 
-        return Desk(self.searcher, self.tickets, self.events, self.indexer)
+        return Desk(self.searcher, self.tickets, self.events, self.indexer, self.embedder)
 
     @cached_property
     def problems(self) -> Problems:

@@ -28,6 +28,7 @@ from kb.authoring.forms import (
     FormError,
     ReviewItem,
     allowed_statuses,
+    comments_since_update,
     compose,
     form_for,
     review_reasons,
@@ -172,12 +173,14 @@ class Authoring:
         """Articles in review, past their review date, or flagged; the most reasons first."""
         articles = self.listing().articles
         flags = self.flags.open_flags(articles)
+        said = self._desk.comments_by_article()
         items = []
         for article in articles.values():
             own = flags.get(article.id, [])
-            reasons = review_reasons(article, own, today)
+            comments = comments_since_update(article, said.get(article.id, []))
+            reasons = review_reasons(article, own, today, comments)
             if reasons:
-                items.append(ReviewItem(article, reasons, tuple(own)))
+                items.append(ReviewItem(article, reasons, tuple(own), comments))
         return sorted(items, key=lambda item: (-len(item.reasons), item.article.title.lower()))
 
     def linked_from(self, article_id: str) -> list[Article]:

@@ -21,6 +21,7 @@ from kb.indexer.parse import ID_PATTERN, KNOWN_KEYS, parse_article
 from kb.model import ARTICLE_TYPES, AUDIENCES, STATUSES, Article
 
 if TYPE_CHECKING:
+    from kb.events import Feedback
     from kb.store.revisions import Flag
     from kb.store.tickets import StoredTicket
 
@@ -82,6 +83,8 @@ class ReviewItem:
     article: Article
     reasons: tuple[str, ...]
     flags: tuple[Flag, ...] = ()
+    # Requesters' "not helpful" comments since the article was last updated, newest first.
+    comments: tuple[Feedback, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -239,8 +242,13 @@ def diff_lines(old: str, new: str, old_label: str, new_label: str) -> list[DiffL
     return lines
 
 
-def review_reasons(article: Article, flags: Sequence[Flag], today: date) -> tuple[str, ...]:
-    """Why an article needs an agent's attention; empty when it does not."""
+def review_reasons(
+    article: Article, flags: Sequence[Flag], today: date, comments: Sequence[Feedback] = ()
+) -> tuple[str, ...]:
+    """Why an article needs an agent's attention; empty when it does not.
+
+    `comments` are requesters' "not helpful" comments on it since it was last updated.
+    """
     reasons = []
     if article.status == "review":
         reasons.append("waiting for review")
@@ -249,4 +257,16 @@ def review_reasons(article: Article, flags: Sequence[Flag], today: date) -> tupl
     for reason in dict.fromkeys(flag.reason for flag in flags):
         count = sum(1 for flag in flags if flag.reason == reason)
         reasons.append(f"flagged {reason}" + (f" ({count}×)" if count > 1 else ""))
+    if comments:
+        reasons.append(f"not helpful, with a comment ({len(comments)}×)")
     return tuple(reasons)
+
+
+def comments_since_update(article: Article, comments: Sequence[Feedback]) -> tuple[Feedback, ...]:
+    """The "not helpful" comments made on the day of the article's last update or after it:
+    an edit is taken to answer what was said before it."""
+    return tuple(
+        comment
+        for comment in comments
+        if not comment.helpful and (article.updated is None or comment.at.date() >= article.updated)
+    )

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from kb.desk import queue_query
+from kb.desk import TicketTrail, queue_query
 from kb.errors import InvalidInputError
-from kb.events import Trail
+from kb.model import Document
 from kb.store.problems import OPEN_PROBLEM_STATUSES
 from kb.web.security import actor, require_role
 from kb.web.visits import services
@@ -58,7 +58,8 @@ def queue() -> str:
 def ticket(number: str) -> str:
     desk = services().desk
     found = desk.ticket(number)
-    trail = desk.trail(found)
+    trail = desk.reading(found)
+    suggestions = desk.suggestions(found)
     reply = ""
     insert = request.args.get("reply_with")
     if insert:
@@ -73,9 +74,10 @@ def ticket(number: str) -> str:
         ticket=found,
         notes=desk.tickets.notes(found.number),
         trail=trail,
-        suggestions=desk.suggestions(found),
+        suggestions=suggestions,
         linked=services().searcher.document(found.linked_article) if found.linked_article else None,
         titles=_titles(trail),
+        pages=_desk_pages([hit.document for hit in suggestions]),
         reply=reply,
         statuses=SETTABLE_STATUSES,
         priorities=PRIORITIES,
@@ -151,13 +153,7 @@ def link(number: str) -> Response:
 def search() -> str:
     text = request.args.get("q", "")
     hits = services().desk.search(text, k=20) if text.strip() else []
-    # Tickets from an export were never in kb's desk: they have no page to link to.
-    in_desk = {
-        hit.document.id
-        for hit in hits
-        if hit.document.kind == "ticket"
-        and services().tickets.get(str(hit.document.metadata.get("ticket_id", ""))) is not None
-    }
+    in_desk = set(_desk_pages([hit.document for hit in hits]))
     return render_template("desk_search.html", query=text, hits=hits, in_desk=in_desk)
 
 
@@ -165,13 +161,28 @@ def _back(number: str, done: str | None = None) -> Response:
     return redirect(url_for("desk.ticket", number=number.upper(), done=done))
 
 
-def _titles(trail: Trail) -> dict[str, str]:
-    """Titles of the documents the trail names, for display."""
+def _desk_pages(documents: list[Document]) -> dict[str, str]:
+    """The desk page of each document that has one: articles' knowledge pages, tickets'
+    pages. Tickets from an export were never in kb's desk: they have none."""
+    pages = {}
+    for document in documents:
+        if document.kind == "article":
+            pages[document.id] = url_for("knowledge.article", article_id=document.id)
+            continue
+        number = str(document.metadata.get("ticket_id", ""))
+        if number and services().tickets.get(number) is not None:
+            pages[document.id] = url_for("desk.ticket", number=number)
+    return pages
+
+
+def _titles(trail: TicketTrail) -> dict[str, tuple[str, str | None]]:
+    """The title and desk page of each document the trail names, for display."""
     searcher = services().searcher
     ids = {item.id for item in trail.shown} | {item.id for item in trail.viewed}
     ids |= {item.id for item in trail.ratings}
-    titles = {}
-    for document_id in ids:
-        document = searcher.document(document_id)
-        titles[document_id] = document.title if document is not None else document_id
-    return titles
+    found = {item: searcher.document(item) for item in ids}
+    pages = _desk_pages([document for document in found.values() if document is not None])
+    return {
+        item: (document.title if document is not None else item, pages.get(item))
+        for item, document in found.items()
+    }

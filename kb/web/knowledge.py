@@ -141,6 +141,7 @@ def article(article_id: str) -> str:
         linked_from=authoring.linked_from(article_id),
         similar=authoring.similar(opened.article),
         tickets=authoring.linked_tickets(article_id),
+        comments=services().desk.comments(article_id),
         flags=authoring.flags.for_article(article_id),
         history=authoring.history(article_id),
         transitions=allowed_statuses(opened.article.status)[1:],

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from kb.model import Filters, SearchQuery
 from kb.services import Services
 from kb.store.tickets import NewTicket
-from tests.helpers import SignIn
+from tests.helpers import SignIn, html_between
 
 pytestmark = pytest.mark.model
 
@@ -306,3 +306,62 @@ def test_agent_search_finds_internal_knowledge_and_links_desk_tickets(
     exported = agent.get("/desk/search?q=reissue+vpn+certificate").get_data(as_text=True)
     assert "internal" in exported and "imported note" in exported
     assert agent.get("/desk/search?q=" + "x" * 1001).status_code == 400
+
+
+def test_the_trail_keeps_to_the_ticket_and_lists_each_suggestion_once(
+    agent: FlaskClient, writable_app: Flask
+) -> None:
+    requester = writable_app.test_client()
+    # The same visit also asked about something else, and the panel re-ran while typing.
+    requester.get("/api/v1/search", query_string={"q": "how do I book a meeting room"})
+    requester.get("/api/v1/search", query_string={"q": "vpn keeps disconnecting"})
+    requester.get("/api/v1/search", query_string={"q": "vpn keeps disconnecting"})
+    for _ in range(3):
+        requester.post("/api/v1/suggest", json={"subject": VPN_SUBJECT, "description": ""})
+    filed = requester.post(
+        "/api/v1/tickets",
+        json={
+            "subject": VPN_SUBJECT,
+            "description": VPN_DESCRIPTION,
+            "requester_email": "mia.tanaka@example.com",
+        },
+    )
+    number = filed.get_json()["id"]
+    page = agent.get(f"/desk/tickets/{number}").get_data(as_text=True)
+    searches = html_between(page, 'id="trail-searches"', "</ul>")
+    assert searches.count("vpn keeps disconnecting") == 1
+    assert "meeting room" not in searches
+    assert "meeting room" not in page
+    shown = html_between(page, 'id="trail-shown"', "</ul>")
+    items = re.findall(r'<li><a href="([^"]+)"', shown)
+    assert items and len(items) == len(set(items)), items
+
+
+def test_suggested_knowledge_links_desk_tickets(
+    agent: FlaskClient, writable_app: Flask, writable_kb: Services
+) -> None:
+    _, first = file_through_portal(writable_app)
+    agent.post(
+        f"/desk/tickets/{first}/resolve",
+        data={"resolution": "Set the Wi-Fi adapter's roaming aggressiveness to lowest."},
+    )
+    second = writable_kb.tickets.create(
+        NewTicket(VPN_SUBJECT, VPN_DESCRIPTION, "sam@example.com", category="network")
+    )
+    page = agent.get(f"/desk/tickets/{second.number}").get_data(as_text=True)
+    suggested = html_between(page, "Suggested knowledge", "</ol>")
+    assert f'href="/desk/tickets/{first}"' in suggested
+    # Every suggestion is a link, but for imported tickets, which say why they are not.
+    plain = re.findall(
+        r'<span class="result-title">[^<]*</span>( <span class="meta">[^<]*)?', suggested
+    )
+    assert all("imported, no desk page" in after for after in plain), plain
+
+
+def test_the_requester_footer_is_on_requester_pages_only(agent: FlaskClient) -> None:
+    footer = "Can't find an answer?"
+    assert footer in agent.get("/").get_data(as_text=True)
+    assert footer in agent.get("/articles/vpn-connection-fails").get_data(as_text=True)
+    for path in ("/desk", "/desk/knowledge", "/desk/search?q=vpn"):
+        page = agent.get(path)
+        assert page.status_code == 200 and footer not in page.get_data(as_text=True), path

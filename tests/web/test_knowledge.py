@@ -463,3 +463,40 @@ def test_with_the_real_model_a_reworded_copy_is_a_duplicate_and_a_neighbour_is_n
         "Set up the VPN for a new starter", "Install Cisco Secure Client and sign in."
     )
     assert started == []
+
+
+def test_requester_comments_reach_the_article_page_and_the_needs_review_list(
+    knowledge_app: Flask, agent: FlaskClient, kb: Services, write_article: WriteArticle
+) -> None:
+    requester = knowledge_app.test_client()
+    requester.post(
+        "/articles/wifi-guest/feedback",
+        data={"helpful": "no", "comment": "The terms page never loads on my phone."},
+    )
+    requester.post("/articles/vpn-setup/feedback", data={"helpful": "yes", "comment": "Clear!"})
+    requester.post("/articles/vpn-setup/feedback", data={"helpful": "no"})
+
+    shown = page(agent.get("/desk/knowledge/articles/wifi-guest"))
+    comments = shown[shown.index('id="requester-comments"') : shown.index('id="links"')]
+    assert "The terms page never loads on my phone." in comments and "not helpful" in comments
+    assert "Clear!" in page(agent.get("/desk/knowledge/articles/vpn-setup"))
+
+    review = page(agent.get("/desk/knowledge"))
+    section = review[review.index('id="needs-review"') : review.index('id="all-articles"')]
+    assert "Guest Wi-Fi access" in section and "not helpful, with a comment (1×)" in section
+    assert "The terms page never loads on my phone." in section
+    # A helpful comment, or a vote without one, is no reason to review.
+    assert "Set up the VPN" not in section
+
+    # An update after the comment answers it: the article leaves the list.
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    write_article(
+        "wifi-guest",
+        "Join Guest and open the terms page.",
+        title="Guest Wi-Fi access",
+        updated=tomorrow,
+    )
+    kb.index_files()
+    review = page(agent.get("/desk/knowledge"))
+    section = review[review.index('id="needs-review"') : review.index('id="all-articles"')]
+    assert "Guest Wi-Fi access" not in section
