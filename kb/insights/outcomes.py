@@ -11,13 +11,14 @@ from kb.events import (
     ArticleView,
     Event,
     Feedback,
+    ProblemJoined,
     SelfResolved,
     SuggestionsShown,
     TicketCreated,
     suggested_ids,
 )
 
-OUTCOMES = ("confirmed", "potential", "not_deflected", "no_signal", "pending")
+OUTCOMES = ("confirmed", "potential", "known_issue", "not_deflected", "no_signal", "pending")
 DEFAULT_WINDOW = timedelta(hours=24)
 
 
@@ -26,11 +27,14 @@ def session_outcome(
 ) -> str | None:
     """The outcome of one help session, or None when it was never shown suggestions.
 
-    Everything is measured in the window that opens at the first suggestions_shown event and
+    Everything is measured in the window that opens at the first suggestions_shown event (or
+    the first "this is my problem too" on a known issue, itself an answer shown first) and
     closes `window` later, both ends included; events outside it do not count, so an outcome
     is final once its window has closed.
     - "not_deflected": a ticket was created in the window.
     - "confirmed": no ticket, and "this solved it" or a helpful vote.
+    - "known_issue": no ticket and no confirmation, and the visit joined a known issue
+      instead of filing a duplicate ticket; reported at once, as "confirmed" is.
     - "potential": no ticket and no explicit signal, but a suggestion was viewed (an article
       view from a suggestion, or of an article that had been suggested).
     - "no_signal": none of these.
@@ -41,7 +45,8 @@ def session_outcome(
     if window < timedelta(0):
         raise ValueError("the deflection window cannot be negative")
     ordered = sorted(events, key=lambda event: event.at)
-    start = next((event.at for event in ordered if isinstance(event, SuggestionsShown)), None)
+    opening = (SuggestionsShown, ProblemJoined)
+    start = next((event.at for event in ordered if isinstance(event, opening)), None)
     if start is None:
         return None
     end = start + window
@@ -51,6 +56,8 @@ def session_outcome(
         return "not_deflected"
     if any(_confirms(event) for event in inside):
         return "confirmed"
+    if any(isinstance(event, ProblemJoined) for event in inside):
+        return "known_issue"
     suggested = suggested_ids(inside)
     viewed_suggestion = any(
         isinstance(event, ArticleView)
@@ -80,10 +87,12 @@ class DeflectionRates:
     pending: int
     rate: float
     confirmed_rate: float
+    known_issue: int = 0
 
 
 def deflection_rates(outcomes: Iterable[str | None]) -> DeflectionRates:
-    """Deflection rate = (confirmed + potential) / sessions shown suggestions, and confirmed-only.
+    """Deflection rate = (confirmed + potential + known_issue) / sessions shown suggestions, and
+    confirmed-only; a visit that joined a known issue did not file its duplicate ticket.
 
     None (a session never shown suggestions) is skipped; pending sessions are left out of the
     denominator until their window closes. Both rates are 0.0 when there are no sessions.
@@ -96,7 +105,7 @@ def deflection_rates(outcomes: Iterable[str | None]) -> DeflectionRates:
             raise ValueError(f"unknown outcome {outcome!r}; expected one of {', '.join(OUTCOMES)}")
         tally[outcome] += 1
     sessions = sum(count for outcome, count in tally.items() if outcome != "pending")
-    deflected = tally["confirmed"] + tally["potential"]
+    deflected = tally["confirmed"] + tally["potential"] + tally["known_issue"]
     return DeflectionRates(
         sessions=sessions,
         confirmed=tally["confirmed"],
@@ -106,4 +115,5 @@ def deflection_rates(outcomes: Iterable[str | None]) -> DeflectionRates:
         pending=tally["pending"],
         rate=deflected / sessions if sessions else 0.0,
         confirmed_rate=tally["confirmed"] / sessions if sessions else 0.0,
+        known_issue=tally["known_issue"],
     )

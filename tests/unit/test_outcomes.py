@@ -10,6 +10,7 @@ from kb.events import (
     ArticleView,
     Event,
     Feedback,
+    ProblemJoined,
     Search,
     SelfResolved,
     ShownSuggestion,
@@ -51,6 +52,10 @@ def solved(hours: float = 0.0, minutes: float = 0.0) -> Event:
 
 def ticket(hours: float = 0.0, minutes: float = 0.0) -> Event:
     return TicketCreated(session_id="s1", at=after(hours, minutes), ticket_id="INC-000001")
+
+
+def joined(hours: float = 0.0, minutes: float = 0.0) -> Event:
+    return ProblemJoined(session_id="s1", at=after(hours, minutes), problem="PRB-000001")
 
 
 def search(hours: float = 0.0) -> Event:
@@ -96,6 +101,14 @@ CLOSED = [
         [shown(), shown(20), ticket(25)], "no_signal", id="window opens at the first showing"
     ),
     pytest.param([ticket(23), view(0, 1), shown()], "not_deflected", id="events out of order"),
+    pytest.param([shown(), joined(0, 2)], "known_issue", id="joined a known issue"),
+    pytest.param([joined()], "known_issue", id="joined from the home page, never shown more"),
+    pytest.param([search(), joined(0, 1)], "known_issue", id="joined from a search"),
+    pytest.param([shown(), view(0, 1), joined(0, 2)], "known_issue", id="viewed, then joined"),
+    pytest.param([shown(), joined(0, 2), ticket(3)], "not_deflected", id="joined, then ticket"),
+    pytest.param([joined(), ticket(24, 1)], "known_issue", id="joined, late ticket"),
+    pytest.param([shown(), joined(0, 2), solved(0, 3)], "confirmed", id="joined and solved"),
+    pytest.param([shown(), joined(24, 1)], "no_signal", id="joined after the window"),
 ]
 
 
@@ -116,6 +129,8 @@ OPEN = [
     pytest.param([shown(), view(0, 1)], after(24), "pending", id="at exactly 24h still open"),
     pytest.param([shown(), view(0, 1)], after(24, 1), "potential", id="at 24h01 closed"),
     pytest.param([shown()], after(24, 1), "no_signal", id="no signal at 24h01"),
+    pytest.param([joined()], after(1), "known_issue", id="joined is reported at once"),
+    pytest.param([joined(), ticket(2)], after(3), "not_deflected", id="joined, then a ticket"),
 ]
 
 
@@ -173,6 +188,11 @@ RATES = [
     ),
     pytest.param(
         ["not_deflected", "no_signal"], DeflectionRates(2, 0, 0, 1, 1, 0, 0.0, 0.0), id="none"
+    ),
+    pytest.param(
+        ["known_issue", "known_issue", "confirmed", "not_deflected"],
+        DeflectionRates(4, 1, 0, 1, 0, 0, 3 / 4, 1 / 4, known_issue=2),
+        id="known issues count as deflected, apart from confirmed",
     ),
 ]
 

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 
 from kb.events import ProblemJoined
 from kb.indexer.sources import read_ticket_export
+from kb.insights.outcomes import session_outcome
 from kb.services import Services
 from tests.conftest import TICKETS
 from tests.helpers import FormClient, SignIn
@@ -155,6 +156,7 @@ def test_this_is_my_problem_too_joins_the_visit_instead_of_filing_a_ticket(
         ProblemJoined(session_id=_visit(requester), at=events[-1].at, problem=number)
     ]
     assert portal_services.events.count("ticket_created") == 0
+    assert session_outcome(events) == "known_issue"
     page = agent.get(f"/desk/problems/{number}").get_data(as_text=True)
     assert "1 visit said “this is my problem too”" in page
 
