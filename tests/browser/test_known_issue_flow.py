@@ -6,9 +6,10 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, Response, expect
 
 from kb.events import ProblemJoined
 from kb.indexer.sources import read_ticket_export
@@ -102,8 +103,16 @@ def test_live_suggestions_put_the_known_issue_first_and_joining_files_nothing(
     page: Page = context.new_page()
     errors = watch_for_errors(page)
     page.goto(f"{live_server}/request")
-    with page.expect_response(lambda response: response.url.endswith("/request/suggestions")):
-        page.locator("#subject").press_sequentially("VPN certificate validation failure")
+    subject = "VPN certificate validation failure"
+
+    def is_final(response: Response) -> bool:
+        # The panel asked for after the last keystroke; earlier ones may still be replaced.
+        sent = parse_qs(response.request.post_data or "")
+        return response.url.endswith("/request/suggestions") and sent.get("subject") == [subject]
+
+    with page.expect_response(is_final):
+        page.locator("#subject").press_sequentially(subject)
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => setTimeout(done, 50)))")
     first = page.locator("#suggestions li.result").first
     expect(first).to_have_class("result known-issue")
     expect(first.locator(".result-title")).to_have_text(PUBLIC_TITLE)
