@@ -64,6 +64,11 @@ class Article:
         )
 
 
+def ticket_document_id(ticket_id: str) -> str:
+    """The id under which a resolved ticket's note is indexed."""
+    return f"ticket:{ticket_id}"
+
+
 @dataclass(frozen=True)
 class Ticket:
     """A resolved ticket whose note is searchable knowledge; internal unless shareable."""
@@ -85,7 +90,7 @@ class Ticket:
 
     @property
     def document_id(self) -> str:
-        return f"ticket:{self.id}"
+        return ticket_document_id(self.id)
 
     def to_document(self) -> Document:
         # One short section: the problem as the requester put it, then what fixed it.

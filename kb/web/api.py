@@ -36,7 +36,9 @@ def suggestion_json(suggestion: Suggestion) -> dict[str, Any]:
         "deflection": round(suggestion.deflection, 4),
         "confidence": suggestion.confidence,
         "label": confidence_label(suggestion),
-        "section": " > ".join(suggestion.hit.chunk.heading_path) if url else "",
+        "section": (
+            " > ".join(suggestion.hit.chunk.heading_path) if document.kind == "article" else ""
+        ),
         "category": document.category,
         "language": document.language,
     }

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext
 from werkzeug.wrappers import Response
 
 from kb.errors import InvalidInputError, NotFoundError
+from kb.model import ticket_document_id
 from kb.selfservice import NO_PUBLIC_ARTICLE, requester_filters
 from kb.web.errors import client_error
 from kb.web.presenters import problem_text
@@ -108,16 +109,32 @@ def article(article_id: str) -> str:
     )
 
 
+@blueprint.get("/resolved/<ticket_id>")
+def resolved_request(ticket_id: str) -> str:
+    """A shared resolved request as a requester may read it: its subject and resolution."""
+    source = request.args.get("from", "link")
+    document = services().selfservice.article(
+        ticket_document_id(ticket_id), session_id(), source=source
+    )
+    if document is None or document.kind != "ticket":
+        raise client_error(404, _("There is no shared resolved request at this address."))
+    return render_template("resolved.html", document=document, thanks=request.args.get("thanks"))
+
+
 @blueprint.post("/articles/<article_id>/feedback")
 def feedback(article_id: str) -> Response:
     helpful = request.form.get("helpful")
     if helpful not in {"yes", "no"}:
         raise client_error(400, _("Choose Yes or No."))
-    services().selfservice.feedback(
-        article_id, helpful == "yes", request.form.get("comment"), session_id()
-    )
+    selfservice = services().selfservice
+    selfservice.feedback(article_id, helpful == "yes", request.form.get("comment"), session_id())
     # Back to the feedback section, where the thank-you note takes the form's place.
-    target = url_for("portal.article", article_id=article_id, thanks="feedback")
+    document = selfservice.visible(article_id)
+    if document is not None and document.kind == "ticket":
+        ticket_id = str(document.metadata.get("ticket_id", ""))
+        target = url_for("portal.resolved_request", ticket_id=ticket_id, thanks="feedback")
+    else:
+        target = url_for("portal.article", article_id=article_id, thanks="feedback")
     return redirect(f"{target}#feedback")
 
 

@@ -202,14 +202,17 @@ def snippet_html(suggestion: Suggestion) -> Markup:
 
 
 def suggestion_url(suggestion: Suggestion, source: str | None = None) -> str | None:
-    """The article's page at the matching section, or None for a ticket (it has no page)."""
+    """The article's page at the matching section, or a shared resolved request's page."""
     document = suggestion.document
+    values: dict[str, Any] = {"from": source} if source else {}
+    if document.kind == "ticket":
+        ticket_id = str(document.metadata.get("ticket_id", ""))
+        if not ticket_id:
+            return None
+        return url_for("portal.resolved_request", ticket_id=ticket_id, **values)
     if document.kind != "article":
         return None
-    values: dict[str, Any] = {"article_id": document.id}
-    if source:
-        values["from"] = source
-    url = url_for("portal.article", **values)
+    url = url_for("portal.article", article_id=document.id, **values)
     anchor = suggestion.hit.chunk.anchor
     return f"{url}#{anchor}" if anchor else url
 

@@ -93,7 +93,9 @@ def test_shared_ticket_notes_show_only_the_resolution(
         document = portal_services.searcher.document(hit["id"])
         assert document.audience == "public"
         assert hit["snippet"] == document.metadata["resolution"]
-        assert hit["url"] is None
+        # Its own page, which shows the same resolution and nothing else of the ticket.
+        assert hit["url"] == f"/resolved/{document.metadata['ticket_id']}"
+        assert hit["section"] == ""
 
 
 def test_suggest_records_what_was_shown(client: FlaskClient, portal_services: Services) -> None:

@@ -27,6 +27,7 @@ PUBLIC_ENDPOINTS = {
     # The requester's portal and API: anonymous by design, requester-safe by audience rules.
     "portal.home",
     "portal.category",
+    "portal.resolved_request",
     "portal.article",
     "portal.feedback",
     "portal.new_request",
