@@ -76,7 +76,8 @@ class NotFoundError(KbError):
 
 
 class ConflictError(KbError):
-    """What a change was based on has changed meanwhile; nothing was saved.
+    """What a change was based on has changed meanwhile, or the thing is not in a state that
+    allows the change (reopening an open ticket); nothing was saved.
 
     For an article: `current_text` is the text now on disk, `current` the article parsed from
     it (None when it does not parse), `current_digest` its digest, and `changed_by` and

@@ -174,7 +174,7 @@ class SelfService:
     def suggest(self, subject: str, description: str, session_id: str) -> Answers:
         """Answers for a request being typed; only those above the show threshold."""
         subject, description = check_request_text(subject, description)
-        text = f"{subject}. {description}".strip(" .")[:MAX_QUERY_CHARACTERS]
+        text = ". ".join(part for part in (subject, description) if part)[:MAX_QUERY_CHARACTERS]
         if not text:
             raise QueryError(
                 "type a subject or a description to get suggestions", key="request_empty"

@@ -11,7 +11,22 @@ from typing import Any
 
 from kb.errors import InputTooLargeError, InvalidInputError
 
-EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,}$")
+# White space as Python's str.strip() and str.split() see it, spelt out: the API document's
+# patterns must mean the same, and JSON Schema's \s (ECMAScript's) is another set.
+WHITESPACE = (
+    "\\u0009-\\u000d\\u001c-\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029"
+    "\\u202f\\u205f\\u3000"
+)
+_ADDRESS_PART = f"[^@{WHITESPACE}\\u0000]"
+EMAIL = re.compile(f"^{_ADDRESS_PART}{{1,64}}@{_ADDRESS_PART}{{1,255}}\\.{_ADDRESS_PART}{{2,}}$")
+# The checks below as kb/web/openapi.json declares them (JSON Schema patterns): text without
+# NUL; text with something besides white space; an email address, white space around it
+# allowed (it is stripped).
+TEXT_PATTERN = "^[^\\u0000]*$"
+WORDS_PATTERN = f"^[^\\u0000]*[^\\u0000{WHITESPACE}][^\\u0000]*$"
+EMAIL_PATTERN = f"^[{WHITESPACE}]*{EMAIL.pattern[1:-1]}[{WHITESPACE}]*$"
+# The longest address SMTP allows; the users table's column is this wide.
+MAX_EMAIL_CHARACTERS = 320
 # A JSON body holds at most a long article for the editor's preview (60,000 characters, which
 # JSON may spell as six bytes each) or a ticket; and kb's objects nest three levels deep. Both
 # are checked before parsing, so no body can make the parser recurse until it fails.
@@ -147,11 +162,12 @@ def boolean(body: Mapping[str, Any], name: str, *, default: bool | None = None) 
 
 
 def only_fields(body: Mapping[str, Any], allowed: Iterable[str]) -> None:
-    """Refuse fields other than `allowed`, so a misspelt change is not silently ignored."""
+    """Refuse fields other than `allowed`, so a misspelt field is not silently ignored."""
     unknown = sorted(set(body) - set(allowed))
     if unknown:
         raise InvalidInputError(
-            f"`{unknown[0]}` cannot be changed here; send only: {', '.join(sorted(allowed))}",
+            f"`{unknown[0]}` is not a field of this request; send only: "
+            f"{', '.join(sorted(allowed)) or 'an empty object'}",
             field=unknown[0],
         )
 

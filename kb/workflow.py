@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kb.errors import InvalidInputError
+from kb.errors import ConflictError, InvalidInputError
 from kb.validation import EMAIL, choice
 
 TICKET_TYPES = ("incident", "service_request", "question")
@@ -217,7 +217,7 @@ def check_resolution(resolution: str) -> str:
 def check_reopen(number: str, status: str) -> None:
     """Only a resolved (or closed) ticket can be reopened."""
     if status not in KNOWLEDGE_STATUSES:
-        raise InvalidInputError(f"{number} is {status}, not resolved: nothing to reopen")
+        raise ConflictError(f"{number} is {status}, not resolved: nothing to reopen")
 
 
 def check_sort(sort: str) -> str:

@@ -279,4 +279,3 @@ def _compare(
         fresh.append(document)
     else:
         report.unchanged += 1
-

@@ -9,17 +9,31 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from kb.errors import InvalidInputError, NotFoundError
-from kb.selfservice import NO_PUBLIC_ARTICLE, Answers, Suggestion, requester_filters
-from kb.validation import boolean, integer, optional_text, text
+from kb.search.searcher import MAX_QUERY_CHARACTERS
+from kb.selfservice import (
+    MAX_COMMENT_CHARACTERS,
+    NO_PUBLIC_ARTICLE,
+    Answers,
+    Suggestion,
+    requester_filters,
+)
+from kb.validation import MAX_EMAIL_CHARACTERS, boolean, integer, optional_text, text
 from kb.web.inputs import json_body
 from kb.web.presenters import confidence_label, suggestion_title, suggestion_url
 from kb.web.render import render_markdown
 from kb.web.visits import services, session_id
-from kb.workflow import NewTicket
+from kb.workflow import (
+    MAX_CATEGORY_CHARACTERS,
+    MAX_DESCRIPTION_CHARACTERS,
+    MAX_NAME_CHARACTERS,
+    MAX_SUBJECT_CHARACTERS,
+    NewTicket,
+)
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 
 MAX_K = 50
+TICKET_FIELDS = ("subject", "description", "requester_email", "requester_name", "category", "type")
 
 
 def suggestion_json(suggestion: Suggestion) -> dict[str, Any]:
@@ -50,7 +64,7 @@ def answers_json(answers: Answers) -> list[dict[str, Any]]:
 
 @blueprint.get("/search")
 def search() -> Response:
-    query = request.args.get("q", "")
+    query = text(request.args, "q", max_length=MAX_QUERY_CHARACTERS)
     k = integer(request.args.get("k"), "k", default=10, low=1, high=MAX_K)
     filters = requester_filters(
         categories=request.args.getlist("category"),
@@ -71,9 +85,9 @@ def search() -> Response:
 
 @blueprint.post("/suggest")
 def suggest() -> Response:
-    body = json_body()
-    subject = text(body, "subject", required=False)
-    description = text(body, "description", required=False)
+    body = json_body(("subject", "description"))
+    subject = text(body, "subject", required=False, max_length=MAX_SUBJECT_CHARACTERS)
+    description = text(body, "description", required=False, max_length=MAX_DESCRIPTION_CHARACTERS)
     if not (subject.strip() or description.strip()):
         raise InvalidInputError("give a `subject` or a `description` to get suggestions")
     answers = services().selfservice.suggest(subject, description, session_id())
@@ -114,17 +128,17 @@ def article(article_id: str) -> Response:
 
 @blueprint.post("/feedback")
 def feedback() -> tuple[Response, int]:
-    body = json_body()
+    body = json_body(("article_id", "helpful", "comment"))
     article_id = text(body, "article_id")
     helpful = boolean(body, "helpful")
-    comment = optional_text(body, "comment")
+    comment = optional_text(body, "comment", max_length=MAX_COMMENT_CHARACTERS)
     services().selfservice.feedback(article_id, helpful, comment, session_id())
     return jsonify({"ok": True}), 200
 
 
 @blueprint.post("/resolved")
 def resolved() -> tuple[Response, int]:
-    body = json_body()
+    body = json_body(("article_id",))
     article_id = text(body, "article_id")
     services().selfservice.resolved(article_id, session_id())
     return jsonify({"ok": True}), 200
@@ -132,13 +146,13 @@ def resolved() -> tuple[Response, int]:
 
 @blueprint.post("/tickets")
 def tickets() -> tuple[Response, int]:
-    body = json_body()
+    body = json_body(TICKET_FIELDS)
     ticket = NewTicket(
-        subject=text(body, "subject"),
-        description=text(body, "description"),
-        requester_email=text(body, "requester_email"),
-        requester_name=optional_text(body, "requester_name"),
-        category=optional_text(body, "category"),
+        subject=text(body, "subject", max_length=MAX_SUBJECT_CHARACTERS),
+        description=text(body, "description", max_length=MAX_DESCRIPTION_CHARACTERS),
+        requester_email=text(body, "requester_email", max_length=MAX_EMAIL_CHARACTERS),
+        requester_name=optional_text(body, "requester_name", max_length=MAX_NAME_CHARACTERS),
+        category=optional_text(body, "category", max_length=MAX_CATEGORY_CHARACTERS),
         type=optional_text(body, "type") or "incident",
     )
     stored = services().selfservice.create_ticket(ticket, session_id())

@@ -7,14 +7,23 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from kb.desk import queue_query
-from kb.errors import InvalidInputError
+from kb.errors import NotFoundError
 from kb.model import KINDS
+from kb.search.searcher import MAX_QUERY_CHARACTERS
 from kb.store.tickets import Note, StoredTicket
-from kb.validation import boolean, choice, choices, integer, only_fields, optional_text, text
+from kb.validation import (
+    MAX_EMAIL_CHARACTERS,
+    boolean,
+    choice,
+    choices,
+    integer,
+    optional_text,
+    text,
+)
 from kb.web.inputs import json_body
 from kb.web.security import actor, require_role
 from kb.web.visits import services
-from kb.workflow import AGENT_NOTE_KINDS
+from kb.workflow import AGENT_NOTE_KINDS, MAX_CATEGORY_CHARACTERS, MAX_RESOLUTION_CHARACTERS
 
 blueprint = Blueprint("desk_api", __name__, url_prefix="/api/v1/desk")
 MAX_LIMIT = 200
@@ -100,19 +109,23 @@ def ticket(number: str) -> Response:
 @blueprint.patch("/tickets/<number>")
 @require_role("agent")
 def change(number: str) -> Response:
-    body = json_body()
-    only_fields(body, ("status", "priority", "assignee", "category"))
-    assignee = optional_text(body, "assignee")
+    body = json_body(("status", "priority", "assignee", "category"))
+    assignee = optional_text(body, "assignee", max_length=MAX_EMAIL_CHARACTERS)
     if assignee:
         agent = services().users.find(assignee)
         if agent is None or "agent" not in agent.roles or not agent.active:
-            raise InvalidInputError(f"{assignee} is not an active agent", field="assignee")
+            # The request is well formed; what it names does not exist, as for a ticket.
+            raise NotFoundError(f"there is no active agent {assignee} to assign")
     updated = services().desk.update(
         number,
         actor(),
         status=optional_text(body, "status"),
         priority=optional_text(body, "priority"),
-        category=text(body, "category", required=False) if "category" in body else None,
+        category=(
+            text(body, "category", required=False, max_length=MAX_CATEGORY_CHARACTERS)
+            if "category" in body
+            else None
+        ),
         assignee=assignee,
         unassign="assignee" in body and not assignee,
     )
@@ -122,20 +135,21 @@ def change(number: str) -> Response:
 @blueprint.post("/tickets/<number>/notes")
 @require_role("agent")
 def note(number: str) -> tuple[Response, int]:
-    body = json_body()
+    body = json_body(("body", "kind"))
     kind = choice(optional_text(body, "kind") or "internal", "kind", AGENT_NOTE_KINDS)
-    services().desk.note(number, actor(), text(body, "body"), reply=kind == "reply")
+    note_text = text(body, "body", max_length=MAX_RESOLUTION_CHARACTERS)
+    services().desk.note(number, actor(), note_text, reply=kind == "reply")
     return jsonify({"ok": True}), 201
 
 
 @blueprint.post("/tickets/<number>/resolve")
 @require_role("agent")
 def resolve(number: str) -> Response:
-    body = json_body()
+    body = json_body(("resolution", "shareable", "linked_article"))
     resolved, report = services().desk.resolve(
         number,
         actor(),
-        text(body, "resolution"),
+        text(body, "resolution", max_length=MAX_RESOLUTION_CHARACTERS),
         shareable=boolean(body, "shareable", default=False),
         linked_article=optional_text(body, "linked_article"),
     )
@@ -145,15 +159,16 @@ def resolve(number: str) -> Response:
 @blueprint.post("/tickets/<number>/reopen")
 @require_role("agent")
 def reopen(number: str) -> Response:
-    body = json_body()
-    reopened = services().desk.reopen(number, actor(), text(body, "reason", required=False))
+    body = json_body(("reason",))
+    reason = text(body, "reason", required=False, max_length=MAX_RESOLUTION_CHARACTERS)
+    reopened = services().desk.reopen(number, actor(), reason)
     return jsonify(ticket_json(reopened))
 
 
 @blueprint.get("/search")
 @require_role("agent")
 def search() -> Response:
-    query = request.args.get("q", "")
+    query = text(request.args, "q", max_length=MAX_QUERY_CHARACTERS)
     kinds = choices(request.args.getlist("kind"), "kind", KINDS)
     hits = services().desk.search(query, k=20, kinds=kinds)
     return jsonify(

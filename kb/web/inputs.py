@@ -8,6 +8,7 @@ parsed, and each of its strings is checked, naming the field.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask, g, request
@@ -15,7 +16,7 @@ from markupsafe import Markup
 from werkzeug.routing import IntegerConverter
 
 from kb.errors import InvalidInputError
-from kb.validation import check_text, parse_json_object, scrub
+from kb.validation import check_text, only_fields, parse_json_object, scrub
 
 
 class WholeNumberConverter(IntegerConverter):
@@ -52,11 +53,13 @@ def _printable(value: Any) -> Any:
     return value
 
 
-def json_body() -> dict[str, Any]:
-    """The request's JSON object, parsed once by kb.validation's bounded parser."""
+def json_body(fields: Iterable[str]) -> dict[str, Any]:
+    """The request's JSON object, parsed once by kb.validation's bounded parser; a field
+    other than `fields` is refused, as the API document declares (no additional properties)."""
     if "json_body" not in g:
         if not request.is_json:
             raise InvalidInputError("send a JSON object with Content-Type: application/json")
         g.json_body = parse_json_object(request.get_data(cache=True))
     body: dict[str, Any] = g.json_body
+    only_fields(body, tuple(fields))
     return body

@@ -229,7 +229,7 @@ def lookup() -> Response:
 @require_role("agent")
 def preview() -> Response:
     """The editor's live preview: Markdown rendered as the portal renders it."""
-    markdown = text(json_body(), "body", required=False)
+    markdown = text(json_body(("body",)), "body", required=False)
     if len(markdown) > MAX_PREVIEW_CHARACTERS:
         raise InputTooLargeError(
             f"the article is too long to preview (over {MAX_PREVIEW_CHARACTERS} characters)"
