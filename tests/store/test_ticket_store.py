@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy
 
-from kb.errors import InvalidInputError, NotFoundError
+from kb.errors import ConflictError, InvalidInputError, NotFoundError
 from kb.model import Ticket
 from kb.store.database import open_database, sqlite_url
 from kb.store.tickets import SORTS, TicketStore
@@ -164,7 +164,7 @@ def test_resolve_and_reopen(store: TicketStore) -> None:
     reopened = store.reopen(ticket.number, None, "back again")
     assert reopened.status == "open" and reopened.knowledge() is None
     assert store.knowledge() == []
-    with pytest.raises(InvalidInputError, match="nothing to reopen"):
+    with pytest.raises(ConflictError, match="nothing to reopen"):
         store.reopen(ticket.number, None)
 
 

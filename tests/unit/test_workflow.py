@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from kb.errors import InvalidInputError
+from kb.errors import ConflictError, InvalidInputError
 from kb.workflow import (
     MAX_SUBJECT_CHARACTERS,
     NewTicket,
@@ -83,7 +83,7 @@ def test_notes_resolutions_reopening_sorting_and_numbers() -> None:
     with pytest.raises(InvalidInputError, match="needs a resolution note"):
         check_resolution("")
     check_reopen("INC-000001", "resolved")
-    with pytest.raises(InvalidInputError, match="INC-000001 is open, not resolved"):
+    with pytest.raises(ConflictError, match="INC-000001 is open, not resolved"):
         check_reopen("INC-000001", "open")
     assert check_sort("-priority") == "-priority"
     for bad in ("--created", "colour", ""):
