@@ -43,6 +43,10 @@ class User:
     def has_any(self, roles: tuple[str, ...] | frozenset[str]) -> bool:
         return bool(self.roles & set(roles))
 
+    def acts_as(self, role: str) -> bool:
+        """Whether the user is active and holds `role`: who may be given work of that role."""
+        return self.active and role in self.roles
+
 
 @dataclass(frozen=True)
 class ApiToken:
@@ -131,7 +135,12 @@ class UserStore:
             return [_user(row) for row in session.scalars(select(UserRow).order_by(UserRow.email))]
 
     def with_role(self, role: str) -> list[User]:
-        return [user for user in self.all() if role in user.roles and user.active]
+        return [user for user in self.all() if user.acts_as(role)]
+
+    def acting_as(self, email: str, role: str) -> bool:
+        """Whether `email` belongs to an active user holding `role`."""
+        user = self.find(email)
+        return user is not None and user.acts_as(role)
 
     def count(self) -> int:
         with Session(self.engine) as session:

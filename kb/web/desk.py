@@ -92,10 +92,8 @@ def ticket(number: str) -> str:
 def assign(number: str) -> Response:
     # "Take it" sends take=me; the form's select sends an agent's email or nothing.
     who = actor() if request.form.get("take") else request.form.get("assignee", "").strip()
-    if who:
-        agent = services().users.find(who)
-        if agent is None or "agent" not in agent.roles or not agent.active:
-            raise InvalidInputError(f"{who} is not an active agent", field="assignee")
+    if who and not services().users.acting_as(who, "agent"):
+        raise InvalidInputError(f"{who} is not an active agent", field="assignee")
     services().desk.update(number, actor(), assignee=who or None, unassign=not who)
     return _back(number)
 

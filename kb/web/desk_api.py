@@ -111,11 +111,9 @@ def ticket(number: str) -> Response:
 def change(number: str) -> Response:
     body = json_body(("status", "priority", "assignee", "category"))
     assignee = optional_text(body, "assignee", max_length=MAX_EMAIL_CHARACTERS)
-    if assignee:
-        agent = services().users.find(assignee)
-        if agent is None or "agent" not in agent.roles or not agent.active:
-            # The request is well formed; what it names does not exist, as for a ticket.
-            raise NotFoundError(f"there is no active agent {assignee} to assign")
+    if assignee and not services().users.acting_as(assignee, "agent"):
+        # The request is well formed; what it names does not exist, as for a ticket.
+        raise NotFoundError(f"there is no active agent {assignee} to assign")
     updated = services().desk.update(
         number,
         actor(),

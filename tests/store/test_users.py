@@ -46,6 +46,16 @@ def test_roles_several_per_user_and_validated(users: UserStore) -> None:
         users.add("ben", PASSWORD, ("agent",))
 
 
+def test_who_may_be_given_work_of_a_role(users: UserStore) -> None:
+    ana = users.add("ana@example.com", PASSWORD, ("agent",))
+    users.add("ben@example.com", PASSWORD, ("manager",))
+    assert users.acting_as("ANA@example.com", "agent")
+    assert not users.acting_as("ben@example.com", "agent")
+    assert not users.acting_as("nobody@example.com", "agent")
+    users.update(ana.id, active=False)
+    assert not users.acting_as("ana@example.com", "agent")
+    assert [user.email for user in users.with_role("agent")] == []
+
 def test_sign_ins_end_on_sign_out_a_new_password_or_deactivation(users: UserStore) -> None:
     day = timedelta(days=1)
     user = users.add("ana@example.com", PASSWORD, ("agent",))
