@@ -15,6 +15,7 @@ from flask import Flask
 
 from kb.config import Settings
 from kb.indexer.embed import SentenceTransformerEmbedder
+from kb.indexer.sources import read_ticket_export
 from kb.services import Services, build_services
 from kb.web import create_app
 from tests.postgres import fresh_schema
@@ -124,6 +125,15 @@ def sample_kb(
 def portal_services(sample_kb: Services, tmp_path: Path) -> Iterator[Services]:
     """The indexed sample KB (shared, read-only) with this test's own ticket and event store."""
     yield from _own_store(sample_kb, tmp_path)
+
+
+@pytest.fixture
+def imported(portal_services: Services) -> dict[str, str]:
+    """The sample tickets in the store; their export id -> kb number."""
+    tickets, errors = read_ticket_export(TICKETS)
+    assert not errors
+    stored = portal_services.tickets.import_tickets(tickets)
+    return {str(ticket.external_id): ticket.number for ticket in stored}
 
 
 @pytest.fixture

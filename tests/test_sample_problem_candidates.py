@@ -6,10 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from kb.indexer.sources import read_ticket_export
 from kb.insights.problems import CANDIDATE_COLUMNS, PROBLEM_COLUMNS, candidate_rows, problem_rows
 from kb.services import Services
-from tests.conftest import TICKETS
 
 pytestmark = pytest.mark.model
 
@@ -24,15 +22,6 @@ RECURRING = {
     "dock monitors": [68, 69, 73, 76, 79],
     "third-floor printer": [16, 27, 39, 60, 72, 98, 109],
 }
-
-
-@pytest.fixture
-def imported(portal_services: Services) -> dict[str, str]:
-    """The sample tickets in the store; their export id -> kb number."""
-    tickets, errors = read_ticket_export(TICKETS)
-    assert not errors
-    stored = portal_services.tickets.import_tickets(tickets)
-    return {str(ticket.external_id): ticket.number for ticket in stored}
 
 
 def numbers(imported: dict[str, str], ids: list[int]) -> set[str]:

@@ -10,10 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from kb.events import ProblemJoined
-from kb.indexer.sources import read_ticket_export
 from kb.insights.outcomes import session_outcome
 from kb.services import Services
-from tests.conftest import TICKETS
 from tests.helpers import FormClient, SignIn
 
 pytestmark = pytest.mark.model
@@ -21,15 +19,6 @@ pytestmark = pytest.mark.model
 SECRET_NOTE = "Root CA rotated on the 26th; the Intune profile push failed for 40 devices"
 DESK_TITLE = "Intune VPN certificate profile not deployed after CA rotation"
 PUBLIC_TITLE = "VPN: certificate error when connecting"
-
-
-@pytest.fixture
-def imported(portal_services: Services) -> dict[str, str]:
-    """The sample tickets in the store; their export id -> kb number."""
-    tickets, errors = read_ticket_export(TICKETS)
-    assert not errors
-    stored = portal_services.tickets.import_tickets(tickets)
-    return {str(ticket.external_id): ticket.number for ticket in stored}
 
 
 @pytest.fixture
