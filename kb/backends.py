@@ -6,7 +6,7 @@ Every implementation passes the shared suites in tests/contract/.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -203,9 +203,12 @@ EMBEDDERS = {
     "hashing": "kb.indexer.embed:HashingEmbedder",
 }
 KEYWORD_INDEXES = {
-    "whoosh": "kb.indexer.keyword:WhooshKeywordIndex",
-    "sparse": "kb.indexer.sparse:SparseKeywordIndex",
+    "bm25": "kb.indexer.bm25:BM25KeywordIndex",
+    "whoosh": "kb.indexer.whoosh_keyword:WhooshKeywordIndex",
 }
+# The BM25 backend was called `sparse` before it had its own module: kb.toml files and index
+# fingerprints that say so mean `bm25`, and an index built under the old name is not rebuilt.
+KEYWORD_ALIASES = {"sparse": "bm25"}
 VECTOR_INDEXES = {"faiss": "kb.indexer.vectors:FaissVectorIndex"}
 GENERATION_STORES = {"files": "kb.indexer.generations:FileGenerationStore"}
 
@@ -233,6 +236,19 @@ def resolve_backend(setting: str, value: str, registry: dict[str, str]) -> Any:
         ) from None
 
 
+def keyword_backend_name(value: str) -> str:
+    """The registered name a `keyword_backend` value means (an old alias → today's name)."""
+    return KEYWORD_ALIASES.get(value, value)
+
+
+def canonical_fingerprint(fingerprint: Mapping[str, Any]) -> dict[str, Any]:
+    """An index fingerprint with backend aliases spelt as today's names, for comparing."""
+    canonical = dict(fingerprint)
+    if isinstance(canonical.get("keyword_backend"), str):
+        canonical["keyword_backend"] = keyword_backend_name(canonical["keyword_backend"])
+    return canonical
+
+
 def create_embedder(settings: Settings) -> Embedder:
     cls = resolve_backend("embedder", settings.embedder, EMBEDDERS)
     embedder: Embedder = cls(settings)
@@ -240,7 +256,8 @@ def create_embedder(settings: Settings) -> Embedder:
 
 
 def open_keyword_index(directory: Path, settings: Settings) -> KeywordIndex:
-    cls = resolve_backend("keyword_backend", settings.keyword_backend, KEYWORD_INDEXES)
+    name = keyword_backend_name(settings.keyword_backend)
+    cls = resolve_backend("keyword_backend", name, KEYWORD_INDEXES)
     index: KeywordIndex = cls(directory, settings)
     return index
 

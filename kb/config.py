@@ -50,8 +50,8 @@ class Settings:
         "Embedder backend: `sentence-transformers`, `hashing`, or a dotted path.",
     )
     keyword_backend: str = _setting(
-        "sparse",
-        "Keyword index: `sparse` (BM25 matrix, fast at any size) or `whoosh`, or a dotted path.",
+        "bm25",
+        "Keyword index: `bm25` (a BM25 matrix, fast at any size) or `whoosh`, or a dotted path.",
     )
     vector_backend: str = _setting("faiss", "Vector index backend: `faiss` or a dotted path.")
     index_store: str = _setting(

@@ -306,10 +306,23 @@ def test_a_reader_with_other_backends_is_told_to_reindex(settings, write_article
     write_article("one", "Text.")
     build_services(settings).index_files()
     other = Settings(**{**settings.__dict__, "keyword_backend": "whoosh"})
-    with pytest.raises(IndexMismatchError, match="keyword_backend 'sparse'.*run `kb index`"):
+    with pytest.raises(IndexMismatchError, match="keyword_backend 'bm25'.*run `kb index`"):
         build_services(other).searcher.search(SearchQuery("text"))
     assert build_services(other).index_files().rebuilt
     assert titles(build_services(other), "text") == ["One"]
+
+
+def test_the_old_name_sparse_still_means_the_bm25_backend(settings, write_article) -> None:
+    write_article("one", "Text.")
+    build_services(settings).index_files()
+    metadata = Home(settings.home).current() / METADATA_FILE
+    written = json.loads(metadata.read_text())
+    written["fingerprint"]["keyword_backend"] = "sparse"
+    metadata.write_text(json.dumps(written))
+    for name in ("sparse", "bm25"):
+        renamed = Settings(**{**settings.__dict__, "keyword_backend": name})
+        assert titles(build_services(renamed), "text") == ["One"]
+        assert not build_services(renamed).index_files().rebuilt
 
 
 @pytest.mark.parametrize(

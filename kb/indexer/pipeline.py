@@ -12,7 +12,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from kb.backends import Embedder, Generation, Manifest, open_generation_store
+from kb.backends import (
+    Embedder,
+    Generation,
+    Manifest,
+    canonical_fingerprint,
+    keyword_backend_name,
+    open_generation_store,
+)
 from kb.config import Settings
 from kb.errors import ArticleParseError, IndexMismatchError
 from kb.indexer.chunk import chunk_document, embedding_text
@@ -80,9 +87,12 @@ class Indexer:
             "dimension": self._embedder.dimension,
             "chunk_words": self._settings.chunk_words,
             "languages": list(self._settings.languages),
-            "keyword_backend": self._settings.keyword_backend,
+            "keyword_backend": keyword_backend_name(self._settings.keyword_backend),
             "vector_backend": self._settings.vector_backend,
         }
+
+    def _built_with(self, generation: str) -> dict[str, Any]:
+        return canonical_fingerprint(self._store.metadata(generation).get("fingerprint", {}))
 
     def index(
         self,
@@ -101,7 +111,7 @@ class Indexer:
             reuse = (
                 previous is not None
                 and not rebuild
-                and self._store.metadata(previous).get("fingerprint") == fingerprint
+                and self._built_with(previous) == fingerprint
             )
             manifest: Manifest = {}
             if reuse and previous is not None:
@@ -129,7 +139,7 @@ class Indexer:
             previous = self._store.current()
             manifest: Manifest = {}
             if previous is not None:
-                if self._store.metadata(previous).get("fingerprint") != self.fingerprint():
+                if self._built_with(previous) != self.fingerprint():
                     raise IndexMismatchError(
                         f"the index in {self._settings.home} was built with other settings; "
                         "run `kb index --rebuild` before changing single documents"

@@ -24,11 +24,13 @@ from kb.backends import (
     Ranking,
     VectorIndex,
     Vectors,
+    canonical_fingerprint,
+    keyword_backend_name,
     open_generation_store,
 )
 from kb.config import Settings
 from kb.errors import IndexMismatchError, IndexNotFoundError, QueryError
-from kb.indexer.keyword import SEPARATOR, stop_words
+from kb.indexer.analysis import SEPARATOR, stop_words
 from kb.indexer.pipeline import INDEX_FORMAT
 from kb.model import (
     SEARCH_MODES,
@@ -312,7 +314,9 @@ class Searcher:
             if self._generation is not None and self._generation.name == current:
                 self._marker = marker
                 return self._generation
-            fingerprint = self._store.metadata(current).get("fingerprint", {})
+            fingerprint = canonical_fingerprint(
+                self._store.metadata(current).get("fingerprint", {})
+            )
             if fingerprint.get("format", INDEX_FORMAT) != INDEX_FORMAT:
                 raise IndexMismatchError(
                     f"the index in {self._settings.home} was written by another version of kb; "
@@ -325,7 +329,7 @@ class Searcher:
             }
             wanted = {
                 "dimension": self._embedder.dimension,
-                "keyword_backend": self._settings.keyword_backend,
+                "keyword_backend": keyword_backend_name(self._settings.keyword_backend),
                 "vector_backend": self._settings.vector_backend,
             }
             for name, value in built_with.items():

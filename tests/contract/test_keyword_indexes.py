@@ -164,5 +164,5 @@ class TestWhooshKeywordIndex(KeywordIndexContract):
     backend = "whoosh"
 
 
-class TestSparseKeywordIndex(KeywordIndexContract):
-    backend = "sparse"
+class TestBM25KeywordIndex(KeywordIndexContract):
+    backend = "bm25"

@@ -1,4 +1,4 @@
-"""Keyword index as a sparse BM25 matrix, analysed with the same Whoosh analyzers.
+"""BM25 keyword index held as a sparse term matrix, over kb's own text analysis.
 
 Whoosh scores an OR query by walking one matcher per term and field in Python, which costs
 hundreds of milliseconds once posting lists hold tens of thousands of chunks. Here each
@@ -7,7 +7,7 @@ with numpy and keeps the top scores, whatever the size of the KB.
 
 Each field of a chunk (body, title, tags) is scored as BM25 against its own average length
 and saturates on its own, and the field scores are summed with the title counting
-`TITLE_BOOST` and the tags `TAGS_BOOST` times the body: a title that names the problem is
+`TITLE_WEIGHT` and the tags `TAGS_WEIGHT` times the body: a title that names the problem is
 evidence beside the body's mentions, not more of the same. A term has one IDF, from the
 chunks that hold it in any field. Terms carry their analyzer's language ("en:vpn"), so a
 Spanish stem never matches an English document by accident.
@@ -26,14 +26,8 @@ import numpy.typing as npt
 
 from kb.backends import Ranking
 from kb.config import Settings
-from kb.errors import ConfigError, DependencyMissingError, IndexMismatchError
-from kb.indexer.keyword import (
-    OTHER,
-    TAGS_BOOST,
-    TITLE_BOOST,
-    analyzed_terms,
-    language_analyzer,
-)
+from kb.errors import DependencyMissingError, IndexMismatchError
+from kb.indexer.analysis import TAGS_WEIGHT, TITLE_WEIGHT, Analysis, chunk_fields
 from kb.model import Chunk, Document
 
 K1 = 1.2
@@ -41,18 +35,18 @@ B = 0.75
 FORMAT = 2
 # Field codes of a posting, and each field's weight in a chunk's score.
 BODY, TITLE, TAGS = 0, 1, 2
-FIELD_WEIGHTS = (1.0, TITLE_BOOST, TAGS_BOOST)
+FIELD_WEIGHTS = (1.0, TITLE_WEIGHT, TAGS_WEIGHT)
 
 
 def _sparse() -> Any:
     try:
         from scipy import sparse
     except ImportError:
-        raise DependencyMissingError("scipy", "the sparse keyword index") from None
+        raise DependencyMissingError("scipy", "the bm25 keyword index") from None
     return sparse
 
 
-class SparseKeywordIndex:
+class BM25KeywordIndex:
     """Postings (chunk row, term id, weighted frequency) in `directory`, scored as BM25."""
 
     _terms: list[str]
@@ -69,8 +63,6 @@ class SparseKeywordIndex:
     _built_ids: list[str]
 
     def __init__(self, directory: Path, settings: Settings) -> None:
-        from whoosh import lang as whoosh_lang
-
         self._directory = directory
         directory.mkdir(parents=True, exist_ok=True)
         meta_path = directory / "meta.json"
@@ -82,30 +74,24 @@ class SparseKeywordIndex:
                 )
             languages = tuple(meta["languages"])
         else:
-            for language in settings.languages:
-                if not whoosh_lang.has_stemmer(language):
-                    raise ConfigError(
-                        f"setting `languages` names {language!r}, which has no stemmer"
-                    )
             languages = tuple(settings.languages)
-        self._languages = languages
-        self._analyzers = {
-            language: language_analyzer(language) for language in (*languages, OTHER)
-        }
-        self._tag_analyzer = language_analyzer(OTHER)
+        self._analysis = Analysis(languages)
         self._load()
         self._build()
 
     # Writing ---------------------------------------------------------------------------
 
     def add(self, document: Document, chunks: Sequence[Chunk]) -> None:
-        language = document.language if document.language in self._languages else OTHER
-        analyzer = self._analyzers[language]
-        title = Counter(f"{language}:{t.text}" for t in analyzer(document.title))
-        tags = Counter(f"tag:{t.text}" for t in self._tag_analyzer(" ".join(document.tags)))
-        for chunk in chunks:
-            text = " ".join((*chunk.heading_path, chunk.text))
-            body = Counter(f"{language}:{t.text}" for t in analyzer(text))
+        if not chunks:
+            return
+        analysis = self._analysis
+        language = analysis.language_of(document)
+        texts = [chunk_fields(document, chunk) for chunk in chunks]
+        # Title and tags are the document's own: analysed once for all its chunks.
+        title = Counter(f"{language}:{term}" for term in analysis.words(language, texts[0].title))
+        tags = Counter(f"tag:{term}" for term in analysis.tag_words(texts[0].tags))
+        for chunk, text in zip(chunks, texts, strict=True):
+            body = Counter(f"{language}:{term}" for term in analysis.words(language, text.body))
             row = len(self._chunk_ids)
             self._chunk_ids.append(chunk.id)
             self._owners.append(document.id)
@@ -153,7 +139,7 @@ class SparseKeywordIndex:
         return [(built_ids[row], float(scores[row])) for row in ordered]
 
     def terms(self, text: str) -> set[str]:
-        return analyzed_terms(self._analyzers.values(), text)
+        return self._analysis.terms(text)
 
     def count(self) -> int:
         return sum(self._alive)
@@ -165,11 +151,11 @@ class SparseKeywordIndex:
 
     def _query_terms(self, text: str) -> set[str]:
         terms = {
-            f"{language}:{token.text}"
-            for language, analyzer in self._analyzers.items()
-            for token in analyzer(text)
+            f"{language}:{term}"
+            for language, words in self._analysis.query_words(text).items()
+            for term in words
         }
-        terms.update(f"tag:{token.text}" for token in self._tag_analyzer(text))
+        terms.update(f"tag:{term}" for term in self._analysis.tag_words(text))
         return terms
 
     def _term_id(self, term: str) -> int:
@@ -251,7 +237,7 @@ class SparseKeywordIndex:
     def _save(self) -> None:
         folder = self._directory
         (folder / "meta.json").write_text(
-            json.dumps({"format": FORMAT, "languages": list(self._languages)}), "utf-8"
+            json.dumps({"format": FORMAT, "languages": list(self._analysis.languages)}), "utf-8"
         )
         _write_lines(folder / "terms.txt", self._terms)
         _write_lines(folder / "chunks.txt", self._chunk_ids)

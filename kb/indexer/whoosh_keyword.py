@@ -1,114 +1,35 @@
 """Keyword index on Whoosh (the maintained whoosh-reloaded fork), stemmed per language.
 
-Each configured language has its own title and body fields with a stemming analyzer; every
-analyzer folds accents, so "configuracion" finds "configuración". Documents in other
-languages go to fields that fold but do not stem. Queries are analysed by kb, never parsed
-as Whoosh query syntax, so no user text can become a wildcard or a field query.
+Each configured language has its own title and body fields with that language's analyzer
+(kb.indexer.analysis); documents in other languages go to fields that fold but do not stem.
+Queries are analysed by kb, never parsed as Whoosh query syntax, so no user text can become
+a wildcard or a field query.
 """
 
 from __future__ import annotations
 
-import re
 import threading
-from collections.abc import Iterable, Sequence
-from functools import lru_cache
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
-from whoosh import lang as whoosh_lang
-from whoosh.analysis import (
-    Analyzer,
-    CharsetFilter,
-    Filter,
-    LowercaseFilter,
-    RegexTokenizer,
-    StemFilter,
-    StopFilter,
-)
 from whoosh.fields import ID, TEXT, Schema
 from whoosh.query import Or, Query, Term
 from whoosh.scoring import BM25F
-from whoosh.support.charset import accent_map
 
 from kb.backends import Ranking
 from kb.config import Settings
-from kb.errors import ConfigError
+from kb.indexer.analysis import (
+    OTHER,
+    TAGS_WEIGHT,
+    TITLE_WEIGHT,
+    analyzed_terms,
+    check_languages,
+    chunk_fields,
+    language_analyzer,
+)
 from kb.model import Chunk, Document
-
-OTHER = "other"
-TITLE_BOOST = 2.5
-TAGS_BOOST = 1.5
-# Words, keeping dotted and hyphenated product terms such as "wd19", "802.1x", "0x80070005".
-TOKEN_PATTERN = r"\w+(?:[.\-]\w+)*"
-SEPARATOR = re.compile(r"[.\-]")
-
-
-# What the tokenizer leaves of English contractions split at the apostrophe ("I'd", "I've",
-# "doesn't"): Whoosh's stop list has "s", "t" and "don" but not these, which would otherwise
-# match any text holding the same stray letters.
-CONTRACTION_REMNANTS = {
-    "en": frozenset(
-        "d ll m re ve aren couldn didn doesn hadn hasn haven isn mustn needn shan shouldn "
-        "wasn weren won wouldn".split()
-    ),
-}
-
-
-class CompoundFilter(Filter):  # type: ignore[misc]
-    """Words written with dots or hyphens also count as one joined word and as their parts.
-
-    "e-mail" is found by "email" and "mail", "wi-fi" by "wifi"; the whole "802.1x" stays a
-    term of its own, so an exact product term still matches best. Parts are kept only when
-    they are words of two letters or more: "1x" or "e" alone would match too much.
-    """
-
-    def __call__(self, tokens: Iterable[Any]) -> Iterable[Any]:
-        for token in tokens:
-            text = token.text
-            yield token
-            if not SEPARATOR.search(text):
-                continue
-            parts = [part for part in SEPARATOR.split(text) if len(part) > 1 and part.isalpha()]
-            # Whoosh passes one token object down the chain: each variant reuses it.
-            for variant in (SEPARATOR.sub("", text), *parts):
-                token.text = variant
-                yield token
-
-
-def language_stop_words(language: str) -> frozenset[str]:
-    """Words too common in `language` to search by; empty when Whoosh has no list for it."""
-    if language == OTHER or not whoosh_lang.has_stopwords(language):
-        return frozenset()
-    listed = frozenset(whoosh_lang.stopwords_for_language(language))
-    return listed | CONTRACTION_REMNANTS.get(language, frozenset())
-
-
-def language_analyzer(language: str) -> Analyzer:
-    """Tokenise, lowercase, drop stop words, fold accents, then stem when Whoosh can."""
-    analyzer: Analyzer = RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | CompoundFilter()
-    stopwords = language_stop_words(language)
-    if stopwords:
-        analyzer = analyzer | StopFilter(stoplist=stopwords, minsize=1)
-    analyzer = analyzer | CharsetFilter(accent_map)
-    if language != OTHER and whoosh_lang.has_stemmer(language):
-        analyzer = analyzer | StemFilter(lang=language)
-    return analyzer
-
-
-@lru_cache(maxsize=8)
-def stop_words(languages: tuple[str, ...]) -> frozenset[str]:
-    """The stop words of `languages`, accent-folded: never worth highlighting in a snippet."""
-    return frozenset(
-        word.translate(accent_map)
-        for language in languages
-        for word in language_stop_words(language)
-    )
-
-
-def analyzed_terms(analyzers: Iterable[Analyzer], text: str) -> set[str]:
-    """Every term the analyzers make of `text`: what highlighting compares with a query."""
-    return {token.text for analyzer in analyzers for token in analyzer(text)}
 
 
 def build_schema(languages: Sequence[str]) -> Schema:
@@ -128,13 +49,7 @@ class WhooshKeywordIndex:
     """A Whoosh index in `directory`; created there with the configured languages if absent."""
 
     def __init__(self, directory: Path, settings: Settings) -> None:
-        for language in settings.languages:
-            if not whoosh_lang.has_stemmer(language):
-                supported = ", ".join(sorted(whoosh_lang.languages))
-                raise ConfigError(
-                    f"setting `languages` names {language!r}, which has no stemmer; "
-                    f"use codes from: {supported}"
-                )
+        check_languages(settings.languages)
         directory.mkdir(parents=True, exist_ok=True)
         if whoosh_index.exists_in(str(directory)):
             self._index = whoosh_index.open_dir(str(directory))
@@ -155,17 +70,13 @@ class WhooshKeywordIndex:
     def add(self, document: Document, chunks: Sequence[Chunk]) -> None:
         language = document.language if document.language in self._languages else OTHER
         writer = self._open_writer()
-        tags = " ".join(document.tags)
         for chunk in chunks:
-            headings = " ".join(chunk.heading_path)
+            fields = chunk_fields(document, chunk)
             writer.add_document(
                 chunk_id=chunk.id,
                 document_id=document.id,
-                tags=tags,
-                **{
-                    f"title_{language}": document.title,
-                    f"body_{language}": f"{headings}\n{chunk.text}",
-                },
+                tags=fields.tags,
+                **{f"title_{language}": fields.title, f"body_{language}": fields.body},
             )
 
     def remove(self, document_ids: Sequence[str]) -> None:
@@ -253,5 +164,5 @@ class WhooshKeywordIndex:
 def _boost(field: str) -> float:
     """A field's weight in a chunk's score: each field is scored on its own, then summed."""
     if field == "tags":
-        return TAGS_BOOST
-    return TITLE_BOOST if field.startswith("title_") else 1.0
+        return TAGS_WEIGHT
+    return TITLE_WEIGHT if field.startswith("title_") else 1.0
