@@ -7,8 +7,10 @@ from importlib import resources
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
+from flask_babel import gettext as _
 
 from kb.errors import InvalidInputError, NotFoundError
+from kb.problems import KnownIssue
 from kb.search.searcher import MAX_QUERY_CHARACTERS
 from kb.selfservice import (
     MAX_COMMENT_CHARACTERS,
@@ -19,7 +21,12 @@ from kb.selfservice import (
 )
 from kb.validation import MAX_EMAIL_CHARACTERS, boolean, integer, optional_text, text
 from kb.web.inputs import json_body
-from kb.web.presenters import confidence_label, suggestion_title, suggestion_url
+from kb.web.presenters import (
+    confidence_label,
+    problem_status_name,
+    suggestion_title,
+    suggestion_url,
+)
 from kb.web.render import render_markdown
 from kb.web.visits import services, session_id
 from kb.workflow import (
@@ -62,6 +69,19 @@ def answers_json(answers: Answers) -> list[dict[str, Any]]:
     return [suggestion_json(suggestion) for suggestion in answers.suggestions]
 
 
+def known_issue_json(issue: KnownIssue) -> dict[str, Any]:
+    """An announced problem as a requester may see it: public title, status, last update."""
+    return {
+        "number": issue.number,
+        "title": issue.title,
+        "status": issue.status,
+        "status_label": problem_status_name(issue.status),
+        "message": _("We know about this; we are working on it."),
+        "updated": issue.updated.isoformat(),
+        "join": url_for("api.join_known_issue", number=issue.number),
+    }
+
+
 @blueprint.get("/search")
 def search() -> Response:
     query = text(request.args, "q", max_length=MAX_QUERY_CHARACTERS)
@@ -75,6 +95,7 @@ def search() -> Response:
     return jsonify(
         {
             "query": answers.query,
+            "known_issues": [known_issue_json(issue) for issue in answers.known_issues],
             "hits": answers_json(answers),
             "deflection": round(answers.deflection, 4),
             "confident": answers.confident,
@@ -93,6 +114,7 @@ def suggest() -> Response:
     answers = services().selfservice.suggest(subject, description, session_id())
     return jsonify(
         {
+            "known_issues": [known_issue_json(issue) for issue in answers.known_issues],
             "hits": answers_json(answers),
             "deflection": round(answers.deflection, 4),
             "confident": answers.confident,
@@ -142,6 +164,14 @@ def resolved() -> tuple[Response, int]:
     article_id = text(body, "article_id")
     services().selfservice.resolved(article_id, session_id())
     return jsonify({"ok": True}), 200
+
+
+@blueprint.post("/known-issues/<number>/join")
+def join_known_issue(number: str) -> tuple[Response, int]:
+    """ "This is my problem too": the visit joins the announced problem instead of filing."""
+    json_body(())
+    issue = services().problems.join(number, session_id())
+    return jsonify({"ok": True, "known_issue": known_issue_json(issue)}), 200
 
 
 @blueprint.post("/tickets")

@@ -54,6 +54,11 @@ STATUS_NAMES = {
     "resolved": lazy_gettext("resolved"),
     "closed": lazy_gettext("closed"),
 }
+# An announced problem's status as a requester reads it (the portal shows only open ones).
+PROBLEM_STATUS_NAMES = {
+    "investigating": lazy_gettext("Investigating"),
+    "known_error": lazy_gettext("Cause found, fix in progress"),
+}
 ROLE_NAMES = {
     "requester": lazy_gettext("requester"),
     "agent": lazy_gettext("agent"),
@@ -178,6 +183,10 @@ def status_name(status: str) -> str:
     return str(STATUS_NAMES.get(status, status))
 
 
+def problem_status_name(status: str) -> str:
+    return str(PROBLEM_STATUS_NAMES.get(status, status))
+
+
 def role_name(role: str) -> str:
     return str(ROLE_NAMES.get(role, role))
 
@@ -257,6 +266,7 @@ def register(app: Flask) -> None:
         role_name=role_name,
         snippet_html=snippet_html,
         status_name=status_name,
+        problem_status_name=problem_status_name,
         suggestion_url=suggestion_url,
         language_name=language_name,
         other_language=other_language,

@@ -164,6 +164,56 @@ def test_problems_that_are_not_announced_cannot_be_joined_or_seen(
     assert PUBLIC_TITLE not in requester.get("/?q=vpn certificate error").get_data(as_text=True)
 
 
+def test_the_api_gives_a_matching_known_issue_first_and_joins_it(
+    app: Flask, agent: FlaskClient, imported: dict[str, str], portal_services: Services
+) -> None:
+    number = open_vpn_problem(agent, imported, announce=True)
+    requester = app.test_client()
+    found = requester.get("/api/v1/search?q=vpn certificate error").get_json()
+    [issue] = found["known_issues"]
+    assert issue["number"] == number and issue["title"] == PUBLIC_TITLE
+    assert issue["status"] == "known_error"
+    assert issue["status_label"] == "Cause found, fix in progress"
+    assert issue["message"] == "We know about this; we are working on it."
+    assert issue["join"] == f"/api/v1/known-issues/{number}/join"
+    assert found["hits"]
+    suggested = requester.post(
+        "/api/v1/suggest",
+        json={"subject": "Can't connect to VPN", "description": "It says certificate error"},
+        headers={"Accept-Language": "es"},
+    ).get_json()
+    assert [item["number"] for item in suggested["known_issues"]] == [number]
+    assert suggested["known_issues"][0]["message"] == "Lo sabemos; estamos trabajando en ello."
+    unrelated = requester.get("/api/v1/search?q=printer jammed on floor 3").get_json()
+    assert unrelated["known_issues"] == []
+    for answer in (found, suggested):
+        for secret in (DESK_TITLE, SECRET_NOTE, imported["INC-2026-0083"]):
+            assert secret not in str(answer)
+    joined = requester.post(issue["join"], json={})
+    assert joined.status_code == 200 and joined.get_json()["known_issue"]["number"] == number
+    events = portal_services.events.session(_visit(requester))
+    assert [event.kind for event in events].count("problem_joined") == 1
+    assert session_outcome(events) == "known_issue"
+
+
+def test_the_api_refuses_to_join_a_problem_that_is_not_announced(
+    app: Flask, agent: FlaskClient, imported: dict[str, str]
+) -> None:
+    number = open_vpn_problem(agent, imported, announce=False)
+    requester = app.test_client()
+    found = requester.get("/api/v1/search?q=vpn certificate error").get_json()
+    assert found["known_issues"] == []
+    for address in (f"/api/v1/known-issues/{number}/join", "/api/v1/known-issues/PRB-9/join"):
+        refused = requester.post(address, json={})
+        assert refused.status_code == 404
+        assert refused.get_json() == {
+            "ok": False,
+            "error": "there is no known issue with this number",
+            "status": 404,
+        }
+    assert requester.post(f"/api/v1/known-issues/{number}/join", json={"x": 1}).status_code == 400
+
+
 def test_only_the_desk_opens_problems(app: Flask, sign_in: SignIn) -> None:
     app.test_client_class = FormClient
     anonymous = app.test_client()

@@ -41,6 +41,7 @@ PUBLIC_ENDPOINTS = {
     "api.feedback",
     "api.resolved",
     "api.tickets",
+    "api.join_known_issue",
     "api.openapi",
     "account.login",
     "account.logout",
