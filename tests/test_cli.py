@@ -180,6 +180,24 @@ def test_eval_reads_qrels_without_a_header(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["queries"] == 2
 
 
+def test_eval_prints_each_mean_with_a_seeded_bootstrap_interval(tmp_path: Path) -> None:
+    home = str(tmp_path / "home")
+    outputs = [
+        run("eval", str(BEIR), "--mode", "keyword", "--home", home, "--json", *extra)
+        for extra in ([], [], ["--seed", "7"])
+    ]
+    assert all(output.exit_code == 0 for output in outputs), outputs[0].output
+    first, again, reseeded = (json.loads(output.stdout) for output in outputs)
+    assert first["intervals"] == again["intervals"] and first["bootstrap_seed"] == 0
+    assert reseeded["bootstrap_seed"] == 7
+    for name in ("ndcg@10", "recall@10", "recall@100", "mrr@10"):
+        low, high = first["intervals"][name]
+        assert low <= first[name] <= high
+    text = run("eval", str(BEIR), "--mode", "keyword", "--home", home)
+    assert text.exit_code == 0, text.output
+    assert "(95% CI " in text.stdout
+
+
 @pytest.mark.model
 def test_calibrate_saves_a_model_the_search_then_uses(tmp_path: Path, articles: Path) -> None:
     home = tmp_path / "home"

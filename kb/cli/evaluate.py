@@ -24,6 +24,7 @@ from kb.services import build_services
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write one JSON line of hits per query here.",
 )
+@click.option("--seed", default=0, show_default=True, help="Seed of the bootstrap over queries.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 @home_option
 def evaluate(
@@ -32,10 +33,14 @@ def evaluate(
     mode: str,
     k: int,
     run_file: Path | None,
+    seed: int,
     as_json: bool,
     home: Path | None,
 ) -> None:
-    """Measure retrieval on a BEIR-format FOLDER (corpus.jsonl, queries.jsonl, qrels.tsv)."""
+    """Measure retrieval on a BEIR-format FOLDER (corpus.jsonl, queries.jsonl, qrels.tsv).
+
+    Every metric is the mean over judged queries with a bootstrap 95% interval.
+    """
     from kb.evaluation.runner import evaluate as run_evaluation
     from kb.evaluation.runner import write_run
 
@@ -45,13 +50,15 @@ def evaluate(
         progress_display("kb eval") as progress,
     ):
         outcome = run_evaluation(
-            services, folder, qrels_path=qrels, mode=mode, k=k, progress=progress
+            services, folder, qrels_path=qrels, mode=mode, k=k, seed=seed, progress=progress
         )
     if run_file is not None:
         with open(run_file, "w", encoding="utf-8") as handle:
             write_run(outcome.results, handle)
     metrics = {
         **outcome.metrics,
+        "intervals": {name: list(bounds) for name, bounds in outcome.intervals.items()},
+        "bootstrap_seed": seed,
         "mode": mode,
         "documents": outcome.index.documents,
         "chunks": outcome.index.chunks,
@@ -64,8 +71,8 @@ def evaluate(
     click.echo(
         f"{folder} ({mode}, {metrics['queries']} judged queries, {metrics['documents']} documents)"
     )
-    for name in ("ndcg@10", "recall@10", "recall@100", "mrr@10"):
-        click.echo(f"  {name:<11} {metrics[name]:.4f}")
+    for name, (low, high) in outcome.intervals.items():
+        click.echo(f"  {name:<11} {outcome.metrics[name]:.4f}  (95% CI {low:.4f}-{high:.4f})")
     click.echo(f"  mean query {metrics['mean_query_ms']:.1f} ms; total {metrics['seconds']} s")
 
 

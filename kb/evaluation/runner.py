@@ -13,7 +13,7 @@ import numpy as np
 
 from kb.errors import KbError
 from kb.evaluation.beir import load_answerable, load_corpus, load_qrels, load_queries, require
-from kb.evaluation.metrics import summarise
+from kb.evaluation.metrics import intervals, summarise
 from kb.indexer.pipeline import IndexReport, Progress, Snapshot
 from kb.insights.learning import rows_from_sessions
 from kb.model import Filters, SearchQuery, SearchResult, WorkDone
@@ -35,6 +35,9 @@ FOLDS = 5
 @dataclass
 class EvalOutcome:
     metrics: dict[str, float]
+    # A bootstrap 95% interval over queries for each metric, so that a difference smaller
+    # than the noise of the query sample is not read as progress.
+    intervals: dict[str, tuple[float, float]]
     results: dict[str, SearchResult]
     index: IndexReport
     seconds: float
@@ -69,6 +72,7 @@ def evaluate(
     qrels_path: Path | None,
     mode: str,
     k: int,
+    seed: int = 0,
     progress: Progress | None = None,
 ) -> EvalOutcome:
     """Index the folder's corpus into the services' home and score every query."""
@@ -80,9 +84,10 @@ def evaluate(
     results = run_queries(services, queries, mode, k, progress)
     search_seconds = time.perf_counter() - searched
     ranked = {query_id: [hit.id for hit in result.hits] for query_id, result in results.items()}
-    metrics = summarise(ranked, {q: g for q, g in qrels.items() if q in queries})
+    asked = {q: g for q, g in qrels.items() if q in queries}
     return EvalOutcome(
-        metrics=metrics,
+        metrics=summarise(ranked, asked),
+        intervals=intervals(ranked, asked, seed=seed),
         results=results,
         index=report,
         seconds=time.perf_counter() - started,

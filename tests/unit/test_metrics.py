@@ -6,7 +6,14 @@ import math
 
 import pytest
 
-from kb.evaluation.metrics import ndcg_at, recall_at, reciprocal_rank_at, summarise
+from kb.evaluation.metrics import (
+    bootstrap_interval,
+    intervals,
+    ndcg_at,
+    recall_at,
+    reciprocal_rank_at,
+    summarise,
+)
 
 
 def discount(position: int) -> float:
@@ -112,3 +119,44 @@ def test_summarise_without_judged_queries_is_all_zero() -> None:
         "recall@100": 0.0,
         "mrr@10": 0.0,
     }
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([], (0.0, 0.0)),
+        ([0.7], (0.7, 0.7)),
+        # Every resample of identical values has the same mean.
+        ([0.5] * 40, (0.5, 0.5)),
+    ],
+)
+def test_bootstrap_interval_without_spread(values: list[float], expected: tuple) -> None:
+    assert bootstrap_interval(values, seed=0) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("count", [20, 80, 320])
+def test_bootstrap_interval_matches_the_normal_approximation(count: int) -> None:
+    # Half hits, half misses: the mean's standard error is 0.5 / sqrt(n).
+    values = [1.0, 0.0] * (count // 2)
+    low, high = bootstrap_interval(values, seed=3)
+    half_width = 1.96 * 0.5 / math.sqrt(count)
+    assert low < 0.5 < high
+    assert (high - low) / 2 == pytest.approx(half_width, rel=0.15)
+
+
+def test_bootstrap_interval_is_seeded() -> None:
+    values = [(number * 37 % 101) / 101 for number in range(50)]
+    assert bootstrap_interval(values, seed=1) == bootstrap_interval(values, seed=1)
+    assert bootstrap_interval(values, seed=1) != bootstrap_interval(values, seed=2)
+
+
+def test_intervals_cover_the_means_summarise_reports() -> None:
+    runs = {f"q{number}": ["a", "b"] if number % 3 else ["x", "y", "b"] for number in range(30)}
+    qrels = {query: {"b": 1} for query in runs} | {"unjudged": {"b": 0}}
+    means = summarise(runs, qrels)
+    bounds = intervals(runs, qrels, seed=0)
+    assert set(bounds) == {"ndcg@10", "recall@10", "recall@100", "mrr@10"}
+    for name, (low, high) in bounds.items():
+        assert low <= means[name] <= high
+    assert bounds["recall@10"] == (1.0, 1.0)
+    assert bounds["mrr@10"][0] < bounds["mrr@10"][1]
