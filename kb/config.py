@@ -111,6 +111,10 @@ class Settings:
     known_issue_threshold: float = _setting(
         0.6, "How close in meaning (cosine) a search or request must be to an announced problem."
     )
+    holdout_share: float = _setting(
+        0.0,
+        "Share of help sessions shown no suggestions, to measure true deflection (e.g. 0.05).",
+    )
     deflection_window_hours: float = _setting(
         24.0, "A ticket filed within this many hours of seeing suggestions means not deflected."
     )
@@ -285,6 +289,8 @@ def _validate(settings: Settings) -> None:
     for name in ("show_threshold", "confident_threshold", "known_issue_threshold"):
         if not 0.0 <= getattr(settings, name) <= 1.0:
             raise ConfigError(f"setting `{name}` must lie between 0 and 1")
+    if not 0.0 <= settings.holdout_share <= 1.0:
+        raise ConfigError("setting `holdout_share` is a share of sessions: between 0 and 1")
     if settings.deflection_window_hours <= 0 or settings.track_record_strength < 0:
         raise ConfigError(
             "settings `deflection_window_hours` must be positive and `track_record_strength` "

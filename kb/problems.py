@@ -7,7 +7,7 @@ desk's title, its notes or the text of the incidents linked to it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -44,10 +44,13 @@ class KnownIssues:
 
     A text matches a problem when its cosine with the problem's title, public title or any
     linked incident's subject reaches `threshold`; the vectors of each problem are kept until
-    the problem changes (linking an incident changes it).
+    the problem changes (linking an incident changes it). `threshold` is read per text, so an
+    admin's change takes effect at once.
     """
 
-    def __init__(self, problems: ProblemStore, embedder: Embedder, threshold: float) -> None:
+    def __init__(
+        self, problems: ProblemStore, embedder: Embedder, threshold: Callable[[], float]
+    ) -> None:
         self._problems = problems
         self._embedder = embedder
         self._threshold = threshold
@@ -63,10 +66,11 @@ class KnownIssues:
         if not announced or not text.strip():
             return ()
         query = self._embedder.embed_query(" ".join(text.split()))
+        threshold = self._threshold()
         scored = []
         for problem in announced:
             closeness = float(np.max(self._problem_vectors(problem) @ query))
-            if closeness >= self._threshold:
+            if closeness >= threshold:
                 scored.append((closeness, problem))
         scored.sort(key=lambda pair: (-pair[0], pair[1].number))
         return tuple(KnownIssue.of(problem) for _, problem in scored[:KNOWN_ISSUES_SHOWN])

@@ -24,11 +24,13 @@ from kb.events import (
     TicketCreated,
     session_trail,
 )
+from kb.holdout import Holdout
 from kb.model import Document, Filters, SearchHit, SearchQuery
 from kb.problems import KnownIssue, KnownIssues
 from kb.search.deflection import features, with_track_record
 from kb.search.searcher import MAX_QUERY_CHARACTERS, Searcher
 from kb.store.events import EventStore, TrackRecord
+from kb.store.thresholds import ThresholdStore
 from kb.store.tickets import StoredTicket, TicketStore
 from kb.workflow import NewTicket, check_new_ticket, check_request_text
 
@@ -141,21 +143,30 @@ class SelfService:
         tickets: TicketStore,
         events: EventStore,
         known_issues: KnownIssues | None = None,
+        *,
+        thresholds: ThresholdStore,
+        holdout: Holdout,
     ) -> None:
         self._settings = settings
         self._searcher = searcher
         self.tickets = tickets
         self.events = events
         self._known_issues = known_issues
+        self._thresholds = thresholds
+        self._holdout = holdout
         self._track_records = RecentTrackRecords(events)
 
     def search(
         self, text: str, session_id: str, *, k: int = 10, filters: Filters | None = None
     ) -> Answers:
         filters = filters or requester_filters()
-        answers = self._answer(text, k, filters, threshold=0.0)
+        known: tuple[KnownIssue, ...] = ()
+        if self._holdout.start(session_id):
+            answers = _held_out(text)
+        else:
+            answers = self._answer(text, k, filters, shown_only=False)
+            known = self._known(answers.query)
         category, language = _about(answers.suggestions, filters.languages)
-        known = self._known(answers.query)
         self.events.record(
             Search(
                 session_id=session_id,
@@ -179,9 +190,9 @@ class SelfService:
             raise QueryError(
                 "type a subject or a description to get suggestions", key="request_empty"
             )
-        answers = self._answer(
-            text, SUGGESTIONS, requester_filters(), threshold=self._settings.show_threshold
-        )
+        if self._holdout.start(session_id):
+            return _held_out(text)
+        answers = self._answer(text, SUGGESTIONS, requester_filters(), shown_only=True)
         known = self._known(text)
         if answers.suggestions or known:
             category, language = _about(answers.suggestions)
@@ -346,6 +357,7 @@ class SelfService:
     def create_ticket(self, ticket: NewTicket, session_id: str) -> StoredTicket:
         """File the request with what the requester already tried attached."""
         check_new_ticket(ticket)
+        self._holdout.start(session_id)
         trail = session_trail(self.events.session(session_id)).summary()
         stored = self.tickets.create(
             NewTicket(
@@ -373,7 +385,10 @@ class SelfService:
         self._track_records.forget(trail["viewed"])
         return stored
 
-    def _answer(self, text: str, k: int, filters: Filters, threshold: float) -> Answers:
+    def _answer(self, text: str, k: int, filters: Filters, *, shown_only: bool) -> Answers:
+        """The answers with their probabilities; `shown_only` keeps those above show_threshold."""
+        thresholds = self._thresholds.current()
+        threshold = thresholds.show_threshold if shown_only else 0.0
         result = self._searcher.search(SearchQuery(text, k=k, filters=filters))
         records = self._track_records.get([hit.document.id for hit in result.hits])
         suggestions = []
@@ -388,7 +403,7 @@ class SelfService:
             if probability >= threshold:
                 suggestions.append(Suggestion(hit=hit, deflection=probability))
         shown = tuple(suggestions)
-        confident = bool(shown) and result.deflection >= self._settings.confident_threshold
+        confident = bool(shown) and result.deflection >= thresholds.confident_threshold
         return Answers(
             query=" ".join(text.split()),
             suggestions=shown,
@@ -396,6 +411,13 @@ class SelfService:
             confident=confident,
             took_ms=result.took_ms,
         )
+
+
+def _held_out(text: str) -> Answers:
+    """What a session held out of suggestions gets: no answer and no known issue."""
+    return Answers(
+        query=" ".join(text.split()), suggestions=(), deflection=0.0, confident=False, took_ms=0.0
+    )
 
 
 def _now() -> datetime:
@@ -410,5 +432,3 @@ def _about(
     top = suggestions[0].document if suggestions else None
     language = languages[0] if len(languages) == 1 else (top.language if top else None)
     return (top.category if top else None), language
-
-

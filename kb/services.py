@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from kb.selfservice import SelfService
     from kb.store.events import EventStore
     from kb.store.schema import Upgrade
+    from kb.store.thresholds import ThresholdStore
     from kb.store.tickets import TicketStore
     from kb.store.users import UserStore
 
@@ -82,11 +83,25 @@ class Services:
 
     @cached_property
     def selfservice(self) -> SelfService:
+        from kb.holdout import Holdout
         from kb.selfservice import SelfService
 
         return SelfService(
-            self.settings, self.searcher, self.tickets, self.events, self.known_issues
+            self.settings,
+            self.searcher,
+            self.tickets,
+            self.events,
+            self.known_issues,
+            thresholds=self.thresholds,
+            holdout=Holdout(self.events, self.settings.holdout_share),
         )
+
+    @cached_property
+    def thresholds(self) -> ThresholdStore:
+        """The portal's thresholds: an admin's saved changes over the settings, live."""
+        from kb.store.thresholds import ThresholdStore
+
+        return ThresholdStore(self.engine, self.settings)
 
     @cached_property
     def desk(self) -> Desk:
@@ -106,8 +121,12 @@ class Services:
         from kb.problems import KnownIssues
         from kb.store.problems import ProblemStore
 
-        threshold = self.settings.known_issue_threshold
-        return KnownIssues(ProblemStore(self.engine), self.embedder, threshold)
+        thresholds = self.thresholds
+        return KnownIssues(
+            ProblemStore(self.engine),
+            self.embedder,
+            lambda: thresholds.current().known_issue_threshold,
+        )
 
     @cached_property
     def problem_candidates(self) -> ProblemCandidates:
@@ -118,7 +137,7 @@ class Services:
             self.embedder,
             self.searcher,
             self.problems.store,
-            self.settings.show_threshold,
+            lambda: self.thresholds.current().show_threshold,
         )
 
     @cached_property

@@ -17,7 +17,7 @@ LAYERS = [
     {"kb.backends"},
     {"kb.indexer", "kb.store", "kb.evaluation.metrics", "kb.evaluation.beir"},
     {"kb.search", "kb.insights"},
-    {"kb.selfservice", "kb.desk", "kb.authoring", "kb.problems"},
+    {"kb.selfservice", "kb.desk", "kb.authoring", "kb.problems", "kb.holdout"},
     {"kb.services"},
     {"kb.evaluation.runner"},
     {"kb.cli", "kb.web"},

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -69,7 +69,7 @@ class ProblemCandidates:
         embedder: Embedder,
         searcher: Searcher,
         problems: ProblemStore,
-        show_threshold: float,
+        show_threshold: Callable[[], float],
     ) -> None:
         self._engine = engine
         self._embedder = embedder
@@ -159,7 +159,7 @@ class ProblemCandidates:
     def _covering(self, candidate: Candidate) -> CoveringArticle | None:
         text = " ".join(candidate.text.split())[:MAX_QUERY_CHARACTERS]
         result = self._searcher.search(SearchQuery(text, k=1, filters=Filters(kinds=("article",))))
-        if not result.hits or result.hits[0].deflection < self._show_threshold:
+        if not result.hits or result.hits[0].deflection < self._show_threshold():
             return None
         hit = result.hits[0]
         return CoveringArticle(

@@ -241,3 +241,15 @@ class ProblemIncidentRow(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     linked_by: Mapped[str | None]
     at: Mapped[datetime]
+
+
+class ThresholdChangeRow(Base):
+    """An admin's change of a portal threshold: the newest row of a name is its value."""
+
+    __tablename__ = "threshold_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    value: Mapped[float]
+    changed_by: Mapped[str]
+    changed_at: Mapped[datetime]
