@@ -28,6 +28,10 @@ if TYPE_CHECKING:
     from kb.store.users import UserStore
 
 
+# A KB home holding this file was filled by `kb demo`: every page says it shows demo data.
+DEMO_MARKER = "demo.json"
+
+
 class Services:
     """Everything the CLI and the web app call, for one KB home.
 
@@ -95,6 +99,11 @@ class Services:
             thresholds=self.thresholds,
             holdout=Holdout(self.events, self.settings.holdout_share),
         )
+
+    @cached_property
+    def demo(self) -> bool:
+        """Whether the KB home holds `kb demo`'s simulated traffic rather than real visits."""
+        return (self.settings.home / DEMO_MARKER).is_file()
 
     @cached_property
     def thresholds(self) -> ThresholdStore:

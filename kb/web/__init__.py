@@ -69,6 +69,7 @@ def create_app(
     security.register(app)
     i18n.register(app)
     presenters.register(app)
+    app.jinja_env.globals["demo_data"] = services.demo
     for module in (portal, api, account, admin, desk, desk_api, knowledge, problems):
         app.register_blueprint(module.blueprint)
     return app
