@@ -39,6 +39,17 @@ def test_every_mode_answers(sample_kb: Services, mode: str) -> None:
     assert scores == sorted(scores, reverse=True)
 
 
+@pytest.mark.parametrize(
+    "query", ["printer offline", "vpn keeps disconnecting", "impresora sin conexion", "wifi"]
+)
+def test_deflection_estimates_are_never_certain(
+    sample_kb: Services, query: str
+) -> None:
+    hits = sample_kb.searcher.search(SearchQuery(query, k=10)).hits
+    assert len(hits) > 1
+    assert all(0.01 <= hit.deflection <= 0.99 for hit in hits)
+
+
 def test_accents_are_optional(sample_kb: Services) -> None:
     folded = top_ids(
         sample_kb,

@@ -67,6 +67,15 @@ class LogisticModel:
         return _sigmoid(z)
 
 
+# An estimate is never certain: shown as a percentage, 100% (or 0%) would read as a promise.
+CERTAINTY_MARGIN = 0.01
+
+
+def estimate(probability: float) -> float:
+    """A model's probability kept within [CERTAINTY_MARGIN, 1 - CERTAINTY_MARGIN]."""
+    return min(1.0 - CERTAINTY_MARGIN, max(CERTAINTY_MARGIN, probability))
+
+
 @dataclass(frozen=True)
 class DeflectionModel:
     """Two logistic models over the same evidence, and where they came from.
@@ -86,10 +95,10 @@ class DeflectionModel:
     format: int = MODEL_FORMAT
 
     def hit_probability(self, evidence: Evidence) -> float:
-        return self.hit.probability(features(evidence))
+        return estimate(self.hit.probability(features(evidence)))
 
     def query_probability(self, top: Evidence | None) -> float:
-        return 0.0 if top is None else self.query.probability(features(top))
+        return 0.0 if top is None else estimate(self.query.probability(features(top)))
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)

@@ -16,6 +16,7 @@ from kb.search.deflection import (
     LogisticModel,
     auroc,
     brier_score,
+    estimate,
     expected_calibration_error,
     features,
     fit_logistic,
@@ -207,3 +208,19 @@ def test_from_json_rejects_files_from_another_version(change: dict[str, object])
     data.update(change)
     with pytest.raises(ValueError, match="another version of kb"):
         DeflectionModel.from_json(json.dumps(data))
+
+
+@pytest.mark.parametrize(
+    ("probability", "expected"),
+    [
+        (1.0, 0.99),
+        (0.9999, 0.99),
+        (0.99, 0.99),
+        (0.5, 0.5),
+        (0.01, 0.01),
+        (1e-9, 0.01),
+        (0.0, 0.01),
+    ],
+)
+def test_an_estimate_is_never_certain(probability: float, expected: float) -> None:
+    assert estimate(probability) == pytest.approx(expected)

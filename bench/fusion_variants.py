@@ -1,0 +1,112 @@
+"""`python -m bench.fusion_variants FOLDER:KEYWORD_RUN:SEMANTIC_RUN ...`: fusion rules offline.
+
+Each argument names a BEIR folder and two `kb eval --run` files of it, one in keyword mode
+and one in semantic mode (k 100). Every fusion rule is applied to the same two rankings per
+query and scored by nDCG@10 with a bootstrap 95% interval, so that one rule can be compared
+on every set with nothing else changing. Reads the files; writes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from kb.evaluation.beir import load_qrels
+from kb.evaluation.metrics import bootstrap_interval, judged_queries, ndcg_at
+
+Scores = dict[str, float]
+Rule = Callable[[Scores, Scores], Scores]
+
+
+def _run(path: Path) -> dict[str, Scores]:
+    runs = {}
+    for line in path.read_text("utf-8").splitlines():
+        record = json.loads(line)
+        runs[record["query_id"]] = {hit["doc_id"]: hit["score"] for hit in record["hits"]}
+    return runs
+
+
+def _theoretical_minimum(scores: Scores, minimum: float) -> Scores:
+    if not scores:
+        return {}
+    top = max(scores.values())
+    span = max(top - minimum, 1e-9)
+    return {item: (score - minimum) / span for item, score in scores.items()}
+
+
+def _min_max(scores: Scores) -> Scores:
+    if not scores:
+        return {}
+    return _theoretical_minimum(scores, min(scores.values()))
+
+
+def convex(weight: float, keyword_min: float = 0.0, semantic_min: float = 0.0) -> Rule:
+    def rule(keyword: Scores, semantic: Scores) -> Scores:
+        k = _theoretical_minimum(keyword, keyword_min)
+        s = _theoretical_minimum(semantic, semantic_min)
+        return {
+            item: weight * s.get(item, 0.0) + (1 - weight) * k.get(item, 0.0)
+            for item in k.keys() | s.keys()
+        }
+
+    return rule
+
+
+def min_max(weight: float) -> Rule:
+    def rule(keyword: Scores, semantic: Scores) -> Scores:
+        k, s = _min_max(keyword), _min_max(semantic)
+        return {
+            item: weight * s.get(item, 0.0) + (1 - weight) * k.get(item, 0.0)
+            for item in k.keys() | s.keys()
+        }
+
+    return rule
+
+
+def rrf(k: int = 60) -> Rule:
+    def rule(keyword: Scores, semantic: Scores) -> Scores:
+        fused: Scores = {}
+        for scores in (keyword, semantic):
+            for rank, item in enumerate(sorted(scores, key=lambda i: -scores[i]), start=1):
+                fused[item] = fused.get(item, 0.0) + 1.0 / (k + rank)
+        return fused
+
+    return rule
+
+
+RULES: dict[str, Rule] = {
+    "min-max 0.85 (kb today)": min_max(0.85),
+    "rrf k=60": rrf(60),
+    **{f"convex TM 0.0 semantic {w}": convex(w) for w in (0.5, 0.6, 0.7, 0.8)},
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("sets", nargs="+")
+    arguments = parser.parse_args(argv)
+    loaded = []
+    for argument in arguments.sets:
+        folder, keyword_path, semantic_path = argument.split(":")
+        qrels = load_qrels(Path(folder) / "qrels.tsv")
+        runs = (_run(Path(keyword_path)), _run(Path(semantic_path)))
+        loaded.append((Path(folder).name, qrels, *runs))
+    for name, rule in RULES.items():
+        cells = []
+        for set_name, qrels, keyword, semantic in loaded:
+            asked = {q: g for q, g in qrels.items() if q in keyword}
+            values = []
+            for query in judged_queries(asked):
+                fused = rule(keyword.get(query, {}), semantic.get(query, {}))
+                ranked = sorted(fused, key=lambda item: (-fused[item], item))
+                values.append(ndcg_at(ranked, asked[query], 10))
+            low, high = bootstrap_interval(values, seed=0)
+            cells.append(f"{set_name} {sum(values) / len(values):.4f} [{low:.3f}, {high:.3f}]")
+        print(f"{name:<32} " + "   ".join(cells), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
