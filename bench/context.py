@@ -9,7 +9,7 @@ from pathlib import Path
 from bench.config import Sizes, cache_dir, log
 from bench.corpus import indexing_corpus
 from bench.embedders import CachingEmbedder, PrecomputedEmbedder, VectorStore, load_model
-from bench.homes import cached_home, index_into
+from bench.homes import cached_home, content_digest, index_into
 from bench.synthetic import BaseChunk, SyntheticCorpus, base_chunks, synthetic_corpus
 from kb.config import Settings
 from kb.indexer.embed import SentenceTransformerEmbedder
@@ -61,4 +61,6 @@ class Context:
             )
             index_into(folder, corpus.documents, embedder)
 
-        return cached_home(f"synthetic-{size}-base{self.sizes.indexing_chunks}", build)
+        # The synthetic documents are recombined from the real ones, so their content names it.
+        real = content_digest(indexing_corpus(self.sizes.indexing_chunks, self.chunk_words))
+        return cached_home(f"synthetic-{size}-base{self.sizes.indexing_chunks}-{real}", build)

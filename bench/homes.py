@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import time
@@ -17,6 +18,19 @@ from kb.indexer.pipeline import INDEX_FORMAT, Indexer
 from kb.model import Document, WorkDone
 
 PROGRESS_EVERY = 5000
+
+
+def content_digest(documents: Sequence[Document]) -> str:
+    """Changes with any document's id or content: part of a cached home's name.
+
+    The cache is shared by every checkout on the machine, whose articles and tickets differ
+    between branches; a home named by size alone was reused over another branch's articles,
+    and a one-article re-index then re-embedded every document that differed (338 chunks).
+    """
+    digest = hashlib.sha256()
+    for document in sorted(documents, key=lambda document: document.id):
+        digest.update(f"{document.id}\0{document.content_hash()}\n".encode())
+    return digest.hexdigest()[:12]
 
 
 def cached_home(name: str, build: Callable[[Path], None]) -> Path:
@@ -50,7 +64,10 @@ def index_into(home: Path, documents: Sequence[Document], embedder: Embedder) ->
 
 def documents_home(name: str, documents: Sequence[Document], embedder: Embedder) -> Path:
     """A cached home of real (or recombined real) documents, vectors from `embedder`."""
-    return cached_home(name, lambda folder: index_into(folder, documents, embedder))
+    return cached_home(
+        f"{name}-{content_digest(documents)}",
+        lambda folder: index_into(folder, documents, embedder),
+    )
 
 
 def vector_index_kind(home: Path) -> str:

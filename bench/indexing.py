@@ -109,6 +109,7 @@ def _incremental(context: Context, table: Table) -> None:
     table.rows += [
         ["incremental: KB size", report.chunks, "chunks"],
         [f"incremental: re-index after editing `{article_id}`", seconds, "s"],
+        ["incremental: documents re-embedded", len(report.added) + len(report.updated), ""],
         ["incremental: chunks re-embedded", report.chunks_embedded, "chunks"],
         ["incremental: documents unchanged", report.unchanged, "documents"],
         ["incremental: one resolved ticket's note added (Indexer.update)", ticket_seconds, "s"],
