@@ -265,6 +265,9 @@ def _type_name(hint: Any) -> str:
 
 ENCODERS = ("onnx", "onnx-int8", "pytorch")
 MAX_TRUSTED_PROXIES = 5
+# The portal's thresholds: probabilities or cosines, each between 0 and 1; an admin may also
+# change them in the database (kb/store/thresholds.py).
+THRESHOLD_SETTINGS = ("show_threshold", "confident_threshold", "known_issue_threshold")
 
 
 def _validate(settings: Settings) -> None:
@@ -286,7 +289,7 @@ def _validate(settings: Settings) -> None:
             f"setting `trusted_proxies` counts proxies in front of kb: "
             f"0 to {MAX_TRUSTED_PROXIES}, not {settings.trusted_proxies}"
         )
-    for name in ("show_threshold", "confident_threshold", "known_issue_threshold"):
+    for name in THRESHOLD_SETTINGS:
         if not 0.0 <= getattr(settings, name) <= 1.0:
             raise ConfigError(f"setting `{name}` must lie between 0 and 1")
     if not 0.0 <= settings.holdout_share <= 1.0:

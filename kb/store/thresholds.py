@@ -16,12 +16,12 @@ import sqlalchemy
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kb.config import Settings
+from kb.config import THRESHOLD_SETTINGS, Settings
 from kb.errors import InvalidInputError
 from kb.store.tables import ThresholdChangeRow
 
-# The thresholds an admin may change, and what each one means, for the form and its errors.
-THRESHOLD_NAMES = ("show_threshold", "confident_threshold", "known_issue_threshold")
+# The thresholds an admin may change: the settings of the same names.
+THRESHOLD_NAMES = THRESHOLD_SETTINGS
 HISTORY = 20
 
 
