@@ -12,6 +12,7 @@ rows are then moved to the time planned for it, spread over the days, business h
 from __future__ import annotations
 
 import json
+import math
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -30,6 +31,7 @@ from kb.cli.progress import progress_display
 from kb.indexer.sources import read_ticket_export
 from kb.model import WorkDone
 from kb.services import DEMO_MARKER, Services, build_services
+from kb.store.database import DATABASE_FILE_NAME
 from kb.store.tables import Base, TicketRow
 from kb.web import create_app
 from kb.web.visits import COOKIE as VISIT_COOKIE
@@ -79,15 +81,6 @@ class PlannedVisit:
     requester: str
 
 
-@dataclass(frozen=True)
-class DemoReport:
-    visits: int
-    tickets: int
-    searches: int
-    first: datetime | None
-    last: datetime | None
-
-
 def plan_visits(
     needs: Sequence[Need], days: int, per_day: float, end: datetime, rng: random.Random
 ) -> list[PlannedVisit]:
@@ -110,7 +103,7 @@ def plan_visits(
 
 def _poisson(mean: float, rng: random.Random) -> int:
     """Knuth's method: enough for a few dozen visits a day."""
-    limit, count, product = pow(2.718281828459045, -mean), 0, rng.random()
+    limit, count, product = math.exp(-mean), 0, rng.random()
     while product > limit:
         count += 1
         product *= rng.random()
@@ -296,7 +289,7 @@ def demo(
         raise click.ClickException(
             f"{settings.home} is a KB home that is not a demo; give the demo its own --home"
         )
-    if (settings.home / "kb.sqlite3").exists():
+    if (settings.home / DATABASE_FILE_NAME).exists():
         raise click.ClickException(
             f"{settings.home} already holds a demo; remove it or choose another --home"
         )
