@@ -13,8 +13,9 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from bench.report import mean_with_interval
 from kb.evaluation.beir import load_qrels
-from kb.evaluation.metrics import bootstrap_interval, judged_queries, ndcg_at
+from kb.evaluation.metrics import judged_queries, ndcg_at
 
 Scores = dict[str, float]
 Rule = Callable[[Scores, Scores], Scores]
@@ -42,25 +43,26 @@ def _min_max(scores: Scores) -> Scores:
     return _theoretical_minimum(scores, min(scores.values()))
 
 
+def _combined(weight: float, keyword: Scores, semantic: Scores) -> Scores:
+    """`weight` of the normalised semantic score and the rest of the keyword one."""
+    return {
+        item: weight * semantic.get(item, 0.0) + (1 - weight) * keyword.get(item, 0.0)
+        for item in keyword.keys() | semantic.keys()
+    }
+
+
 def convex(weight: float, keyword_min: float = 0.0, semantic_min: float = 0.0) -> Rule:
     def rule(keyword: Scores, semantic: Scores) -> Scores:
         k = _theoretical_minimum(keyword, keyword_min)
         s = _theoretical_minimum(semantic, semantic_min)
-        return {
-            item: weight * s.get(item, 0.0) + (1 - weight) * k.get(item, 0.0)
-            for item in k.keys() | s.keys()
-        }
+        return _combined(weight, k, s)
 
     return rule
 
 
 def min_max(weight: float) -> Rule:
     def rule(keyword: Scores, semantic: Scores) -> Scores:
-        k, s = _min_max(keyword), _min_max(semantic)
-        return {
-            item: weight * s.get(item, 0.0) + (1 - weight) * k.get(item, 0.0)
-            for item in k.keys() | s.keys()
-        }
+        return _combined(weight, _min_max(keyword), _min_max(semantic))
 
     return rule
 
@@ -102,8 +104,7 @@ def main(argv: list[str] | None = None) -> int:
                 fused = rule(keyword.get(query, {}), semantic.get(query, {}))
                 ranked = sorted(fused, key=lambda item: (-fused[item], item))
                 values.append(ndcg_at(ranked, asked[query], 10))
-            low, high = bootstrap_interval(values, seed=0)
-            cells.append(f"{set_name} {sum(values) / len(values):.4f} [{low:.3f}, {high:.3f}]")
+            cells.append(mean_with_interval(set_name, values))
         print(f"{name:<32} " + "   ".join(cells), flush=True)
     return 0
 

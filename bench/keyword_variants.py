@@ -15,8 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.report import mean_with_interval
 from kb.evaluation.beir import load_corpus, load_qrels, load_queries
-from kb.evaluation.metrics import bootstrap_interval, judged_queries, ndcg_at
+from kb.evaluation.metrics import judged_queries, ndcg_at
 from kb.indexer.analysis import Analysis, language_analyzer
 from kb.indexer.chunk import chunk_document
 
@@ -138,9 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     for variant in (variant for variant in VARIANTS if arguments.only in variant.name):
         cells = []
         for folder in arguments.folders:
-            values = _score(variant, folder)
-            low, high = bootstrap_interval(values, seed=0)
-            cells.append(f"{folder.name} {sum(values) / len(values):.4f} [{low:.3f}, {high:.3f}]")
+            cells.append(mean_with_interval(folder.name, _score(variant, folder)))
         print(f"{variant.name:<40} " + "   ".join(cells), flush=True)
     return 0
 

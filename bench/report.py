@@ -8,7 +8,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kb.evaluation.metrics import bootstrap_interval
+
 Cell = str | int | float | None
+
+
+def mean_with_interval(label: str, values: Sequence[float]) -> str:
+    """`label mean [low, high]`: a mean over queries with its seeded bootstrap 95% interval."""
+    low, high = bootstrap_interval(values, seed=0)
+    return f"{label} {sum(values) / len(values):.4f} [{low:.3f}, {high:.3f}]"
 
 
 @dataclass

@@ -30,7 +30,8 @@ from kb.errors import ConfigError
 from kb.model import Chunk, Document
 
 OTHER = "other"
-# A field's weight in a chunk's score: each field is scored on its own, then summed.
+# A field's weight against the body's in a chunk's score (BM25F in bm25.py; field boosts in
+# whoosh_keyword.py).
 TITLE_WEIGHT = 2.5
 TAGS_WEIGHT = 1.5
 # Words, keeping dotted and hyphenated product terms such as "wd19", "802.1x", "0x80070005".
