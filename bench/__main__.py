@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-PARTS = ("indexing", "latency", "memory", "cold_start", "portal")
+PARTS = ("indexing", "latency", "memory", "cold_start", "portal", "events")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.threads:
         os.environ["OMP_NUM_THREADS"] = str(arguments.threads)
 
-    from bench import cold_start, indexing, latency, memory, portal
+    from bench import cold_start, events, indexing, latency, memory, portal
     from bench.config import FULL, QUICK, log
     from bench.context import Context
     from bench.report import Table, render, write_json
@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         "memory": memory.run,
         "cold_start": cold_start.run,
         "portal": portal.run,
+        "events": events.run,
     }
     context = Context(QUICK if arguments.quick else FULL)
     environment = _environment(arguments.quick)

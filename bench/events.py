@@ -1,0 +1,240 @@
+"""Reading the events table at a million rows: the event store's queries and the portal home.
+
+A SQLite store is filled with help sessions shaped like `kb demo`'s (a start, a search or a
+request's suggestions, views, votes, "this solved it", tickets), spread over 90 days, in bulk
+through the store's own record layout (kb.events.to_record). Then each query the portal and
+the desk run on events is timed, cold and warm. The managers' insights readouts join this
+table as they land; the target for every insights page is under 500 ms.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bench.config import ARTICLES_DIR, QUICK, log
+from bench.context import Context
+from bench.report import Table
+
+EVENTS = {"quick": 20_000, "full": 1_000_000}
+DAYS = 90
+BATCH = 20_000
+RUNS = 5
+TARGET_MS = 500.0
+
+
+def run(context: Context) -> Table:
+    import sqlalchemy
+
+    from kb.config import Settings
+    from kb.services import build_services
+    from kb.web import create_app
+
+    size = EVENTS["quick" if context.sizes is QUICK else "full"]
+    with tempfile.TemporaryDirectory(prefix="kb-bench-events-") as folder:
+        settings = Settings(
+            home=Path(folder) / ".kb", articles_dir=ARTICLES_DIR, embedder="hashing"
+        )
+        services = build_services(settings)
+        try:
+            services.index_files()
+            articles = sorted(
+                document.id
+                for document in services.searcher.in_category("network")
+                + services.searcher.in_category("accounts")
+            ) or ["vpn-connection-fails"]
+            started = time.perf_counter()
+            _, sessions = fill(services.engine, size, articles, random.Random(11))
+            fill_seconds = time.perf_counter() - started
+            with services.engine.connect() as connection:
+                rows = connection.execute(sqlalchemy.text("select count(*) from events")).scalar()
+            log(f"events: {rows:,} rows in {fill_seconds:.0f} s")
+            now = datetime.now(UTC)
+            events = services.events
+            one_session = sessions[len(sessions) // 2]
+            client = create_app(services=services).test_client()
+            calls: list[tuple[str, Callable[[], object]]] = [
+                ("portal home page (GET /: most helpful, 28 days)", lambda: client.get("/")),
+                (
+                    "track records of 5 answers (each suggestion)",
+                    lambda: events.track_records(articles[:5]),
+                ),
+                ("helpful since 28 days", lambda: events.helpful_since(now - timedelta(days=28))),
+                ("comments on one article (desk page)", lambda: events.comments([articles[0]])),
+                (
+                    "one session's events (ticket trail, holdout start)",
+                    lambda: events.session(one_session),
+                ),
+                (
+                    "sessions shown suggestions, 30 days",
+                    lambda: events.sessions_with("suggestions_shown", now - timedelta(days=30)),
+                ),
+                ("count of every event", events.count),
+            ]
+            table = Table(
+                name="events",
+                title=f"Event store at {rows:,} events (SQLite, {DAYS} days of sessions)",
+                columns=["query", "first ms", "median ms", "max ms"],
+                notes=[
+                    f"{rows:,} events of {len(sessions):,} sessions "
+                    f"written in {fill_seconds:.0f} s; answers drawn from {len(articles)} "
+                    "articles, so each has tens of thousands of views (a pessimistic case)",
+                    f"each query run {RUNS} times, the first cold; "
+                    f"target for an insights page: under {TARGET_MS:.0f} ms",
+                ],
+            )
+            for label, call in calls:
+                timings = _times(call)
+                table.rows.append([label, timings[0], statistics.median(timings), max(timings)])
+            return table
+        finally:
+            services.close()
+
+
+def _times(call: Callable[[], object]) -> list[float]:
+    timings = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        call()
+        timings.append((time.perf_counter() - started) * 1000.0)
+    return timings
+
+
+def fill(
+    engine: object, size: int, articles: list[str], rng: random.Random
+) -> tuple[int, list[str]]:
+    """Write about `size` events in batches; returns how many and the sessions' ids."""
+    from sqlalchemy import Engine, insert
+
+    from kb.events import to_record
+    from kb.store.tables import EventRow
+
+    assert isinstance(engine, Engine)
+    written, sessions, batch = 0, [], []
+    end = datetime.now(UTC)
+    for session_id, events in _sessions(size, articles, end, rng):
+        sessions.append(session_id)
+        for event in events:
+            stored = to_record(event)
+            batch.append(
+                {
+                    "kind": stored.kind,
+                    "session_id": stored.session_id,
+                    "at": stored.at,
+                    "article_id": stored.article_id,
+                    "ticket_id": stored.ticket_id,
+                    "query": stored.query,
+                    "category": stored.category,
+                    "language": stored.language,
+                    "data": dict(stored.data),
+                }
+            )
+        if len(batch) >= BATCH:
+            with engine.begin() as connection:
+                connection.execute(insert(EventRow), batch)
+            written += len(batch)
+            batch = []
+            log(f"events: {written:,}/{size:,} written")
+    if batch:
+        with engine.begin() as connection:
+            connection.execute(insert(EventRow), batch)
+        written += len(batch)
+    return written, sessions
+
+
+def _sessions(
+    size: int, articles: list[str], end: datetime, rng: random.Random
+) -> Iterator[tuple[str, list[object]]]:
+    from kb.events import (
+        ArticleView,
+        Feedback,
+        Search,
+        SelfResolved,
+        SessionStarted,
+        ShownSuggestion,
+        SuggestionsShown,
+        TicketCreated,
+    )
+
+    made = number = 0
+    while made < size:
+        number += 1
+        session_id = f"bench-{number:08d}"
+        at = end - timedelta(seconds=rng.uniform(0, DAYS * 86_400))
+        shown = rng.sample(articles, min(3, len(articles)))
+        events: list[object] = [
+            SessionStarted(session_id=session_id, at=at, holdout=rng.random() < 0.05)
+        ]
+        later = at + timedelta(seconds=5)
+        if rng.random() < 0.55:
+            events.append(
+                Search(
+                    session_id=session_id,
+                    at=later,
+                    query=f"question {number % 500}",
+                    hits=tuple(shown),
+                    deflection=rng.random(),
+                    category="network",
+                    language="en",
+                )
+            )
+            source = "search"
+        else:
+            suggestions = tuple(ShownSuggestion(id=item, deflection=rng.random()) for item in shown)
+            events.append(
+                SuggestionsShown(
+                    session_id=session_id,
+                    at=later,
+                    query=f"request {number % 500}",
+                    suggestions=suggestions,
+                    deflection=rng.random(),
+                    category="network",
+                    language="en",
+                )
+            )
+            source = "suggestion"
+        viewed = shown[0]
+        if rng.random() < 0.7:
+            events.append(
+                ArticleView(
+                    session_id=session_id,
+                    at=later + timedelta(seconds=20),
+                    article_id=viewed,
+                    source=source,
+                )
+            )
+            draw = rng.random()
+            if draw < 0.2:
+                events.append(
+                    SelfResolved(
+                        session_id=session_id, at=later + timedelta(minutes=2), article_id=viewed
+                    )
+                )
+            elif draw < 0.45:
+                comment = "did not match my error" if rng.random() < 0.3 else None
+                events.append(
+                    Feedback(
+                        session_id=session_id,
+                        at=later + timedelta(minutes=2),
+                        article_id=viewed,
+                        helpful=draw < 0.3,
+                        comment=comment,
+                    )
+                )
+        if rng.random() < 0.4:
+            events.append(
+                TicketCreated(
+                    session_id=session_id,
+                    at=later + timedelta(minutes=5),
+                    ticket_id=f"INC-{number:06d}",
+                    shown=tuple(shown),
+                    viewed=(viewed,),
+                )
+            )
+        made += len(events)
+        yield session_id, events
