@@ -210,7 +210,13 @@ KEYWORD_INDEXES = {
 # fingerprints that say so mean `bm25`, and an index built under the old name is not rebuilt.
 KEYWORD_ALIASES = {"sparse": "bm25"}
 VECTOR_INDEXES = {"faiss": "kb.indexer.vectors:FaissVectorIndex"}
-GENERATION_STORES = {"files": "kb.indexer.generations:FileGenerationStore"}
+GENERATION_STORES = {
+    "files": "kb.indexer.generations:FileGenerationStore",
+    "postgresql": "kb.indexer.pg_generations:PostgresGenerationStore",
+}
+# With index_store `postgresql` the parts live in the database, so these names apply instead.
+POSTGRES_KEYWORD_INDEXES = {"postgresql-bm25": "kb.indexer.pg_keyword:PostgresKeywordIndex"}
+POSTGRES_VECTOR_INDEXES = {"pgvector": "kb.indexer.pg_vectors:PgvectorIndex"}
 
 
 def resolve_backend(setting: str, value: str, registry: dict[str, str]) -> Any:

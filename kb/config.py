@@ -51,12 +51,18 @@ class Settings:
     )
     keyword_backend: str = _setting(
         "bm25",
-        "Keyword index: `bm25` (a BM25 matrix, fast at any size) or `whoosh`, or a dotted path.",
+        "Keyword index: `bm25` (a BM25 matrix, fast at any size) or `whoosh`; with index_store "
+        "`postgresql`: `postgresql-bm25`; or a dotted path.",
     )
-    vector_backend: str = _setting("faiss", "Vector index backend: `faiss` or a dotted path.")
+    vector_backend: str = _setting(
+        "faiss",
+        "Vector index backend: `faiss`; with index_store `postgresql`: `pgvector`; or a dotted "
+        "path.",
+    )
     index_store: str = _setting(
         "files",
-        "Where index generations live: `files` (folders in the KB home) or a dotted path.",
+        "Where index generations live: `files` (folders in the KB home), `postgresql` "
+        "(tables in database_url) or a dotted path.",
     )
     languages: tuple[str, ...] = _setting(
         ("en", "es"),
@@ -101,6 +107,10 @@ class Settings:
     )
     database_url: str | None = _setting(
         None, "Where tickets and events are stored; unset means kb.sqlite3 in the KB home."
+    )
+    database_read_url: str | None = _setting(
+        None,
+        "With index_store `postgresql`: a replica searches read from; unset means database_url.",
     )
     show_threshold: float = _setting(
         0.3, "Suggestions below this deflection probability are not shown to requesters."

@@ -18,7 +18,7 @@ from kb.indexer.embed import SentenceTransformerEmbedder
 from kb.indexer.sources import read_ticket_export
 from kb.services import Services, build_services
 from kb.web import create_app
-from tests.postgres import fresh_schema
+from tests.postgres import fresh_schema, index_settings, migrated_schema
 
 # Nothing may be downloaded: the model comes from an installed package.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -48,6 +48,13 @@ def postgres_url() -> Iterator[str]:
     """A SQLAlchemy URL on an empty schema of the test PostgreSQL (see tests/postgres.py)."""
     with fresh_schema() as url:
         yield url
+
+
+@pytest.fixture
+def postgres_index_settings(tmp_path: Path) -> Iterator[Settings]:
+    """Settings keeping the store and the index in a migrated schema of the test PostgreSQL."""
+    with migrated_schema() as url:
+        yield index_settings(url, tmp_path / ".kb")
 
 
 @pytest.fixture

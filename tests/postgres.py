@@ -10,10 +10,17 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
 import sqlalchemy
+
+from kb.backends import Generation, open_generation_store
+from kb.config import Settings
+from kb.indexer.pg_database import dispose_engines
+from kb.store.schema import upgrade_database
 
 VARIABLE = "KB_TEST_POSTGRES_URL"
 
@@ -50,3 +57,55 @@ def fresh_schema() -> Iterator[str]:
         with admin.begin() as connection:
             connection.execute(sqlalchemy.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def index_settings(url: str, home: Path, **overrides: Any) -> Settings:
+    """Settings that keep the store and the index in the PostgreSQL database of `url`."""
+    return Settings(
+        home=home,
+        database_url=url,
+        index_store="postgresql",
+        keyword_backend="postgresql-bm25",
+        vector_backend="pgvector",
+        **overrides,
+    )
+
+
+@contextmanager
+def migrated_schema() -> Iterator[str]:
+    """A fresh schema with kb's tables migrated in; its pooled connections closed afterwards."""
+    with fresh_schema() as url:
+        engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.NullPool)
+        upgrade_database(engine)
+        engine.dispose()
+        try:
+            yield url
+        finally:
+            dispose_engines()
+
+
+class GenerationsByPlace:
+    """The contract suites open a part "on a folder": here each folder is one generation.
+
+    The first open of a place begins a generation (writable, one transaction); a later open
+    publishes it (the transaction commits) and opens it for reading, as a search host would.
+    """
+
+    def __init__(self, settings: Settings, dimension: int) -> None:
+        self.store = open_generation_store(settings)
+        self.dimension = dimension
+        self._writing: dict[Path, Generation] = {}
+        self._published: dict[Path, str] = {}
+
+    def open(self, place: Path) -> Generation:
+        if place in self._writing:
+            self._published[place] = self.store.publish(self._writing.pop(place), {})
+        if place in self._published:
+            return self.store.open(self._published[place], self.dimension)
+        generation = self._writing[place] = self.store.begin(None, self.dimension)
+        return generation
+
+    def close(self) -> None:
+        for generation in self._writing.values():
+            self.store.discard(generation)
+        self._writing.clear()

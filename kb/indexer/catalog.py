@@ -80,7 +80,7 @@ class SqliteCatalog:
                     document.kind,
                     document.content_hash(),
                     document.metadata.get("path"),
-                    _encode(document),
+                    encode_document(document),
                 ),
             )
             self._connection.executemany(
@@ -145,7 +145,7 @@ class SqliteCatalog:
     def documents(self, ids: Iterable[str]) -> dict[str, Document]:
         def read(missing: list[str]) -> dict[str, Document]:
             rows = self._lookup("SELECT id, data FROM documents WHERE id IN ({marks})", missing)
-            return {row[0]: _decode(row[1]) for row in rows}
+            return {row[0]: decode_document(row[1]) for row in rows}
 
         return self._through_cache(self._documents, ids, read)
 
@@ -229,7 +229,7 @@ class SqliteCatalog:
         return rows
 
 
-def _encode(document: Document) -> str:
+def encode_document(document: Document) -> str:
     return json.dumps(
         {
             "id": document.id,
@@ -248,7 +248,7 @@ def _encode(document: Document) -> str:
     )
 
 
-def _decode(data: str) -> Document:
+def decode_document(data: str) -> Document:
     fields = json.loads(data)
     fields["tags"] = tuple(fields["tags"])
     return Document(**fields)

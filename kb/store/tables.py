@@ -253,3 +253,28 @@ class ThresholdChangeRow(Base):
     value: Mapped[float]
     changed_by: Mapped[str]
     changed_at: Mapped[datetime]
+
+
+class IndexGenerationRow(Base):
+    """An index generation kept in PostgreSQL (index_store `postgresql`): tables named after it.
+
+    Made by a full build; updated in place by every later change, each in one transaction.
+    """
+
+    __tablename__ = "index_generations"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dimension: Mapped[int]
+    created: Mapped[datetime]
+    # What the publishing writer recorded: fingerprint, counts, time; null while building.
+    metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata")
+
+
+class IndexStateRow(Base):
+    """The one row saying which generation searches use; `version` grows with every change."""
+
+    __tablename__ = "index_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    current: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(default=0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -9,8 +10,10 @@ import numpy as np
 import pytest
 
 from kb.backends import Catalog
+from kb.config import Settings
 from kb.indexer.catalog import SqliteCatalog
 from kb.model import Chunk, Document
+from tests.postgres import GenerationsByPlace
 
 
 def article(document_id: str, title: str, *texts: str, **fields: object) -> tuple:
@@ -127,3 +130,17 @@ class TestSqliteCatalog(CatalogContract):
 
     def open(self, writable: bool) -> Catalog:
         return SqliteCatalog(self.path, writable=writable)
+
+
+class TestPostgresCatalog(CatalogContract):
+    """Two tables of one generation; reopening publishes it and reads it back."""
+
+    @pytest.fixture(autouse=True)
+    def _database(self, postgres_index_settings: Settings, tmp_path: Path) -> Iterator[None]:
+        self.places = GenerationsByPlace(postgres_index_settings, dimension=4)
+        self.place = tmp_path / "catalog"
+        yield
+        self.places.close()
+
+    def open(self, writable: bool) -> Catalog:
+        return self.places.open(self.place).catalog

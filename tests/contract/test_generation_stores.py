@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+import sqlalchemy
 
 from kb.backends import Generation, GenerationStore, open_generation_store
 from kb.config import Settings
@@ -149,3 +151,46 @@ class TestFileGenerationStore(GenerationStoreContract):
             names.append(store.publish(generation, {}))
         assert sorted(store.clean_up(keep=1)) == names[:2]
         assert sorted(p.name for p in (self.home / "generations").iterdir()) == names[2:]
+
+
+class TestPostgresGenerationStore(GenerationStoreContract):
+    @pytest.fixture(autouse=True)
+    def _database(self, postgres_index_settings: Settings) -> Iterator[None]:
+        self._settings = postgres_index_settings
+        yield
+
+    def settings(self) -> Settings:
+        return self._settings
+
+    def test_old_generations_are_collected(self, store: GenerationStore, published: str) -> None:
+        names = [published]
+        for seed in range(3):
+            generation = store.begin(None, DIMENSION)
+            write(generation, f"extra-{seed}", "More text.", seed=seed)
+            commit(generation)
+            names.append(store.publish(generation, {}))
+        assert sorted(store.clean_up(keep=1)) == names[:2]
+        assert self.generation_tables() == {name for name in names[2:]}
+
+    def test_an_update_edits_the_current_generation_in_one_transaction(
+        self, store: GenerationStore, published: str
+    ) -> None:
+        marker = store.marker()
+        generation = store.begin(published, DIMENSION)
+        write(generation, "mfa", "Scan the authenticator code.", seed=3)
+        commit(generation)
+        assert found(store, "authenticator") == []
+        assert store.publish(generation, {}) == published
+        assert store.marker() != marker
+        assert found(store, "authenticator") == ["mfa#0"]
+        assert self.generation_tables() == {published}
+
+    def generation_tables(self) -> set[str]:
+        """The generations that have tables in the schema (kb_<generation>_<part>)."""
+        engine = sqlalchemy.create_engine(self._settings.database_url or "")
+        try:
+            with engine.connect() as connection:
+                tables = sqlalchemy.inspect(connection).get_table_names()
+        finally:
+            engine.dispose()
+        return {table.split("_")[1] for table in tables if table.startswith("kb_")}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from kb.backends import KeywordIndex, open_keyword_index
 from kb.config import Settings
 from kb.model import Chunk, Document
+from tests.postgres import GenerationsByPlace
 
 
 def document(document_id: str, title: str, text: str, language: str = "en", tags=()) -> tuple:
@@ -165,3 +167,16 @@ class TestWhooshKeywordIndex(KeywordIndexContract):
 
 class TestBM25KeywordIndex(KeywordIndexContract):
     backend = "bm25"
+
+
+class TestPostgresKeywordIndex(KeywordIndexContract):
+    """BM25F in SQL; each folder of the contract is one generation's tables."""
+
+    @pytest.fixture(autouse=True)
+    def _database(self, postgres_index_settings: Settings) -> Iterator[None]:
+        self.places = GenerationsByPlace(postgres_index_settings, dimension=4)
+        yield
+        self.places.close()
+
+    def open(self, directory: Path) -> KeywordIndex:
+        return self.places.open(directory).keyword

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,7 @@ import pytest
 
 from kb.backends import VectorIndex, open_vector_index
 from kb.config import Settings
+from tests.postgres import GenerationsByPlace
 
 DIMENSION = 16
 
@@ -104,3 +106,16 @@ class TestFaissHnsw(VectorIndexContract):
             not (tmp_path / "vectors" / "alive.npy").exists()
             or np.load(tmp_path / "vectors" / "alive.npy").all()
         )
+
+
+class TestPostgresVectorIndex(VectorIndexContract):
+    """pgvector's HNSW graph; each folder of the contract is one generation's tables."""
+
+    @pytest.fixture(autouse=True)
+    def _database(self, postgres_index_settings: Settings) -> Iterator[None]:
+        self.places = GenerationsByPlace(postgres_index_settings, DIMENSION)
+        yield
+        self.places.close()
+
+    def open(self, directory: Path) -> VectorIndex:
+        return self.places.open(directory).vectors
