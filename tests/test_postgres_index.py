@@ -108,3 +108,32 @@ def test_update_adds_replaces_and_removes_in_place(
     assert parts.keyword.count() == parts.vectors.count() == chunks
     assert "ticket-1" not in parts.catalog.manifest()
     parts.close()
+
+
+def test_two_hosts_with_empty_folders_share_one_index(
+    settings: Settings, postgres_index_settings: Settings, tmp_path: Path
+) -> None:
+    """A second host, its own empty folder, finds at once what the first indexed and saved."""
+    shutil.copytree(ARTICLES, settings.articles_dir, dirs_exist_ok=True)
+    shared = {
+        "database_url": postgres_index_settings.database_url,
+        "index_store": "postgresql",
+        "keyword_backend": "postgresql-bm25",
+        "vector_backend": "pgvector",
+    }
+    first = build_services(replace(settings, home=tmp_path / "host-a", **shared))
+    second = build_services(replace(settings, home=tmp_path / "host-b", **shared))
+    try:
+        first.index_files()
+        assert document_ids(second, "printer offline") == document_ids(first, "printer offline")
+        first.indexer.update([ticket(7, "The badge reader at the loading dock beeps red.")])
+        assert document_ids(second, "badge reader beeps", mode="keyword")[0] == "ticket-7"
+        first.indexer.update(removed=["ticket-7"])
+        assert "ticket-7" not in document_ids(second, "badge reader beeps", mode="keyword")
+        assert not (tmp_path / "host-b" / "generations").exists()
+        first.upgrade_database()
+        first.thresholds.change("show_threshold", 0.45, actor="admin")
+        assert second.thresholds.current().show_threshold == 0.45
+    finally:
+        first.close()
+        second.close()
