@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable
+from functools import lru_cache
 
 from kb.model import Snippet
 
 WORD = re.compile(r"\w+(?:[.\-']\w+)*")
+SPACES = re.compile(r"\s+")
 ELLIPSIS = "…"
+# Chunks whose words are kept split: a KB's popular sections come back query after query.
+CHUNKS_CACHED = 4096
+
+# A chunk's words as (word, start, end), in order.
+Words = tuple[tuple[str, int, int], ...]
 
 
 def make_snippet(text: str, is_match: Callable[[str], bool], width: int = 32) -> Snippet:
@@ -17,70 +25,66 @@ def make_snippet(text: str, is_match: Callable[[str], bool], width: int = 32) ->
     `is_match` decides whether a word matches the query (the searcher passes one built
     from the keyword index's analyzers, so stemming and accent folding carry over).
     """
-    words = list(WORD.finditer(text))
+    words = _words(text)
     if not words:
         return Snippet(((text.strip(), False),)) if text.strip() else Snippet(())
-    matches = [is_match(word.group()) for word in words]
-    start = _best_window(words, matches, width)
+    # Each distinct word is asked once; a chunk repeats its words.
+    matching = {word for word in {word for word, _, _ in words} if is_match(word)}
+    positions = [index for index, (word, _, _) in enumerate(words) if word in matching]
+    start = _best_window(words, positions, width)
     end = min(len(words), start + width)
-    begin_at = words[start].start()
-    end_at = words[end - 1].end()
+    begin_at = words[start][1]
+    end_at = words[end - 1][2]
     pieces: list[tuple[str, bool]] = []
     if start > 0:
         pieces.append((ELLIPSIS, False))
     cursor = begin_at
-    for index in range(start, end):
-        word = words[index]
-        if matches[index]:
-            if word.start() > cursor:
-                pieces.append((_spaces(text[cursor : word.start()]), False))
-            pieces.append((word.group(), True))
-            cursor = word.end()
+    for index in positions[bisect_left(positions, start) :]:
+        if index >= end:
+            break
+        word, word_start, word_end = words[index]
+        if word_start > cursor:
+            pieces.append((SPACES.sub(" ", text[cursor:word_start]), False))
+        pieces.append((word, True))
+        cursor = word_end
     if end_at > cursor:
-        pieces.append((_spaces(text[cursor:end_at]), False))
+        pieces.append((SPACES.sub(" ", text[cursor:end_at]), False))
     if end < len(words):
         pieces.append((ELLIPSIS, False))
     return Snippet(tuple(_merge(pieces)))
 
 
-def _best_window(words: list[re.Match[str]], matches: list[bool], width: int) -> int:
+@lru_cache(maxsize=CHUNKS_CACHED)
+def _words(text: str) -> Words:
+    return tuple((found.group(), found.start(), found.end()) for found in WORD.finditer(text))
+
+
+def _best_window(words: Words, positions: list[int], width: int) -> int:
     """The first start of a `width`-word window holding the most distinct matching words.
 
-    One pass: the window slides a word at a time, counting each matching word it holds.
+    Only the matching words are visited: a window's count can rise only where a matching
+    word enters it, so the first richest window starts at 0 or `width - 1` words before a
+    match.
     """
-    keys = [
-        word.group().lower() if match else "" for word, match in zip(words, matches, strict=True)
+    if not positions:
+        return 0
+    keys = {index: words[index][0].lower() for index in positions}
+    last_start = max(0, len(words) - width)
+    starts = [0] + [
+        position - width + 1 for position in positions if 1 <= position - width + 1 <= last_start
     ]
-    held: dict[str, int] = {}
-
-    def enter(index: int) -> None:
-        if keys[index]:
-            held[keys[index]] = held.get(keys[index], 0) + 1
-
-    def leave(index: int) -> None:
-        key = keys[index]
-        if key:
-            held[key] -= 1
-            if not held[key]:
-                del held[key]
-
-    for index in range(min(width, len(words))):
-        enter(index)
-    best_start, best_count = 0, len(held)
-    for start in range(1, max(1, len(words) - width + 1)):
-        leave(start - 1)
-        enter(start + width - 1)
-        if len(held) > best_count:
-            best_start, best_count = start, len(held)
+    best_start, best_count = 0, -1
+    for start in starts:
+        first = bisect_left(positions, start)
+        inside = positions[first : bisect_left(positions, start + width, first)]
+        count = len({keys[index] for index in inside})
+        if count > best_count:
+            best_start, best_count = start, count
     if best_count > 0:
-        first = next(i for i in range(best_start, len(words)) if matches[i])
+        first_match = positions[bisect_left(positions, best_start)]
         # Start a few words before the first match, never losing a match from the window.
-        best_start = max(best_start, min(first - 3, len(words) - width))
+        best_start = max(best_start, min(first_match - 3, len(words) - width))
     return best_start
-
-
-def _spaces(text: str) -> str:
-    return re.sub(r"\s+", " ", text)
 
 
 def _merge(pieces: list[tuple[str, bool]]) -> list[tuple[str, bool]]:

@@ -84,11 +84,27 @@ class VectorIndexContract:
             index.add(["odd"], np.ones((1, DIMENSION + 1), dtype=np.float32))
 
 
-class TestFaissExact(VectorIndexContract):
+class FaissSearchThreads:
+    """A FAISS search runs on one OpenMP thread and leaves the caller's thread count as set."""
+
+    def test_search_keeps_the_callers_thread_count(self, index: VectorIndex, vectors) -> None:
+        import faiss
+
+        before = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(3)
+        try:
+            first = index.search(vectors[3], 20)
+            assert faiss.omp_get_max_threads() == 3
+            assert index.search(vectors[3], 20) == first
+        finally:
+            faiss.omp_set_num_threads(before)
+
+
+class TestFaissExact(VectorIndexContract, FaissSearchThreads):
     backend = "faiss"
 
 
-class TestFaissHnsw(VectorIndexContract):
+class TestFaissHnsw(VectorIndexContract, FaissSearchThreads):
     """Past the threshold the same contract holds on an HNSW graph with tombstones."""
 
     backend = "faiss"
