@@ -131,6 +131,14 @@ class Settings:
     track_record_strength: float = _setting(
         10.0, "How many outcomes the engine's estimate counts for against an article's record."
     )
+    same_problem_similarity: float = _setting(
+        0.35,
+        "A ticket counts against a viewed article when its text and the search that led to the "
+        "view are at least this similar (the engine's cosine).",
+    )
+    event_retention_days: int = _setting(
+        0, "Days help-session events are kept before they are deleted; 0 keeps them for ever."
+    )
     secret_key: str | None = _setting(
         None, "Signs the portal's cookies; unset means a random key kept in the KB home."
     )
@@ -318,3 +326,7 @@ def _validate(settings: Settings) -> None:
                 f"setting `image_hosts`: {host!r} is not a host name like intranet.example.com "
                 "or *.example.com (no scheme, path or spaces)"
             )
+    if not -1.0 <= settings.same_problem_similarity <= 1.0:
+        raise ConfigError("setting `same_problem_similarity` is a cosine: between -1 and 1")
+    if settings.event_retention_days < 0:
+        raise ConfigError("setting `event_retention_days` cannot be negative (0 keeps every event)")

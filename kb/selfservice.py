@@ -6,12 +6,11 @@ Every answer a requester sees passes through here, so this is where the audience
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from kb.backends import Embedder
 from kb.config import Settings
 from kb.errors import InvalidInputError, NotFoundError, QueryError
 from kb.events import (
@@ -30,8 +29,10 @@ from kb.problems import KnownIssue, KnownIssues
 from kb.search.deflection import features, with_track_record
 from kb.search.searcher import MAX_QUERY_CHARACTERS, Searcher
 from kb.store.events import EventStore, TrackRecord
+from kb.store.revisions import FlagStore
 from kb.store.thresholds import ThresholdStore
 from kb.store.tickets import StoredTicket, TicketStore
+from kb.track_record import RecentTrackRecords, flag_failing, same_problem_failures
 from kb.workflow import NewTicket, check_new_ticket, check_request_text
 
 MAX_COMMENT_CHARACTERS = 2_000
@@ -43,10 +44,6 @@ RELATED = 5
 MOST_HELPFUL = 5
 # How sure the portal is of one answer, by its probability; the web layer words each band.
 CONFIDENCE_BANDS = ((0.8, "high"), (0.5, "medium"), (0.0, "low"))
-# How long a worker reuses an answer's track record before reading it again. Records move
-# slowly; reading them on every keystroke cost a third of a suggestion's time. A visit's own
-# feedback, "this solved it" and tickets are seen at once: they drop the cached records.
-TRACK_RECORD_SECONDS = 30.0
 
 
 def confidence_band(probability: float) -> str:
@@ -100,39 +97,6 @@ def requester_filters(
     )
 
 
-class RecentTrackRecords:
-    """Articles' track records, read from the event store at most every `seconds` each."""
-
-    def __init__(self, events: EventStore, seconds: float = TRACK_RECORD_SECONDS) -> None:
-        self._events = events
-        self._seconds = seconds
-        self._records: dict[str, tuple[float, TrackRecord]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, ids: Sequence[str]) -> dict[str, TrackRecord]:
-        now = time.monotonic()
-        with self._lock:
-            fresh = {
-                item: entry[1]
-                for item in ids
-                if (entry := self._records.get(item)) is not None and now - entry[0] < self._seconds
-            }
-        stale = [item for item in dict.fromkeys(ids) if item not in fresh]
-        if stale:
-            read = self._events.track_records(stale)
-            with self._lock:
-                for item in stale:
-                    record = read.get(item, TrackRecord())
-                    self._records[item] = (now, record)
-                    fresh[item] = record
-        return fresh
-
-    def forget(self, ids: Sequence[str]) -> None:
-        with self._lock:
-            for item in ids:
-                self._records.pop(item, None)
-
-
 class SelfService:
     """The requester-facing core behind the portal pages and the JSON API."""
 
@@ -140,8 +104,10 @@ class SelfService:
         self,
         settings: Settings,
         searcher: Searcher,
+        embedder: Embedder,
         tickets: TicketStore,
         events: EventStore,
+        flags: FlagStore,
         known_issues: KnownIssues | None = None,
         *,
         thresholds: ThresholdStore,
@@ -149,8 +115,10 @@ class SelfService:
     ) -> None:
         self._settings = settings
         self._searcher = searcher
+        self._embedder = embedder
         self.tickets = tickets
         self.events = events
+        self._flags = flags
         self._known_issues = known_issues
         self._thresholds = thresholds
         self._holdout = holdout
@@ -358,7 +326,14 @@ class SelfService:
         """File the request with what the requester already tried attached."""
         check_new_ticket(ticket)
         self._holdout.start(session_id)
-        trail = session_trail(self.events.session(session_id)).summary()
+        visit = session_trail(self.events.session(session_id))
+        trail = visit.summary()
+        failed = same_problem_failures(
+            visit,
+            f"{ticket.subject}. {ticket.description}",
+            self._embedder,
+            self._settings.same_problem_similarity,
+        )
         stored = self.tickets.create(
             NewTicket(
                 subject=ticket.subject.strip(),
@@ -378,11 +353,13 @@ class SelfService:
                 ticket_id=stored.number,
                 shown=tuple(trail["shown"]),
                 viewed=tuple(trail["viewed"]),
+                failed=failed,
                 category=stored.category,
                 language=stored.language,
             )
         )
         self._track_records.forget(trail["viewed"])
+        flag_failing(self.events, self._flags, failed)
         return stored
 
     def _answer(self, text: str, k: int, filters: Filters, *, shown_only: bool) -> Answers:
@@ -397,7 +374,7 @@ class SelfService:
             probability = with_track_record(
                 hit.deflection,
                 successes=record.helpful + record.resolved,
-                failures=record.unhelpful + record.tickets_after_view,
+                failures=record.unhelpful + record.failed,
                 strength=self._settings.track_record_strength,
             )
             if probability >= threshold:

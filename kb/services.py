@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from kb.problems import KnownIssues, Problems
     from kb.selfservice import SelfService
     from kb.store.events import EventStore
+    from kb.store.revisions import FlagStore
     from kb.store.schema import Upgrade
     from kb.store.thresholds import ThresholdStore
     from kb.store.tickets import TicketStore
@@ -77,13 +78,19 @@ class Services:
     def events(self) -> EventStore:
         from kb.store.events import EventStore
 
-        return EventStore(self.engine)
+        return EventStore(self.engine, retention_days=self.settings.event_retention_days)
 
     @cached_property
     def users(self) -> UserStore:
         from kb.store.users import UserStore
 
         return UserStore(self.engine)
+
+    @cached_property
+    def flags(self) -> FlagStore:
+        from kb.store.revisions import FlagStore
+
+        return FlagStore(self.engine)
 
     @cached_property
     def selfservice(self) -> SelfService:
@@ -93,8 +100,10 @@ class Services:
         return SelfService(
             self.settings,
             self.searcher,
+            self.embedder,
             self.tickets,
             self.events,
+            self.flags,
             self.known_issues,
             thresholds=self.thresholds,
             holdout=Holdout(self.events, self.settings.holdout_share),
@@ -152,14 +161,14 @@ class Services:
     @cached_property
     def authoring(self) -> Authoring:
         from kb.authoring import Authoring
-        from kb.store.revisions import FlagStore, RevisionStore
+        from kb.store.revisions import RevisionStore
 
         return Authoring(
             self.settings,
             self.indexer,
             self.searcher,
             RevisionStore(self.engine),
-            FlagStore(self.engine),
+            self.flags,
             self.desk,
         )
 

@@ -17,7 +17,7 @@ LAYERS = [
     {"kb.backends"},
     {"kb.indexer", "kb.store", "kb.evaluation.metrics", "kb.evaluation.beir"},
     {"kb.search", "kb.insights"},
-    {"kb.selfservice", "kb.desk", "kb.authoring", "kb.problems", "kb.holdout"},
+    {"kb.selfservice", "kb.desk", "kb.authoring", "kb.problems", "kb.holdout", "kb.track_record"},
     {"kb.services"},
     {"kb.evaluation.runner"},
     {"kb.cli", "kb.web"},
@@ -42,6 +42,9 @@ PURE = [
     "kb/authoring/forms.py",
     "kb/web/charts.py",
     "kb/web/results.py",
+    "kb/insights/outcomes.py",
+    "kb/insights/metrics.py",
+    "kb/insights/readout.py",
 ]
 HEAVY = {"flask", "whoosh", "faiss", "sqlalchemy", "sentence_transformers", "torch", "sqlite3"}
 # What a pure module may not import besides HEAVY: the file system, processes and the network.

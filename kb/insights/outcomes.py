@@ -15,11 +15,81 @@ from kb.events import (
     SelfResolved,
     SuggestionsShown,
     TicketCreated,
-    suggested_ids,
 )
 
 OUTCOMES = ("confirmed", "potential", "known_issue", "not_deflected", "no_signal", "pending")
+DEFLECTED = ("confirmed", "potential", "known_issue")
 DEFAULT_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class OutcomeTimes:
+    """When what decides a session's outcome first happened, once its window had opened.
+
+    `opened`: the first suggestions shown, or the first "this is my problem too" on a known
+    issue (itself the first answer shown); None when neither happened. The others are the
+    first such event at or after `opened`: a ticket; "this solved it" or a helpful vote; a
+    view of a suggestion (from a suggestion, or of an article suggested at or before it);
+    joining a known issue. SQL computes the same times for many sessions at once
+    (kb.insights.sessions), so both read the definition from here.
+    """
+
+    opened: datetime | None
+    ticket: datetime | None = None
+    confirmed: datetime | None = None
+    viewed: datetime | None = None
+    joined: datetime | None = None
+
+
+def outcome_times(events: Sequence[Event]) -> OutcomeTimes:
+    ordered = sorted(events, key=lambda event: event.at)
+    opened = next((e.at for e in ordered if isinstance(e, (SuggestionsShown, ProblemJoined))), None)
+    if opened is None:
+        return OutcomeTimes(None)
+    after = [event for event in ordered if event.at >= opened]
+    suggested: set[str] = set()
+    ticket = confirmed = viewed = joined = None
+    for event in after:
+        if isinstance(event, SuggestionsShown):
+            suggested.update(event.ids)
+        elif isinstance(event, TicketCreated):
+            ticket = ticket or event.at
+        elif isinstance(event, SelfResolved) or (isinstance(event, Feedback) and event.helpful):
+            confirmed = confirmed or event.at
+        elif isinstance(event, ProblemJoined):
+            joined = joined or event.at
+        elif isinstance(event, ArticleView) and (
+            event.source == "suggestion" or event.article_id in suggested
+        ):
+            viewed = viewed or event.at
+    return OutcomeTimes(opened, ticket, confirmed, viewed, joined)
+
+
+def outcome(
+    times: OutcomeTimes, window: timedelta = DEFAULT_WINDOW, now: datetime | None = None
+) -> str | None:
+    """The outcome of a session from its OutcomeTimes; see session_outcome."""
+    if window < timedelta(0):
+        raise ValueError("the deflection window cannot be negative")
+    if times.opened is None:
+        return None
+    end = times.opened + window
+
+    def inside(moment: datetime | None) -> bool:
+        return moment is not None and moment <= end
+
+    if inside(times.ticket):
+        return "not_deflected"
+    if inside(times.confirmed):
+        return "confirmed"
+    if inside(times.joined):
+        return "known_issue"
+    now = datetime.now(UTC) if now is None else now
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("`now` must be timezone-aware, e.g. datetime.now(UTC)")
+    if now <= end:
+        return "pending"
+    return "potential" if inside(times.viewed) else "no_signal"
 
 
 def session_outcome(
@@ -27,52 +97,21 @@ def session_outcome(
 ) -> str | None:
     """The outcome of one help session, or None when it was never shown suggestions.
 
-    Everything is measured in the window that opens at the first suggestions_shown event (or
-    the first "this is my problem too" on a known issue, itself an answer shown first) and
-    closes `window` later, both ends included; events outside it do not count, so an outcome
-    is final once its window has closed.
+    Everything is measured in the window that opens at the first suggestions shown (or the
+    first "this is my problem too") and closes `window` later, both ends included; events
+    outside it do not count, so an outcome is final once its window has closed.
     - "not_deflected": a ticket was created in the window.
     - "confirmed": no ticket, and "this solved it" or a helpful vote.
-    - "known_issue": no ticket and no confirmation, and the visit joined a known issue
-      instead of filing a duplicate ticket; reported at once, as "confirmed" is.
-    - "potential": no ticket and no explicit signal, but a suggestion was viewed (an article
-      view from a suggestion, or of an article that had been suggested).
+    - "known_issue": no ticket, no confirmation, and the requester joined a known issue
+      ("this is my problem too") instead of filing a duplicate.
+    - "potential": none of those, but a suggestion was viewed (an article view from a
+      suggestion, or of an article suggested at or before the view).
     - "no_signal": none of these.
     While the window is still open at `now` (default: the current time), "potential" and
-    "no_signal" are "pending": a ticket may yet come. "confirmed" is reported at once, and a
-    later ticket in the window still turns it into "not_deflected".
+    "no_signal" are "pending": a ticket may yet come. "confirmed" and "known_issue" are
+    reported at once, and a later ticket in the window still turns them into "not_deflected".
     """
-    if window < timedelta(0):
-        raise ValueError("the deflection window cannot be negative")
-    ordered = sorted(events, key=lambda event: event.at)
-    opening = (SuggestionsShown, ProblemJoined)
-    start = next((event.at for event in ordered if isinstance(event, opening)), None)
-    if start is None:
-        return None
-    end = start + window
-    inside = [event for event in ordered if start <= event.at <= end]
-
-    if any(isinstance(event, TicketCreated) for event in inside):
-        return "not_deflected"
-    if any(_confirms(event) for event in inside):
-        return "confirmed"
-    if any(isinstance(event, ProblemJoined) for event in inside):
-        return "known_issue"
-    suggested = suggested_ids(inside)
-    viewed_suggestion = any(
-        isinstance(event, ArticleView)
-        and (event.article_id in suggested or event.source == "suggestion")
-        for event in inside
-    )
-    outcome = "potential" if viewed_suggestion else "no_signal"
-    now = datetime.now(UTC) if now is None else now
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("`now` must be timezone-aware, e.g. datetime.now(UTC)")
-    return "pending" if now <= end else outcome
-
-
-def _confirms(event: Event) -> bool:
-    return isinstance(event, SelfResolved) or (isinstance(event, Feedback) and event.helpful)
+    return outcome(outcome_times(events), window, now)
 
 
 @dataclass(frozen=True)
@@ -82,38 +121,42 @@ class DeflectionRates:
     sessions: int
     confirmed: int
     potential: int
+    known_issue: int
     not_deflected: int
     no_signal: int
     pending: int
     rate: float
     confirmed_rate: float
-    known_issue: int = 0
+
+    @property
+    def deflected(self) -> int:
+        return self.confirmed + self.potential + self.known_issue
 
 
 def deflection_rates(outcomes: Iterable[str | None]) -> DeflectionRates:
-    """Deflection rate = (confirmed + potential + known_issue) / sessions shown suggestions, and
-    confirmed-only; a visit that joined a known issue did not file its duplicate ticket.
+    """Deflection rate = (confirmed + potential + known issue) / sessions shown suggestions,
+    and the confirmed-only rate.
 
     None (a session never shown suggestions) is skipped; pending sessions are left out of the
     denominator until their window closes. Both rates are 0.0 when there are no sessions.
     """
     tally: Counter[str] = Counter()
-    for outcome in outcomes:
-        if outcome is None:
+    for item in outcomes:
+        if item is None:
             continue
-        if outcome not in OUTCOMES:
-            raise ValueError(f"unknown outcome {outcome!r}; expected one of {', '.join(OUTCOMES)}")
-        tally[outcome] += 1
-    sessions = sum(count for outcome, count in tally.items() if outcome != "pending")
-    deflected = tally["confirmed"] + tally["potential"] + tally["known_issue"]
+        if item not in OUTCOMES:
+            raise ValueError(f"unknown outcome {item!r}; expected one of {', '.join(OUTCOMES)}")
+        tally[item] += 1
+    sessions = sum(count for name, count in tally.items() if name != "pending")
+    deflected = sum(tally[name] for name in DEFLECTED)
     return DeflectionRates(
         sessions=sessions,
         confirmed=tally["confirmed"],
         potential=tally["potential"],
+        known_issue=tally["known_issue"],
         not_deflected=tally["not_deflected"],
         no_signal=tally["no_signal"],
         pending=tally["pending"],
         rate=deflected / sessions if sessions else 0.0,
         confirmed_rate=tally["confirmed"] / sessions if sessions else 0.0,
-        known_issue=tally["known_issue"],
     )

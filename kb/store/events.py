@@ -2,52 +2,114 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
-from sqlalchemy.orm import QueryableAttribute, Session, aliased
+from sqlalchemy import ColumnElement, case, delete, func, select, update
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from kb.errors import InvalidInputError
-from kb.events import EVENT_KINDS, Event, Feedback, Record, from_record, to_record
-from kb.store.tables import EventRow
+from kb.events import (
+    EVENT_KINDS,
+    Event,
+    Feedback,
+    Record,
+    SessionStarted,
+    SuggestionsShown,
+    TicketCreated,
+    from_record,
+    to_record,
+)
+from kb.store.tables import EventItemRow, EventRow
+
+# How often a process deletes events past the retention period, at most.
+PRUNE_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
 class TrackRecord:
-    """What requesters did with one article: votes, "this solved it", tickets filed after it."""
+    """What requesters did with one article: votes, "this solved it", and `failed`: tickets
+    filed after viewing it about the same problem (kb.events.TicketCreated.failed)."""
 
     helpful: int = 0
     unhelpful: int = 0
     resolved: int = 0
-    tickets_after_view: int = 0
+    failed: int = 0
 
 
 class EventStore:
-    """Help-session events in the store's database; one short transaction per call."""
+    """Help-session events in the store's database; one short transaction per call.
 
-    def __init__(self, engine: sqlalchemy.Engine) -> None:
+    With `retention_days`, events older than that are deleted, at most hourly, as events are
+    recorded; 0 keeps every event.
+    """
+
+    def __init__(self, engine: sqlalchemy.Engine, retention_days: int = 0) -> None:
         self.engine = engine
+        self.retention_days = retention_days
+        self._pruned = 0.0
+        self._prune_lock = threading.Lock()
 
     def record(self, event: Event) -> None:
         stored = to_record(event)
         with Session(self.engine) as session, session.begin():
-            session.add(
-                EventRow(
-                    kind=stored.kind,
-                    session_id=stored.session_id,
-                    at=stored.at,
-                    article_id=stored.article_id,
-                    ticket_id=stored.ticket_id,
-                    query=stored.query,
-                    category=stored.category,
-                    language=stored.language,
-                    data=dict(stored.data),
-                )
+            row = EventRow(
+                kind=stored.kind,
+                session_id=stored.session_id,
+                at=stored.at,
+                article_id=stored.article_id,
+                ticket_id=stored.ticket_id,
+                query=stored.query,
+                category=stored.category,
+                language=stored.language,
+                data=dict(stored.data),
             )
+            session.add(row)
+            items = _items(event)
+            if items:
+                session.flush()
+                for item in items:
+                    item.event_id = row.id
+                session.add_all(items)
+        if self.retention_days:
+            self._prune_now_and_then()
+
+    def prune(self, before: datetime) -> int:
+        """Delete the events recorded before `before`; returns how many went."""
+        with Session(self.engine) as session, session.begin():
+            session.execute(delete(EventItemRow).where(EventItemRow.at < before))
+            result = session.execute(delete(EventRow).where(EventRow.at < before))
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    def _prune_now_and_then(self) -> None:
+        with self._prune_lock:
+            if time.monotonic() - self._pruned < PRUNE_SECONDS and self._pruned:
+                return
+            self._pruned = time.monotonic()
+        self.prune(datetime.now(UTC) - timedelta(days=self.retention_days))
+
+    def holdout(self, session_id: str) -> bool | None:
+        """Whether the session was held out of suggestions; None before it has started.
+
+        Should two requests start a session at once, the first recorded start counts.
+        """
+        statement = (
+            select(EventRow)
+            .where(EventRow.session_id == session_id, EventRow.kind == SessionStarted.kind)
+            .order_by(EventRow.at, EventRow.id)
+            .limit(1)
+        )
+        with Session(self.engine) as session:
+            row = session.scalars(statement).first()
+            if row is None:
+                return None
+            started = _event(row)
+            return isinstance(started, SessionStarted) and started.holdout
 
     def session(self, session_id: str) -> list[Event]:
         """Every event of one help session, oldest first (ties in the order recorded)."""
@@ -64,6 +126,9 @@ class EventStore:
         with Session(self.engine) as session, session.begin():
             session.execute(
                 update(EventRow).where(EventRow.session_id == old).values(session_id=new)
+            )
+            session.execute(
+                update(EventItemRow).where(EventItemRow.session_id == old).values(session_id=new)
             )
 
     def sessions_with(self, kind: str, since: datetime | None = None) -> list[str]:
@@ -87,9 +152,9 @@ class EventStore:
         """Per document id, for every document with at least one of these counts:
 
         helpful / unhelpful: feedback events voting each way; resolved: self_resolved events;
-        tickets_after_view: sessions in which the document was viewed and a ticket was then
-        created, later in the same session. `article_ids` limits the answer to those documents
-        (say, the hits of one search), which spares reading every event.
+        failed: tickets that count against the document, filed after it was viewed about the
+        same problem. `article_ids` limits the answer to those documents (say, the hits of one
+        search), which spares reading every event.
         """
         wanted = None if article_ids is None else sorted(set(article_ids))
         if wanted == []:
@@ -101,8 +166,8 @@ class EventStore:
                 counts[article_id]["unhelpful"] = unhelpful
             for article_id, resolved in _resolutions(session, wanted):
                 counts[article_id]["resolved"] = resolved
-            for article_id, sessions in _tickets_after_view(session, wanted):
-                counts[article_id]["tickets_after_view"] = sessions
+            for article_id, tickets in _failures(session, wanted):
+                counts[article_id]["failed"] = tickets
         return {article_id: TrackRecord(**fields) for article_id, fields in counts.items()}
 
     def helpful_since(self, since: datetime) -> dict[str, int]:
@@ -184,28 +249,18 @@ def _resolutions(session: Session, wanted: list[str] | None) -> list[tuple[str, 
     return [(str(article_id), int(count)) for article_id, count in session.execute(statement)]
 
 
-def _tickets_after_view(session: Session, wanted: list[str] | None) -> list[tuple[str, int]]:
-    view = aliased(EventRow)
-    ticket = aliased(EventRow)
-    # "Later" is by time, and by recording order when two events share a timestamp.
-    later = or_(ticket.at > view.at, and_(ticket.at == view.at, ticket.id > view.id))
+def _failures(session: Session, wanted: list[str] | None) -> list[tuple[str, int]]:
     statement = (
-        select(view.article_id, func.count(func.distinct(view.session_id)))
-        .join(
-            ticket,
-            and_(
-                ticket.session_id == view.session_id,
-                ticket.kind == "ticket_created",
-                later,
-            ),
-        )
-        .where(view.kind == "article_view", _among(view.article_id, wanted))
-        .group_by(view.article_id)
+        select(EventItemRow.document_id, func.count(func.distinct(EventItemRow.event_id)))
+        .where(EventItemRow.role == "failed", _among(EventItemRow.document_id, wanted))
+        .group_by(EventItemRow.document_id)
     )
-    return [(str(article_id), int(count)) for article_id, count in session.execute(statement)]
+    return [(str(document), int(count)) for document, count in session.execute(statement)]
 
 
-def _among(column: QueryableAttribute[str | None], wanted: list[str] | None) -> ColumnElement[bool]:
+def _among(
+    column: QueryableAttribute[str | None] | QueryableAttribute[str], wanted: list[str] | None
+) -> ColumnElement[bool]:
     """Rows about a document: any document, or only the wanted ones."""
     return column.is_not(None) if wanted is None else column.in_(wanted)
 
@@ -224,3 +279,30 @@ def _event(row: EventRow) -> Event:
             data=row.data or {},
         )
     )
+
+
+def _items(event: Event) -> list[EventItemRow]:
+    """The rows of the documents an event lists (see EventItemRow)."""
+    listed: list[tuple[int, str, float | None]]
+    if isinstance(event, SuggestionsShown):
+        listed = [
+            (position, suggestion.id, suggestion.deflection)
+            for position, suggestion in enumerate(event.suggestions)
+        ]
+        role = "shown"
+    elif isinstance(event, TicketCreated):
+        listed = [(position, document, None) for position, document in enumerate(event.failed)]
+        role = "failed"
+    else:
+        return []
+    return [
+        EventItemRow(
+            session_id=event.session_id,
+            at=event.at,
+            role=role,
+            document_id=document,
+            position=position,
+            deflection=deflection,
+        )
+        for position, document, deflection in listed
+    ]

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from kb.errors import BusyError, InvalidInputError, NotFoundError
 from kb.store.tables import FlagRow, RevisionRow
 
-FLAG_REASONS = ("wrong", "outdated")
+# "failing" is set by kb itself when an article fails requesters often (kb.track_record).
+FLAG_REASONS = ("wrong", "outdated", "failing")
 MAX_FLAG_COMMENT_CHARACTERS = 2_000
 MAX_MESSAGE_CHARACTERS = 500
 

@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     String,
@@ -192,7 +193,11 @@ class EventRow(Base):
     """One help-session event; see kb.events for the kinds and their data."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_kind_at", "kind", "at"),)
+    __table_args__ = (
+        Index("ix_events_kind_at", "kind", "at"),
+        # A session's events of one kind in time order: outcomes, clicks, the holdout flag.
+        Index("ix_events_session_kind_at", "session_id", "kind", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(32))
@@ -278,3 +283,25 @@ class IndexStateRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     current: Mapped[str | None] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(default=0)
+
+
+class EventItemRow(Base):
+    """A document an event names in a list, one row each, so reports count them in SQL:
+    every suggestion shown (`shown`, with its rank and probability) and every viewed article
+    a ticket counts against (`failed`). Written with the event, deleted with it."""
+
+    __tablename__ = "event_items"
+    __table_args__ = (
+        Index("ix_event_items_role_at", "role", "at"),
+        Index("ix_event_items_document_role", "document_id", "role"),
+        Index("ix_event_items_session_role", "session_id", "role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[str]
+    at: Mapped[datetime]
+    role: Mapped[str] = mapped_column(String(16))
+    document_id: Mapped[str]
+    position: Mapped[int] = mapped_column(default=0)
+    deflection: Mapped[float | None] = mapped_column(Float)

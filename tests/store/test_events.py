@@ -14,12 +14,14 @@ from kb.events import (
     Feedback,
     Search,
     SelfResolved,
+    SessionStarted,
     ShownSuggestion,
     SuggestionsShown,
     TicketCreated,
 )
 from kb.store.database import open_database, sqlite_url
 from kb.store.events import EventStore, TrackRecord
+from kb.store.tables import EventItemRow
 
 START = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
@@ -125,7 +127,7 @@ def test_count_by_kind_and_in_all(store: EventStore) -> None:
     assert store.count("ticket_created") == 0
 
 
-def test_track_records_count_votes_resolutions_and_tickets_after_a_view(
+def test_track_records_count_votes_resolutions_and_tickets_about_the_same_problem(
     store: EventStore,
 ) -> None:
     events = [
@@ -133,12 +135,19 @@ def test_track_records_count_votes_resolutions_and_tickets_after_a_view(
         ArticleView(session_id="s1", at=at(0), article_id="vpn-setup", source="suggestion"),
         Feedback(session_id="s1", at=at(1), article_id="vpn-setup", helpful=True),
         SelfResolved(session_id="s1", at=at(2), article_id="vpn-setup"),
-        # s2: read vpn-setup twice and printer-jam, voted vpn-setup down, then filed a ticket.
+        # s2: read vpn-setup twice and printer-jam, voted vpn-setup down, then filed a ticket
+        # about the printer: it counts against printer-jam only.
         ArticleView(session_id="s2", at=at(0), article_id="vpn-setup", source="search"),
         ArticleView(session_id="s2", at=at(1), article_id="vpn-setup", source="link"),
         Feedback(session_id="s2", at=at(2), article_id="vpn-setup", helpful=False),
         ArticleView(session_id="s2", at=at(3), article_id="printer-jam", source="search"),
-        TicketCreated(session_id="s2", at=at(4), ticket_id="INC-000001"),
+        TicketCreated(
+            session_id="s2",
+            at=at(4),
+            ticket_id="INC-000001",
+            viewed=("vpn-setup", "printer-jam"),
+            failed=("printer-jam",),
+        ),
         # s3: filed a ticket first and read mail-quota only afterwards.
         TicketCreated(session_id="s3", at=at(0), ticket_id="INC-000002"),
         ArticleView(session_id="s3", at=at(1), article_id="mail-quota", source="link"),
@@ -152,12 +161,12 @@ def test_track_records_count_votes_resolutions_and_tickets_after_a_view(
         store.record(event)
 
     assert store.track_records() == {
-        "vpn-setup": TrackRecord(helpful=1, unhelpful=1, resolved=1, tickets_after_view=1),
-        "printer-jam": TrackRecord(tickets_after_view=1),
+        "vpn-setup": TrackRecord(helpful=1, unhelpful=1, resolved=1),
+        "printer-jam": TrackRecord(failed=1),
         "mail-quota": TrackRecord(helpful=2),
     }
     assert store.track_records(["printer-jam", "never-touched"]) == {
-        "printer-jam": TrackRecord(tickets_after_view=1)
+        "printer-jam": TrackRecord(failed=1)
     }
     assert store.track_records([]) == {}
 
@@ -176,3 +185,71 @@ def test_a_second_engine_on_the_same_file_reads_what_the_first_wrote(tmp_path: P
 def test_a_naive_time_is_refused_before_it_reaches_the_store() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         Search(session_id="s1", at=datetime(2025, 3, 3, 9, 0), query="vpn")
+
+
+def test_suggestions_and_failures_are_also_kept_one_row_each(
+    store: EventStore, engine: sqlalchemy.Engine
+) -> None:
+    store.record(
+        SuggestionsShown(
+            session_id="s1",
+            at=at(0),
+            query="vpn",
+            suggestions=(ShownSuggestion("vpn-setup", 0.7), ShownSuggestion("wifi", 0.4)),
+        )
+    )
+    store.record(TicketCreated(session_id="s1", at=at(5), ticket_id="INC-1", failed=("wifi",)))
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sqlalchemy.select(
+                EventItemRow.role,
+                EventItemRow.document_id,
+                EventItemRow.position,
+                EventItemRow.deflection,
+            ).order_by(EventItemRow.id)
+        ).all()
+    assert [tuple(row) for row in rows] == [
+        ("shown", "vpn-setup", 0, 0.7),
+        ("shown", "wifi", 1, 0.4),
+        ("failed", "wifi", 0, None),
+    ]
+
+
+def test_prune_deletes_events_and_their_rows_before_a_time(
+    store: EventStore, engine: sqlalchemy.Engine
+) -> None:
+    store.record(
+        SuggestionsShown(
+            session_id="old", at=at(0), query="vpn", suggestions=(ShownSuggestion("a", 0.5),)
+        )
+    )
+    store.record(Search(session_id="new", at=at(60), query="vpn"))
+    assert store.prune(at(30)) == 1
+    assert [event.session_id for event in store.session("new")] == ["new"]
+    assert store.session("old") == [] and store.count() == 1
+    with engine.connect() as connection:
+        assert (
+            connection.scalar(sqlalchemy.select(sqlalchemy.func.count()).select_from(EventItemRow))
+            == 0
+        )
+
+
+def test_retention_deletes_old_events_as_new_ones_arrive(engine: sqlalchemy.Engine) -> None:
+    keeping = EventStore(engine, retention_days=30)
+    now = datetime.now(UTC)
+    keeping.record(Search(session_id="old", at=now - timedelta(days=31), query="vpn"))
+    # The first record of a process prunes; the old event it wrote a moment ago goes.
+    assert keeping.count() == 0
+    keeping.record(Search(session_id="recent", at=now - timedelta(days=29), query="vpn"))
+    assert keeping.count() == 1
+    forever = EventStore(engine)
+    forever.record(Search(session_id="old", at=now - timedelta(days=3000), query="vpn"))
+    assert forever.count() == 2
+
+
+def test_holdout_is_read_from_the_first_start_of_a_session(store: EventStore) -> None:
+    assert store.holdout("s1") is None
+    store.record(SessionStarted(session_id="s1", at=at(0), holdout=True))
+    store.record(SessionStarted(session_id="s1", at=at(1), holdout=False))
+    store.record(SessionStarted(session_id="s2", at=at(0)))
+    assert store.holdout("s1") is True and store.holdout("s2") is False

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import sqlalchemy
 
 from kb.events import Feedback
-from kb.selfservice import RecentTrackRecords
 from kb.store.events import EventStore, TrackRecord
+from kb.track_record import RecentTrackRecords
 
 
 class CountingEventStore(EventStore):

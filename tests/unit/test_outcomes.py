@@ -58,6 +58,15 @@ def joined(hours: float = 0.0, minutes: float = 0.0) -> Event:
     return ProblemJoined(session_id="s1", at=after(hours, minutes), problem="PRB-000001")
 
 
+def shown_later(hours: float, article: str) -> Event:
+    return SuggestionsShown(
+        session_id="s1",
+        at=after(hours),
+        query="still broken",
+        suggestions=(ShownSuggestion(article, 0.5),),
+    )
+
+
 def search(hours: float = 0.0) -> Event:
     return Search(session_id="s1", at=after(hours), query="vpn", hits=("vpn-setup",))
 
@@ -101,14 +110,26 @@ CLOSED = [
         [shown(), shown(20), ticket(25)], "no_signal", id="window opens at the first showing"
     ),
     pytest.param([ticket(23), view(0, 1), shown()], "not_deflected", id="events out of order"),
+    pytest.param(
+        [shown(), view(0, 1, article="wifi-drops", source="link"), shown_later(2, "wifi-drops")],
+        "no_signal",
+        id="an article read before it was suggested is not a suggestion viewed",
+    ),
+    pytest.param(
+        [shown(), shown_later(2, "wifi-drops"), view(3, article="wifi-drops", source="link")],
+        "potential",
+        id="an article suggested later in the window, then read",
+    ),
+    pytest.param([joined()], "known_issue", id="this is my problem too, no suggestions"),
     pytest.param([shown(), joined(0, 2)], "known_issue", id="joined a known issue"),
-    pytest.param([joined()], "known_issue", id="joined from the home page, never shown more"),
-    pytest.param([search(), joined(0, 1)], "known_issue", id="joined from a search"),
-    pytest.param([shown(), view(0, 1), joined(0, 2)], "known_issue", id="viewed, then joined"),
-    pytest.param([shown(), joined(0, 2), ticket(3)], "not_deflected", id="joined, then ticket"),
-    pytest.param([joined(), ticket(24, 1)], "known_issue", id="joined, late ticket"),
-    pytest.param([shown(), joined(0, 2), solved(0, 3)], "confirmed", id="joined and solved"),
+    pytest.param([shown(), joined(0, 2), ticket(3)], "not_deflected", id="joined, then a ticket"),
+    pytest.param([shown(), joined(0, 2), solved(0, 4)], "confirmed", id="joined, then solved"),
     pytest.param([shown(), joined(24, 1)], "no_signal", id="joined after the window"),
+    pytest.param(
+        [search(), view(0, 1, source="search"), joined(0, 2)], "known_issue", id="from a search"
+    ),
+    pytest.param([shown(), view(0, 1), joined(0, 2)], "known_issue", id="viewed, then joined"),
+    pytest.param([joined(), ticket(24, 1)], "known_issue", id="joined, late ticket"),
 ]
 
 
@@ -128,8 +149,8 @@ OPEN = [
     pytest.param([shown(), solved(1), ticket(6)], after(12), "not_deflected", id="solved, ticket"),
     pytest.param([shown(), view(0, 1)], after(24), "pending", id="at exactly 24h still open"),
     pytest.param([shown(), view(0, 1)], after(24, 1), "potential", id="at 24h01 closed"),
+    pytest.param([shown(), joined(1)], after(2), "known_issue", id="joined is reported at once"),
     pytest.param([shown()], after(24, 1), "no_signal", id="no signal at 24h01"),
-    pytest.param([joined()], after(1), "known_issue", id="joined is reported at once"),
     pytest.param([joined(), ticket(2)], after(3), "not_deflected", id="joined, then a ticket"),
 ]
 
@@ -166,15 +187,20 @@ def test_naive_now_and_negative_window_are_refused() -> None:
 
 
 RATES = [
-    pytest.param([], DeflectionRates(0, 0, 0, 0, 0, 0, 0.0, 0.0), id="no sessions"),
-    pytest.param([None, None], DeflectionRates(0, 0, 0, 0, 0, 0, 0.0, 0.0), id="none shown"),
+    pytest.param([], DeflectionRates(0, 0, 0, 0, 0, 0, 0, 0.0, 0.0), id="no sessions"),
+    pytest.param([None, None], DeflectionRates(0, 0, 0, 0, 0, 0, 0, 0.0, 0.0), id="none shown"),
     pytest.param(
-        ["pending", "pending"], DeflectionRates(0, 0, 0, 0, 0, 2, 0.0, 0.0), id="only pending"
+        ["pending", "pending"], DeflectionRates(0, 0, 0, 0, 0, 0, 2, 0.0, 0.0), id="only pending"
     ),
     pytest.param(
         ["confirmed", "potential", "not_deflected", "no_signal"],
-        DeflectionRates(4, 1, 1, 1, 1, 0, 0.5, 0.25),
+        DeflectionRates(4, 1, 1, 0, 1, 1, 0, 0.5, 0.25),
         id="one of each",
+    ),
+    pytest.param(
+        ["known_issue", "confirmed", "not_deflected", "not_deflected"],
+        DeflectionRates(4, 1, 0, 1, 2, 0, 0, 0.5, 0.25),
+        id="a known issue joined is deflected, not confirmed",
     ),
     pytest.param(
         ["confirmed"] * 2
@@ -183,15 +209,15 @@ RATES = [
         + ["no_signal"] * 2
         + ["pending"] * 2
         + [None] * 4,
-        DeflectionRates(8, 2, 1, 3, 2, 2, 3 / 8, 2 / 8),
+        DeflectionRates(8, 2, 1, 0, 3, 2, 2, 3 / 8, 2 / 8),
         id="pending and never-shown left out of the denominator",
     ),
     pytest.param(
-        ["not_deflected", "no_signal"], DeflectionRates(2, 0, 0, 1, 1, 0, 0.0, 0.0), id="none"
+        ["not_deflected", "no_signal"], DeflectionRates(2, 0, 0, 0, 1, 1, 0, 0.0, 0.0), id="none"
     ),
     pytest.param(
         ["known_issue", "known_issue", "confirmed", "not_deflected"],
-        DeflectionRates(4, 1, 0, 1, 0, 0, 3 / 4, 1 / 4, known_issue=2),
+        DeflectionRates(4, 1, 0, 2, 1, 0, 0, 3 / 4, 1 / 4),
         id="known issues count as deflected, apart from confirmed",
     ),
 ]

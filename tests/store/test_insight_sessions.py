@@ -1,0 +1,130 @@
+"""The SQL that summarises sessions agrees with the pure definition, session by session."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy
+
+from kb.events import (
+    ArticleView,
+    Event,
+    Feedback,
+    ProblemJoined,
+    Search,
+    SelfResolved,
+    SessionStarted,
+    ShownSuggestion,
+    SuggestionsShown,
+    TicketCreated,
+)
+from kb.insights.outcomes import OutcomeTimes, outcome_times
+from kb.insights.readout import Filters
+from kb.insights.sessions import sessions
+from kb.store.events import EventStore
+
+START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+ARTICLES = ("vpn", "printer", "outlook", "wifi")
+
+
+def random_session(chooser: random.Random, number: int) -> list[Event]:
+    """A visit of random steps over two days, with ties and suggestions after views."""
+    session = f"s{number:03d}"
+    at = START + timedelta(minutes=chooser.randrange(0, 3000))
+    events: list[Event] = [
+        SessionStarted(
+            session_id=session,
+            at=at,
+            holdout=chooser.random() < 0.2,
+            category=chooser.choice(("network", "printing", None)),
+            language=chooser.choice(("en", "es")),
+        )
+    ]
+    for _ in range(chooser.randrange(0, 8)):
+        # Steps of 0 minutes make ties; steps of up to 20 hours cross the 24-hour window.
+        at += timedelta(minutes=chooser.choice((0, 1, 5, 90, 600, 1200)))
+        article = chooser.choice(ARTICLES)
+        step = chooser.randrange(8)
+        if step == 0:
+            events.append(Search(session_id=session, at=at, query="vpn", hits=(article,)))
+        elif step == 1:
+            shown = tuple(ShownSuggestion(a, 0.5) for a in chooser.sample(ARTICLES, 2))
+            events.append(SuggestionsShown(session_id=session, at=at, query="q", suggestions=shown))
+        elif step == 2:
+            source = chooser.choice(("search", "suggestion", "link"))
+            events.append(ArticleView(session_id=session, at=at, article_id=article, source=source))
+        elif step == 3:
+            helpful = chooser.random() < 0.5
+            events.append(Feedback(session_id=session, at=at, article_id=article, helpful=helpful))
+        elif step == 4:
+            events.append(SelfResolved(session_id=session, at=at, article_id=article))
+        elif step == 5:
+            events.append(TicketCreated(session_id=session, at=at, ticket_id=f"INC-{number}"))
+        elif step == 6:
+            events.append(ProblemJoined(session_id=session, at=at, problem="PRB-000001"))
+        else:
+            events.append(ArticleView(session_id=session, at=at, article_id=article))
+    return events
+
+
+@pytest.fixture
+def recorded(engine: sqlalchemy.Engine) -> dict[str, list[Event]]:
+    chooser = random.Random(20261102)
+    store = EventStore(engine)
+    by_session: dict[str, list[Event]] = defaultdict(list)
+    for number in range(300):
+        for event in random_session(chooser, number):
+            store.record(event)
+            by_session[event.session_id].append(event)
+    return by_session
+
+
+def test_sql_outcome_times_equal_the_pure_definition_for_300_random_sessions(
+    engine: sqlalchemy.Engine, recorded: dict[str, list[Event]]
+) -> None:
+    found = sessions(engine, START, START + timedelta(days=30), Filters())
+    assert len(found) == 300
+    opened = 0
+    for summary in found:
+        events = recorded[summary.session_id]
+        assert summary.times == outcome_times(events), summary.session_id
+        start = events[0]
+        assert isinstance(start, SessionStarted)
+        assert (summary.started, summary.holdout) == (start.at, start.holdout)
+        tickets = [e.at for e in events if isinstance(e, TicketCreated)]
+        assert summary.ticket == (min(tickets) if tickets else None)
+        opened += summary.times.opened is not None
+    # The random walk must exercise both kinds of session.
+    assert 50 < opened < 300
+
+
+def test_the_period_and_filters_choose_sessions_by_their_start(
+    engine: sqlalchemy.Engine, recorded: dict[str, list[Event]]
+) -> None:
+    def first(session: str) -> SessionStarted:
+        event = recorded[session][0]
+        assert isinstance(event, SessionStarted)
+        return event
+
+    day = sessions(engine, START, START + timedelta(days=1), Filters())
+    assert {s.session_id for s in day} == {
+        name for name in recorded if first(name).at < START + timedelta(days=1)
+    }
+    spanish = sessions(engine, START, START + timedelta(days=30), Filters(language="es"))
+    assert {s.session_id for s in spanish} == {n for n in recorded if first(n).language == "es"}
+    network = sessions(engine, START, START + timedelta(days=30), Filters(category="network"))
+    assert {s.session_id for s in network} == {
+        n for n in recorded if first(n).category == "network"
+    }
+    assert [s.started for s in day] == sorted(s.started for s in day)
+
+
+def test_a_session_never_shown_anything_has_no_outcome_times(engine: sqlalchemy.Engine) -> None:
+    store = EventStore(engine)
+    store.record(SessionStarted(session_id="quiet", at=START))
+    store.record(Search(session_id="quiet", at=START, query="vpn"))
+    [summary] = sessions(engine, START, START + timedelta(hours=1), Filters())
+    assert summary.times == OutcomeTimes(None) and summary.ticket is None
