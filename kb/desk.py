@@ -39,10 +39,6 @@ AGENT_SUGGESTIONS = 6
 AGENT_STATUSES = ("published", "review", "draft")
 MAX_QUEUE_SEARCH_CHARACTERS = 200
 MAX_PAGES = 10_000
-# A search at least this close in meaning (cosine) to the ticket's text was about the same
-# problem. On the sample KB, searches about the ticket's problem scored 0.35-0.81 and the
-# visit's other searches -0.02-0.20 ("camera" 0.40 against a Teams camera ticket).
-SAME_PROBLEM_COSINE = 0.3
 
 
 def queue_query(values: Mapping[str, Sequence[str]], me: str, *, limit: int) -> TicketQuery:
@@ -104,7 +100,12 @@ class Desk:
         events: EventStore,
         indexer: Indexer,
         embedder: Embedder,
+        same_problem_similarity: float,
     ) -> None:
+        # A search at least this close in meaning (cosine) to the ticket's text was about the
+        # same problem: the setting the track record uses. On the sample KB, searches about the
+        # ticket's problem scored 0.35-0.81 and the visit's other searches -0.02-0.20.
+        self._same_problem = same_problem_similarity
         self._searcher = searcher
         self.tickets = tickets
         self._events = events
@@ -159,7 +160,7 @@ class Desk:
         related = set()
         for query in dict.fromkeys(queries):
             vector = self._embedder.embed_query(query[:MAX_QUERY_CHARACTERS])
-            if float(np.dot(target, vector)) >= SAME_PROBLEM_COSINE:
+            if float(np.dot(target, vector)) >= self._same_problem:
                 related.add(query)
         return related
 

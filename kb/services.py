@@ -125,7 +125,14 @@ class Services:
     def desk(self) -> Desk:
         from kb.desk import Desk
 
-        return Desk(self.searcher, self.tickets, self.events, self.indexer, self.embedder)
+        return Desk(
+            self.searcher,
+            self.tickets,
+            self.events,
+            self.indexer,
+            self.embedder,
+            self.settings.same_problem_similarity,
+        )
 
     @cached_property
     def problems(self) -> Problems:

@@ -8,8 +8,6 @@ nothing.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -126,14 +124,14 @@ class Table:
     empty: str
     note: str = ""
 
-    def to_csv(self) -> str:
-        """The table as CSV: a header of column labels, then one line per row."""
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow([column.label for column in self.columns])
-        for row in self.rows:
-            writer.writerow([_csv_value(row.get(column.key)) for column in self.columns])
-        return out.getvalue()
+    def csv_rows(self) -> list[list[str]]:
+        """The table as CSV cells: a header of column labels, then one list per row.
+
+        kb/insights/export.py writes them; this module stays free of I/O.
+        """
+        header = [column.label for column in self.columns]
+        body = [[_csv_value(row.get(column.key)) for column in self.columns] for row in self.rows]
+        return [header, *body]
 
     def to_json(self) -> dict[str, Any]:
         return {
