@@ -157,6 +157,31 @@ class Settings:
         "-Proto and -Host headers are believed; 0 believes none. Set it when kb is behind a "
         "proxy, or every visitor shares the proxy's address and its sign-in limit.",
     )
+    portal_url: str | None = _setting(
+        None,
+        "The portal's public address, e.g. https://help.example.com; the links in mail start "
+        "with it. Needed once `smtp_host` is set.",
+    )
+    smtp_host: str | None = _setting(
+        None, "Mail server kb sends notifications through; unset means kb sends no mail."
+    )
+    smtp_port: int = _setting(587, "The mail server's port (587 STARTTLS, 465 TLS, 25 plain).")
+    smtp_security: str = _setting(
+        "starttls",
+        "How the connection to the mail server is protected: `starttls`, `tls` (TLS from the "
+        "first byte, usually port 465) or `none` (a relay on the same host only).",
+    )
+    smtp_user: str | None = _setting(
+        None, "User name for the mail server; unset means kb does not log in."
+    )
+    smtp_password: str | None = _setting(
+        None, "Password for `smtp_user`; give it as KB_SMTP_PASSWORD, not in kb.toml."
+    )
+    mail_from: str | None = _setting(
+        None,
+        "The sender of kb's mail, e.g. `IT Help Centre <help@example.com>`. Needed once "
+        "`smtp_host` is set.",
+    )
 
 
 def describe_settings() -> list[tuple[str, str, str]]:
@@ -282,6 +307,7 @@ def _type_name(hint: Any) -> str:
 
 
 ENCODERS = ("onnx", "onnx-int8", "pytorch")
+SMTP_SECURITY = ("starttls", "tls", "none")
 MAX_TRUSTED_PROXIES = 5
 # The portal's thresholds: probabilities or cosines, each between 0 and 1; an admin may also
 # change them in the database (kb/store/thresholds.py).
@@ -330,3 +356,29 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("setting `same_problem_similarity` is a cosine: between -1 and 1")
     if settings.event_retention_days < 0:
         raise ConfigError("setting `event_retention_days` cannot be negative (0 keeps every event)")
+    _validate_mail(settings)
+
+
+def _validate_mail(settings: Settings) -> None:
+    if settings.smtp_security not in SMTP_SECURITY:
+        raise ConfigError(
+            f"setting `smtp_security` must be one of {', '.join(SMTP_SECURITY)}, "
+            f"not {settings.smtp_security!r}"
+        )
+    if not 0 < settings.smtp_port < 65536:
+        raise ConfigError(f"setting `smtp_port` must be 1-65535, not {settings.smtp_port}")
+    if settings.portal_url is not None and not re.fullmatch(
+        r"https?://[^\s/?#]+(/[^\s?#]*)?", settings.portal_url
+    ):
+        raise ConfigError(
+            f"setting `portal_url` must be the portal's address like https://help.example.com, "
+            f"not {settings.portal_url!r}"
+        )
+    if settings.smtp_host is None:
+        return
+    missing = [name for name in ("mail_from", "portal_url") if getattr(settings, name) is None]
+    if missing:
+        named = " and ".join(f"`{name}`" for name in missing)
+        raise ConfigError(f"setting `smtp_host` is set, so kb sends mail: set {named} too")
+    if settings.smtp_password is not None and settings.smtp_user is None:
+        raise ConfigError("setting `smtp_password` needs `smtp_user`, the name it belongs to")

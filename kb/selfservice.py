@@ -344,6 +344,7 @@ class SelfService:
                 type=ticket.type,
                 help_session=session_id,
                 trail=trail,
+                language=ticket.language,
             )
         )
         self.events.record(

@@ -19,9 +19,11 @@ if TYPE_CHECKING:
     from kb.authoring import Authoring
     from kb.desk import Desk
     from kb.insights.problems import ProblemCandidates
+    from kb.mail.sender import MailSender
     from kb.problems import KnownIssues, Problems
     from kb.selfservice import SelfService
     from kb.store.events import EventStore
+    from kb.store.outbox import Outbox
     from kb.store.revisions import FlagStore
     from kb.store.schema import Upgrade
     from kb.store.thresholds import ThresholdStore
@@ -72,7 +74,27 @@ class Services:
     def tickets(self) -> TicketStore:
         from kb.store.tickets import TicketStore
 
-        return TicketStore(self.engine)
+        if not self.mails:
+            return TicketStore(self.engine)
+        return TicketStore(self.engine, notify=True, on_notified=lambda: self.mail_sender.wake())
+
+    @property
+    def mails(self) -> bool:
+        """Whether kb sends notifications by mail (`smtp_host` is set)."""
+        return self.settings.smtp_host is not None
+
+    @cached_property
+    def outbox(self) -> Outbox:
+        from kb.store.outbox import Outbox
+
+        return Outbox(self.engine)
+
+    @cached_property
+    def mail_sender(self) -> MailSender:
+        """Delivers the outbox through the settings' mail server (ConfigError without one)."""
+        from kb.mail.sender import MailSender, SmtpTransport
+
+        return MailSender(self.settings, self.outbox, SmtpTransport(self.settings))
 
     @cached_property
     def events(self) -> EventStore:
@@ -214,6 +236,8 @@ class Services:
         return self.indexer.index(snapshots, rebuild=rebuild, progress=progress)
 
     def close(self) -> None:
+        if "mail_sender" in self.__dict__:
+            self.mail_sender.stop()
         self.searcher.close()
         if "engine" in self.__dict__:
             self.engine.dispose()

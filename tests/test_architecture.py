@@ -13,11 +13,27 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "kb"
 # A module may import only from layers at its own level or below.
 LAYERS = [
-    {"kb.errors", "kb.model", "kb.config", "kb.events", "kb.validation", "kb.workflow"},
+    {
+        "kb.errors",
+        "kb.model",
+        "kb.config",
+        "kb.events",
+        "kb.validation",
+        "kb.workflow",
+        "kb.notifications",
+    },
     {"kb.backends"},
     {"kb.indexer", "kb.store", "kb.evaluation.metrics", "kb.evaluation.beir"},
     {"kb.search", "kb.insights"},
-    {"kb.selfservice", "kb.desk", "kb.authoring", "kb.problems", "kb.holdout", "kb.track_record"},
+    {
+        "kb.selfservice",
+        "kb.desk",
+        "kb.authoring",
+        "kb.problems",
+        "kb.holdout",
+        "kb.track_record",
+        "kb.mail",
+    },
     {"kb.services"},
     {"kb.evaluation.runner"},
     {"kb.cli", "kb.web"},
@@ -35,6 +51,7 @@ PURE = [
     "kb/events.py",
     "kb/validation.py",
     "kb/workflow.py",
+    "kb/notifications.py",
     "kb/insights/outcomes.py",
     "kb/insights/learning.py",
     "kb/insights/clustering.py",

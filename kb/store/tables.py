@@ -305,3 +305,26 @@ class EventItemRow(Base):
     document_id: Mapped[str]
     position: Mapped[int] = mapped_column(default=0)
     deflection: Mapped[float | None] = mapped_column(Float)
+class OutboxRow(Base):
+    """A notification to mail (kb.notifications), written with the change it is about.
+
+    Senders claim a row by moving `next_attempt` past their lease, so several processes can
+    send from one outbox without sending anything twice; `sent` is set once it is delivered,
+    `failed` once kb stops trying.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "sent", "failed", "next_attempt"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    recipient: Mapped[str] = mapped_column(String(320))
+    language: Mapped[str] = mapped_column(String(16))
+    ticket: Mapped[str] = mapped_column(String(32), index=True)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent: Mapped[datetime | None]
+    failed: Mapped[datetime | None]

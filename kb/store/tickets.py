@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from kb.errors import NotFoundError
 from kb.model import Ticket
+from kb.notifications import Notification, to_assignee, to_requester
+from kb.store import outbox
 from kb.store.tables import TicketNoteRow, TicketRow
 from kb.workflow import (
     KNOWLEDGE_STATUSES,
@@ -120,10 +122,29 @@ class TicketQuery:
 
 
 class TicketStore:
-    """Tickets in the store's database; one short transaction per call."""
+    """Tickets in the store's database; one short transaction per call.
 
-    def __init__(self, engine: sqlalchemy.Engine) -> None:
+    With `notify`, each change someone should hear about (kb.notifications) is written to the
+    mail outbox in the change's own transaction, and `on_notified` is called once it commits.
+    """
+
+    def __init__(
+        self,
+        engine: sqlalchemy.Engine,
+        *,
+        notify: bool = False,
+        on_notified: Callable[[], None] | None = None,
+    ) -> None:
         self.engine = engine
+        self.notify = notify
+        self.on_notified = on_notified
+
+    def _record(self, session: Session, notifications: Iterable[Notification]) -> bool:
+        return self.notify and outbox.record(session, notifications) > 0
+
+    def _notified(self, recorded: bool) -> None:
+        if recorded and self.on_notified is not None:
+            self.on_notified()
 
     def create(self, ticket: NewTicket) -> StoredTicket:
         """File a ticket with status "new" and return it with its number.
@@ -154,7 +175,19 @@ class TicketStore:
             session.add(row)
             session.flush()
             row.number = ticket_number(ticket.type, row.id)
-            return _stored(row)
+            stored = _stored(row)
+            recorded = self._record(
+                session,
+                to_requester(
+                    "received",
+                    stored.number,
+                    stored.requester_email,
+                    stored.language,
+                    stored.subject,
+                ),
+            )
+        self._notified(recorded)
+        return stored
 
     def get(self, number: str) -> StoredTicket | None:
         """The ticket with this number (any letter case), or None."""
@@ -248,6 +281,7 @@ class TicketStore:
         with Session(self.engine) as session, session.begin():
             row = _row(session, number)
             changes = []
+            newly_assigned = None
             if status is not None and status != row.status:
                 changes.append(f"status {row.status} → {status}")
                 row.status = status
@@ -259,19 +293,38 @@ class TicketStore:
                 row.assignee = None
             elif assignee is not None and assignee != row.assignee:
                 changes.append(f"assigned to {assignee}")
-                row.assignee = assignee
+                row.assignee = newly_assigned = assignee
                 row.status = status_after_assignment(row.status)
             if category is not None and category != (row.category or ""):
                 changes.append(f"category → {category or 'none'}")
                 row.category = category or None
             if changes:
                 _note(session, row, "change", actor, "; ".join(changes))
-            return _stored(row)
+            stored = _stored(row)
+            recorded = newly_assigned is not None and self._record(
+                session, to_assignee(stored.number, newly_assigned, actor, stored.subject)
+            )
+        self._notified(recorded)
+        return stored
 
     def add_note(self, number: str, kind: str, author: str | None, body: str) -> Note:
         body = check_note(kind, body)
         with Session(self.engine) as session, session.begin():
-            return _note(session, _row(session, number), kind, author, body)
+            row = _row(session, number)
+            note = _note(session, row, kind, author, body)
+            recorded = kind == "reply" and self._record(
+                session,
+                to_requester(
+                    "answered",
+                    row.number,
+                    row.requester_email,
+                    row.language or "en",
+                    row.subject,
+                    body,
+                ),
+            )
+        self._notified(recorded)
+        return note
 
     def notes(self, number: str) -> list[Note]:
         with Session(self.engine) as session:
@@ -305,7 +358,20 @@ class TicketStore:
             if linked_article:
                 row.linked_article = linked_article
             _note(session, row, "change", actor, "resolved" + (" (shareable)" if shareable else ""))
-            return _stored(row)
+            stored = _stored(row)
+            recorded = self._record(
+                session,
+                to_requester(
+                    "resolved",
+                    stored.number,
+                    stored.requester_email,
+                    stored.language,
+                    stored.subject,
+                    resolution,
+                ),
+            )
+        self._notified(recorded)
+        return stored
 
     def reopen(self, number: str, actor: str | None, reason: str = "") -> StoredTicket:
         with Session(self.engine) as session, session.begin():

@@ -23,6 +23,7 @@ from kb.validation import MAX_EMAIL_CHARACTERS, boolean, integer, optional_text,
 from kb.web.inputs import json_body
 from kb.web.presenters import (
     confidence_label,
+    current_language,
     problem_status_name,
     suggestion_title,
     suggestion_url,
@@ -184,6 +185,7 @@ def tickets() -> tuple[Response, int]:
         requester_name=optional_text(body, "requester_name", max_length=MAX_NAME_CHARACTERS),
         category=optional_text(body, "category", max_length=MAX_CATEGORY_CHARACTERS),
         type=optional_text(body, "type") or "incident",
+        language=current_language(),
     )
     stored = services().selfservice.create_ticket(ticket, session_id())
     return jsonify({"ok": True, "id": stored.number, "status": stored.status}), 201

@@ -13,7 +13,7 @@ from kb.errors import InvalidInputError, NotFoundError
 from kb.model import ticket_document_id
 from kb.selfservice import NO_PUBLIC_ARTICLE, requester_filters
 from kb.web.errors import client_error
-from kb.web.presenters import problem_text
+from kb.web.presenters import current_language, problem_text
 from kb.web.render import render_markdown
 from kb.web.results import group_answers, narrowing_facets
 from kb.web.security import current_user
@@ -165,6 +165,7 @@ def new_request() -> str | Response:
                 requester_name=form["requester_name"].strip() or None,
                 category=form["category"] or None,
                 type=form["type"],
+                language=current_language(),
             )
             problems = _request_problems(ticket, form)
             if not problems:
@@ -222,7 +223,7 @@ def request_filed(number: str) -> str:
     # Only the visit that filed it sees the confirmation: numbers are easy to guess.
     if ticket is None or ticket.help_session != session_id():
         raise client_error(404, _("There is no request with that number in this visit."))
-    return render_template("filed.html", ticket=ticket)
+    return render_template("filed.html", ticket=ticket, mails=services().mails)
 
 
 def _request_problems(ticket: NewTicket, form: dict[str, str]) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -183,3 +184,46 @@ def test_describe_settings_lists_every_setting_with_its_default() -> None:
     assert rows["tickets_file"][0] == "(unset)"
     assert rows["chunk_words"][0] == "180"
     assert all(help_text for _, help_text in rows.values())
+
+
+@pytest.mark.parametrize(
+    ("overrides", "complaint"),
+    [
+        ({"smtp_host": "mail.example.com"}, "set `mail_from` and `portal_url` too"),
+        (
+            {"smtp_host": "mail.example.com", "mail_from": "help@example.com"},
+            "set `portal_url` too",
+        ),
+        ({"smtp_security": "ssl"}, "`smtp_security` must be one of starttls, tls, none"),
+        ({"portal_url": "help.example.com"}, "`portal_url` must be the portal's address"),
+        ({"smtp_port": "70000"}, "`smtp_port` must be 1-65535"),
+        (
+            {
+                "smtp_host": "mail.example.com",
+                "mail_from": "help@example.com",
+                "portal_url": "https://help.example.com",
+                "smtp_password": "secret",
+            },
+            "`smtp_password` needs `smtp_user`",
+        ),
+    ],
+)
+def test_mail_settings_that_cannot_work_are_refused(
+    overrides: dict[str, str], complaint: str
+) -> None:
+    with pytest.raises(ConfigError, match=re.escape(complaint)):
+        load_settings(overrides, environ={}, config_file=None)
+
+
+def test_the_mail_password_comes_from_the_environment() -> None:
+    settings = load_settings(
+        environ={
+            "KB_SMTP_HOST": "mail.example.com",
+            "KB_SMTP_USER": "kb",
+            "KB_SMTP_PASSWORD": "s3cret",
+            "KB_MAIL_FROM": "IT Help <help@example.com>",
+            "KB_PORTAL_URL": "https://help.example.com",
+        },
+        config_file=None,
+    )
+    assert (settings.smtp_user, settings.smtp_password, settings.smtp_port) == ("kb", "s3cret", 587)

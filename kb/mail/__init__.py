@@ -1,0 +1,1 @@
+"""Outbound mail: notifications from the outbox, worded in the recipient's language and sent."""
