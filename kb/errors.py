@@ -135,3 +135,7 @@ class DependencyMissingError(KbError):
 
     def __init__(self, package: str, purpose: str) -> None:
         super().__init__(f"install {package} to enable {purpose} (pip install {package})")
+
+
+class TargetNotEmptyError(KbError):
+    """`kb migrate` was pointed at a database or folder that already holds a KB."""

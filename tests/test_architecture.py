@@ -34,7 +34,7 @@ LAYERS = [
         "kb.track_record",
         "kb.mail",
     },
-    {"kb.services"},
+    {"kb.services", "kb.migration"},
     {"kb.evaluation.runner"},
     {"kb.cli", "kb.web"},
 ]

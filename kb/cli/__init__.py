@@ -18,6 +18,7 @@ COMMANDS = {
     "user": "kb.cli.user:user",
     "import": "kb.cli.imports:import_group",
     "db": "kb.cli.db:db",
+    "migrate": "kb.cli.migrate:migrate",
     "demo": "kb.cli.demo:demo",
 }
 

@@ -179,6 +179,17 @@ class SqliteCatalog:
 
         return self._through_cache(self._chunks, ids, read)
 
+    def chunks_of(self, document_ids: Iterable[str]) -> dict[str, list[Chunk]]:
+        found: dict[str, list[Chunk]] = {document_id: [] for document_id in document_ids}
+        rows = self._lookup(
+            "SELECT id, document_id, position, heading_path, anchor, text "
+            "FROM chunks WHERE document_id IN ({marks}) ORDER BY document_id, position",
+            found,
+        )
+        for row in rows:
+            found[row[1]].append(_chunk(row))
+        return found
+
     def _through_cache(
         self,
         cache: OrderedDict[str, T],

@@ -139,17 +139,18 @@ class PostgresCatalog:
             "WHERE id = ANY(:ids)",
             {"ids": list(dict.fromkeys(ids))},
         )
-        return {
-            row[0]: Chunk(
-                id=row[0],
-                document_id=row[1],
-                position=row[2],
-                heading_path=tuple(row[3]),
-                anchor=row[4],
-                text=row[5],
-            )
-            for row in rows
-        }
+        return {row[0]: _chunk(row) for row in rows}
+
+    def chunks_of(self, document_ids: Iterable[str]) -> dict[str, list[Chunk]]:
+        found: dict[str, list[Chunk]] = {document_id: [] for document_id in document_ids}
+        rows = self._all(
+            f"SELECT id, document_id, position, heading_path, anchor, text FROM {self._chunks} "
+            "WHERE document_id = ANY(:ids) ORDER BY document_id, position",
+            {"ids": list(found)},
+        )
+        for row in rows:
+            found[row[1]].append(_chunk(row))
+        return found
 
     def linking_to(self, document_id: str) -> list[str]:
         rows = self._all(
@@ -181,3 +182,14 @@ class PostgresCatalog:
     def _all(self, sql: str, parameters: dict[str, Any] | None = None) -> list[Any]:
         with self._session.connection() as connection:
             return list(connection.execute(text(sql), parameters or {}))
+
+
+def _chunk(row: Any) -> Chunk:
+    return Chunk(
+        id=row[0],
+        document_id=row[1],
+        position=row[2],
+        heading_path=tuple(row[3]),
+        anchor=row[4],
+        text=row[5],
+    )

@@ -117,6 +117,23 @@ class PgvectorIndex:
             ).all()
         return [(row[0], float(row[1])) for row in rows]
 
+    def vectors_of(self, ids: Sequence[str]) -> Vectors:
+        wanted = list(ids)
+        with self._session.connection() as connection:
+            rows = connection.execute(
+                text(
+                    f"SELECT chunk_id, CAST(embedding AS real[]) FROM {self._table} "
+                    "WHERE chunk_id = ANY(:ids)"
+                ),
+                {"ids": wanted},
+            ).all()
+        found = {row[0]: row[1] for row in rows}
+        missing = [chunk_id for chunk_id in wanted if chunk_id not in found]
+        if missing:
+            raise KeyError(f"the vector index holds no chunk {missing[0]!r}")
+        stored = np.array([found[chunk_id] for chunk_id in wanted], dtype=np.float32)
+        return stored.reshape(len(wanted), self._dimension)
+
     def count(self) -> int:
         return self._session.total(PART)[0]
 

@@ -145,6 +145,13 @@ class FaissVectorIndex:
         scores, rows = self._graph.search(query, limit, params=parameters)
         return scores, rows, self._ids
 
+    def vectors_of(self, ids: Sequence[str]) -> Vectors:
+        try:
+            rows = [self._rows[chunk_id] for chunk_id in ids]
+        except KeyError as error:
+            raise KeyError(f"the vector index holds no chunk {error.args[0]!r}") from None
+        return np.array(self._vectors[rows], dtype=np.float32).reshape(len(rows), self._dimension)
+
     def count(self) -> int:
         return len(self._rows)
 

@@ -72,6 +72,14 @@ class CatalogContract:
         assert found == {"vpn#0": chunks[0], "vpn#1": chunks[1]}
         assert found["vpn#1"].heading_path == ("VPN fails", "Part 1")
 
+    def test_chunks_of_each_document_in_order(self, catalog: Catalog) -> None:
+        _, chunks = article("vpn", "VPN fails", "Reinstall the client.", "Check the date.")
+        found = catalog.chunks_of(["INC-1", "vpn", "missing"])
+        assert found["vpn"] == chunks
+        assert [chunk.text for chunk in found["INC-1"]] == ["Fixed the alias."]
+        assert found["missing"] == []
+        assert list(found) == ["INC-1", "vpn", "missing"]
+
     def test_put_replaces_a_document_and_its_chunks(self, catalog: Catalog) -> None:
         catalog.remove(["vpn"])
         catalog.put(*article("vpn", "VPN fails again", "One part now."))

@@ -73,6 +73,16 @@ class VectorIndexContract:
         assert reopened.search(vectors[5], 1)[0][0] == "chunk-5"
         assert all(chunk != "chunk-3" for chunk, _ in reopened.search(vectors[3], 20))
 
+    def test_gives_back_the_stored_vectors(self, index: VectorIndex, vectors) -> None:
+        index.add(["chunk-7"], vectors[9:10])
+        stored = index.vectors_of(["chunk-12", "chunk-7", "chunk-0"])
+        assert stored.dtype == np.float32 and stored.shape == (3, DIMENSION)
+        assert np.allclose(stored, vectors[[12, 9, 0]], atol=1e-6)
+        assert index.vectors_of([]).shape == (0, DIMENSION)
+        index.remove(["chunk-3"])
+        with pytest.raises(KeyError, match="chunk-3"):
+            index.vectors_of(["chunk-1", "chunk-3"])
+
     def test_limit_larger_than_index(self, index: VectorIndex, vectors) -> None:
         assert len(index.search(vectors[0], 10_000)) == 200
 
