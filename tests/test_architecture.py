@@ -64,6 +64,8 @@ PURE = [
     "kb/insights/readout.py",
     "kb/insights/holdout.py",
     "kb/insights/articles.py",
+    "kb/insights/calibration.py",
+    "kb/insights/calibration_fit.py",
 ]
 HEAVY = {"flask", "whoosh", "faiss", "sqlalchemy", "sentence_transformers", "torch", "sqlite3"}
 # What a pure module may not import besides HEAVY: the file system, processes and the network.

@@ -56,6 +56,7 @@ def test_who_may_be_given_work_of_a_role(users: UserStore) -> None:
     assert not users.acting_as("ana@example.com", "agent")
     assert [user.email for user in users.with_role("agent")] == []
 
+
 def test_sign_ins_end_on_sign_out_a_new_password_or_deactivation(users: UserStore) -> None:
     day = timedelta(days=1)
     user = users.add("ana@example.com", PASSWORD, ("agent",))

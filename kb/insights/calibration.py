@@ -1,0 +1,291 @@
+"""The calibration and thresholds readout: whether the portal's deflection probabilities match
+what happened, what each threshold keeps, and who set it (DESIGN.md, "Deflection"). Pure.
+
+The labels and the arithmetic are kb.insights.calibration_fit's; this module lays them out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from kb.insights.calibration_fit import (
+    Fit,
+    ScoreGroup,
+    SessionLabel,
+    curve_thresholds,
+    session_fit,
+    suggestion_fit,
+    verdict,
+)
+from kb.insights.readout import Chart, Column, Filters, Number, Period, Readout, Table
+
+
+class ThresholdChange(Protocol):
+    """An admin's change of a threshold (kb.store.thresholds.ThresholdChange has it)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def value(self) -> float: ...
+    @property
+    def changed_by(self) -> str: ...
+    @property
+    def changed_at(self) -> datetime: ...
+
+
+@dataclass(frozen=True)
+class CalibrationInputs:
+    """What one period's calibration is computed from."""
+
+    suggestions: Sequence[ScoreGroup] = ()
+    sessions: Sequence[SessionLabel] = ()
+
+
+def calibration_readout(
+    period: Period,
+    filters: Filters,
+    current: CalibrationInputs,
+    previous: CalibrationInputs,
+    thresholds: Mapping[str, float],
+    defaults: Mapping[str, float],
+    history: Sequence[ThresholdChange],
+    generated: datetime | None = None,
+) -> Readout:
+    """The calibration and thresholds page. `thresholds` are the values in force by name,
+    `defaults` those of the settings, `history` the admins' changes, newest first."""
+    show = thresholds["show_threshold"]
+    confident = thresholds["confident_threshold"]
+    hits = suggestion_fit(current.suggestions, curve_thresholds(show))
+    hits_before = suggestion_fit(previous.suggestions, curve_thresholds(show))
+    visits = session_fit(current.sessions, curve_thresholds(confident))
+    visits_before = session_fit(previous.sessions, curve_thresholds(confident))
+    numbers = (
+        Number(
+            "suggestion_outcomes",
+            "Suggestions with an outcome",
+            hits.outcomes,
+            hits_before.outcomes,
+        ),
+        Number(
+            "suggestion_auroc",
+            "AUROC, suggestions",
+            hits.auroc,
+            hits_before.auroc,
+            "number",
+            "the chance a suggestion that solved it scored above one that did not",
+        ),
+        Number(
+            "suggestion_error",
+            "Calibration error, suggestions",
+            hits.calibration_error,
+            hits_before.calibration_error,
+            "rate",
+            "mean gap between predicted and observed, over ten bins",
+        ),
+        Number(
+            "session_outcomes", "Sessions with an outcome", visits.outcomes, visits_before.outcomes
+        ),
+        Number("session_auroc", "AUROC, sessions", visits.auroc, visits_before.auroc, "number"),
+        Number(
+            "session_error",
+            "Calibration error, sessions",
+            visits.calibration_error,
+            visits_before.calibration_error,
+            "rate",
+        ),
+    )
+    tables = (
+        _bins_table("suggestion_reliability", "Reliability of suggestions' probabilities", hits),
+        _bins_table("session_reliability", "Reliability of the query-level probability", visits),
+        _curve_table("show_curve", "What show_threshold keeps (suggestions)", hits, show),
+        _curve_table(
+            "confident_curve", "What confident_threshold keeps (sessions)", visits, confident
+        ),
+        _thresholds_table(thresholds, defaults, history),
+        _history_table(history),
+    )
+    charts = (
+        Chart(
+            "suggestion_reliability",
+            "Suggestions: predicted against observed",
+            "reliability",
+            "suggestion_reliability",
+            "predicted",
+            ("observed",),
+        ),
+        Chart(
+            "session_reliability",
+            "Sessions: predicted against observed",
+            "reliability",
+            "session_reliability",
+            "predicted",
+            ("observed",),
+        ),
+        Chart(
+            "show_curve",
+            "Precision and coverage of show_threshold",
+            "line",
+            "show_curve",
+            "threshold",
+            ("precision", "coverage"),
+            {"show_threshold": show},
+        ),
+        Chart(
+            "confident_curve",
+            "Precision and coverage of confident_threshold",
+            "line",
+            "confident_curve",
+            "threshold",
+            ("precision", "coverage"),
+            {"confident_threshold": confident},
+        ),
+    )
+    waiting = Counter(item.outcome for item in current.sessions if item.label is None)
+    notes = (
+        verdict(hits, "suggestions", "that solved it", "that did not"),
+        verdict(visits, "sessions", "confirmed deflections", "not deflected"),
+        f"Behind the suggestions' figures: {hits.outcomes} suggestions with an outcome "
+        f"({hits.resolved} solved it); {hits.unlabelled} more had none and are left out.",
+        f"Behind the sessions' figures: {visits.outcomes} sessions confirmed or not deflected "
+        f"({visits.resolved} confirmed); left out: {waiting['potential']} potential "
+        f"deflections and {waiting['no_signal']} sessions without a signal (whether an "
+        f"answer solved anything is unknown), {waiting['known_issue']} that joined a known "
+        f"issue, {waiting['pending']} still inside their window.",
+        f"Suggestions under show_threshold are not shown, so nothing below today's {show:g} "
+        "has outcomes unless the threshold was lower in the period.",
+    )
+    return Readout(
+        report="calibration",
+        title="Calibration and thresholds",
+        period=period,
+        filters=filters,
+        numbers=numbers,
+        tables=tables,
+        charts=charts,
+        notes=notes,
+        generated=generated,
+    )
+
+
+BIN_COLUMNS = (
+    Column("bin", "Predicted"),
+    Column("count", "Outcomes", "count"),
+    Column("predicted", "Mean predicted", "rate"),
+    Column("observed", "Observed resolved", "rate"),
+)
+CURVE_COLUMNS = (
+    Column("threshold", "Threshold", "number"),
+    Column("kept", "Kept", "count"),
+    Column("coverage", "Coverage", "rate"),
+    Column("precision", "Precision", "rate"),
+    Column("today", "In force"),
+)
+
+
+def _bins_table(key: str, title: str, found: Fit) -> Table:
+    rows = tuple(
+        {
+            "bin": f"{item.low:.1f}–{item.high:.1f}",
+            "count": item.count,
+            "predicted": item.predicted,
+            "observed": item.observed,
+        }
+        for item in found.bins
+        if found.outcomes
+    )
+    return Table(
+        key,
+        title,
+        BIN_COLUMNS,
+        rows,
+        empty=(
+            'Appears once requesters act on suggestions: "this solved it", votes and tickets '
+            "give each prediction an outcome to compare with."
+        ),
+        note=f"{found.outcomes} outcomes; a calibrated model's observed share equals its mean "
+        "prediction in every bin.",
+    )
+
+
+def _curve_table(key: str, title: str, found: Fit, today: float) -> Table:
+    rows = tuple(
+        {
+            "threshold": point.threshold,
+            "kept": point.kept,
+            "coverage": point.coverage,
+            "precision": point.precision,
+            "today": "today" if math.isclose(point.threshold, today) else "",
+        }
+        for point in found.points
+        if found.outcomes
+    )
+    return Table(
+        key,
+        title,
+        CURVE_COLUMNS,
+        rows,
+        empty="Appears once predictions have outcomes to count at each threshold.",
+        note="Coverage: the share of outcomes at or above the threshold; precision: the share "
+        "of those that resolved.",
+    )
+
+
+def _thresholds_table(
+    thresholds: Mapping[str, float],
+    defaults: Mapping[str, float],
+    history: Sequence[ThresholdChange],
+) -> Table:
+    rows: list[dict[str, Any]] = []
+    for name, value in thresholds.items():
+        last = next((change for change in history if change.name == name), None)
+        rows.append(
+            {
+                "name": name,
+                "value": value,
+                "default": defaults.get(name),
+                "changed_by": last.changed_by if last else None,
+                "changed_at": last.changed_at if last else None,
+            }
+        )
+    return Table(
+        "thresholds",
+        "Thresholds in force",
+        (
+            Column("name", "Threshold"),
+            Column("value", "Value", "number"),
+            Column("default", "Setting", "number"),
+            Column("changed_by", "Changed by"),
+            Column("changed_at", "Changed", "time"),
+        ),
+        tuple(rows),
+        empty="No thresholds.",
+        note="A threshold no admin changed keeps its setting (kb.toml or KB_*).",
+    )
+
+
+def _history_table(history: Sequence[ThresholdChange]) -> Table:
+    return Table(
+        "threshold_history",
+        "Changes of thresholds",
+        (
+            Column("changed_at", "When", "time"),
+            Column("name", "Threshold"),
+            Column("value", "Value", "number"),
+            Column("changed_by", "By"),
+        ),
+        tuple(
+            {
+                "changed_at": change.changed_at,
+                "name": change.name,
+                "value": change.value,
+                "changed_by": change.changed_by,
+            }
+            for change in history
+        ),
+        empty="No admin has changed a threshold: the settings' values are in force.",
+    )
