@@ -143,6 +143,16 @@ class Services:
 
         return ThresholdStore(self.engine, self.settings)
 
+    def confident_threshold(self) -> float:
+        """The portal's confident_threshold now, without creating a database to read it: a KB
+        home with none has no admin's change, so the setting holds."""
+        from kb.store.database import DATABASE_FILE_NAME
+
+        if self.settings.database_url is None:
+            if not (self.settings.home / DATABASE_FILE_NAME).is_file():
+                return self.settings.confident_threshold
+        return self.thresholds.current().confident_threshold
+
     @cached_property
     def desk(self) -> Desk:
         from kb.desk import Desk
@@ -209,7 +219,14 @@ class Services:
         rebuild: bool = False,
         progress: Progress | None = None,
     ) -> IndexReport:
-        """Index the articles folder and the resolved tickets: kb's own and an export's.
+        """Index the articles folder and the resolved tickets: kb's own and an export's."""
+        snapshots = self.knowledge_snapshots(articles_dir, tickets_file)
+        return self.indexer.index(snapshots, rebuild=rebuild, progress=progress)
+
+    def knowledge_snapshots(
+        self, articles_dir: Path | None = None, tickets_file: Path | None = None
+    ) -> list[Snapshot]:
+        """The articles folder and the resolved tickets as they are now, with their problems.
 
         The ticket knowledge is the resolved tickets in kb's store plus, when given, those in
         a ticket export; tickets indexed from an export that is no longer given are removed.
@@ -229,11 +246,10 @@ class Services:
                 if document.metadata.get("ticket_id") not in imported
             )
             tickets.errors.extend(loaded.errors)
-        snapshots = [
+        return [
             Snapshot("article", articles.documents, articles.errors),
             Snapshot("ticket", tickets.documents, tickets.errors),
         ]
-        return self.indexer.index(snapshots, rebuild=rebuild, progress=progress)
 
     def close(self) -> None:
         if "mail_sender" in self.__dict__:

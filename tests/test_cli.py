@@ -72,15 +72,106 @@ def test_search_modes_and_human_output(tmp_path: Path, articles: Path) -> None:
         assert "1. " in result.output and "deflection" in result.output
 
 
-def test_strict_fails_on_a_broken_article_but_still_indexes(tmp_path: Path, articles) -> None:
+def test_a_broken_article_is_skipped_and_the_rest_indexed(tmp_path: Path, articles) -> None:
     (articles / "broken.md").write_text("---\ntitle: Broken\naudience: everyone\n---\nBody\n")
     home = str(tmp_path / "home")
     lenient = run("index", "--articles", str(articles), "--home", home)
     assert lenient.exit_code == 0
     assert "broken.md:3: front matter: `audience` is 'everyone'" in lenient.output
-    strict = run("index", "--articles", str(articles), "--home", home, "--strict")
-    assert strict.exit_code != 0 and "--strict" in strict.output
     assert json.loads(run("search", "certificate", "--home", home, "--json").stdout)["hits"]
+
+
+def test_strict_publishes_nothing_when_a_source_is_broken(tmp_path: Path, articles) -> None:
+    home = str(tmp_path / "home")
+    assert run("index", "--articles", str(articles), "--home", home).exit_code == 0
+    (articles / "vpn.md").write_text("---\ntitle: VPN certificate errors\n---\nReinstall it.\n")
+    (articles / "broken.md").write_text("---\ntitle: Broken\naudience: everyone\n---\nBody\n")
+
+    strict = run("index", "--articles", str(articles), "--home", home, "--strict")
+    assert strict.exit_code == 1
+    assert "broken.md:3: front matter: `audience` is 'everyone'" in strict.stderr
+    assert "--strict published nothing" in strict.output
+    # The index still holds the earlier version of the article that changed meanwhile.
+    found = json.loads(run("search", "certificate", "--home", home, "--json").stdout)
+    assert "Renew the machine certificate" in found["hits"][0]["snippet"]
+
+    (articles / "broken.md").unlink()
+    fixed = run("index", "--articles", str(articles), "--home", home, "--strict")
+    assert fixed.exit_code == 0, fixed.output
+    assert "1 updated" in fixed.output
+
+
+def test_check_validates_the_sources_and_indexes_nothing(tmp_path: Path, articles) -> None:
+    home = tmp_path / "home"
+    tickets = tmp_path / "tickets.jsonl"
+    tickets.write_text(
+        '{"id": "T-1", "subject": "Printer", "resolution": "Restarted it"}\n'
+        '{"id": "T-2", "subject": "Dock", "resolution": "Firmware", "priority": "urgent"}\n',
+        "utf-8",
+    )
+    clean = run("index", "--check", "--articles", str(articles), "--home", str(home))
+    assert clean.exit_code == 0, clean.output
+    assert "2 documents read, no problems" in clean.output
+
+    (articles / "broken.md").write_text("---\ntitle: Broken\ntags: vpn\n---\nBody\n")
+    checked = run(
+        "index", "--check", "--articles", str(articles), "--tickets", str(tickets),
+        "--home", str(home),
+    )
+    assert checked.exit_code == 1
+    lines = checked.stderr.splitlines()
+    assert any(line.startswith(f"{articles / 'broken.md'}:3: ") for line in lines), lines
+    assert f"{tickets}:2: `priority` is 'urgent'" in checked.stderr
+    assert "2 problem(s) in the sources" in checked.stderr
+    assert "--check indexed nothing" in checked.stderr
+    # A check reads files only: no KB home, index or database is made.
+    assert not home.exists()
+
+
+def test_a_second_file_with_an_articles_id_is_reported_with_both_paths(
+    tmp_path: Path, articles: Path
+) -> None:
+    home = str(tmp_path / "home")
+    assert run("index", "--articles", str(articles), "--home", home).exit_code == 0
+    newcomer = articles / "zz-copy.md"
+    newcomer.write_text("---\nid: vpn\ntitle: A copy of the VPN article\n---\nCopied.\n")
+    indexed = run("index", "--articles", str(articles), "--home", home)
+    assert indexed.exit_code == 0, indexed.output
+    assert (
+        f"skipped {newcomer}:1: id 'vpn' is also declared by {articles / 'vpn.md'}, which keeps "
+        "it (the first by path order)"
+    ) in indexed.stderr
+    assert "0 updated" in indexed.output
+    hits = json.loads(run("search", "certificate", "--home", home, "--json").stdout)["hits"]
+    assert hits[0]["title"] == "VPN certificate errors"
+    # The same file sorted first keeps the id instead, and the article's own file is reported.
+    newcomer.rename(articles / "a-copy.md")
+    swapped = run("index", "--articles", str(articles), "--home", home, "--strict")
+    assert swapped.exit_code == 1
+    assert f"{articles / 'vpn.md'}:1: id 'vpn' is also declared by {articles / 'a-copy.md'}" in (
+        swapped.stderr
+    )
+
+
+def test_search_json_says_how_confident_as_the_api_does(tmp_path: Path, articles: Path) -> None:
+    home = str(tmp_path / "home")
+    run("index", "--articles", str(articles), "--home", home)
+    labels = {
+        "high": "very likely to solve this",
+        "medium": "likely to help",
+        "low": "might help",
+    }
+    for threshold, confident in (("0.0", True), ("1.0", False)):
+        found = run(
+            "search", "vpn certificate", "--home", home, "--json",
+            environment={"KB_CONFIDENT_THRESHOLD": threshold},
+        )
+        payload = json.loads(found.stdout)
+        assert payload["confident"] is confident
+        for hit in payload["hits"]:
+            assert hit["label"] == labels[hit["confidence"]]
+    nothing = json.loads(run("search", "zzzq", "--home", home, "--json", "--kind", "ticket").stdout)
+    assert nothing["hits"] == [] and nothing["confident"] is False
 
 
 @pytest.mark.parametrize(
@@ -388,9 +479,67 @@ def test_import_tickets_reports_a_mapping_to_a_missing_column(tmp_path: Path) ->
         "import", "tickets", str(export), "--map", "subject=Title", "--home", str(tmp_path / "home")
     )
     assert result.exit_code == 1
-    assert "no column 'Title' to map; the columns are: Closed, Details" in result.output
+    assert "no column 'Title' to map; the columns are: Key, Summary, Details" in result.output
     bad = run("import", "tickets", str(export), "--map", "colour=Key")
     assert bad.exit_code == 2 and "'colour' is not a ticket field" in bad.output
+
+
+def test_import_tickets_strict_imports_nothing_when_a_row_is_bad(tmp_path: Path) -> None:
+    home = str(tmp_path / "home")
+    export = tmp_path / "helpdesk-export.csv"
+    export.write_text(EXPORT_CSV, "utf-8")
+    strict = run("import", "tickets", str(export), *MAPPING, "--strict", "--home", home)
+    assert strict.exit_code == 1
+    assert f"bad row {export}:3: `subject` is missing or empty" in strict.stderr
+    assert "3 bad row(s)" in strict.output and "--strict imported nothing" in strict.output
+    dry = run("import", "tickets", str(export), *MAPPING, "--dry-run", "--strict", "--home", home)
+    assert dry.exit_code == 1
+    lenient = run("import", "tickets", str(export), *MAPPING, "--home", home)
+    assert "imported 2 tickets" in lenient.stdout, lenient.output
+
+
+def test_import_tickets_reports_every_problem_of_a_row(tmp_path: Path) -> None:
+    export = tmp_path / "export.jsonl"
+    export.write_text(
+        '{"id": "X-1", "subject": "Dock", "resolution": "Firmware", "priority": "urgent", '
+        '"type": "problem", "shareable": "maybe", "opened": "yesterday"}\n'
+        '{"id": "X-2", "subject": "Mouse", "resolution": "Battery", "priority": "High"}\n',
+        "utf-8",
+    )
+    home = tmp_path / "home"
+    result = run("import", "tickets", str(export), "--home", str(home))
+    assert result.exit_code == 0, result.output
+    (problem,) = [line for line in result.stderr.splitlines() if line.startswith("skipped")]
+    assert problem.startswith(f"skipped {export}:1: ")
+    for part in ("`type` is 'problem'", "`priority` is 'urgent'; use one of: low, medium, "
+                 "high, critical", "`shareable` is 'maybe'", "`opened` is 'yesterday'"):
+        assert part in problem
+    assert "imported 1 tickets" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("export.csv", "Key,Summary,Fix\nHD-1,Printer,Restarted\nHD-2,Dock,Firmware\n"),
+        ("export.jsonl", '{"Key": "HD-1", "Summary": "Printer"}\n{"Key": "HD-2", "Fix": "x"}\n'),
+    ],
+)
+def test_an_export_with_no_known_column_is_one_clear_error(
+    tmp_path: Path, name: str, text: str
+) -> None:
+    export = tmp_path / name
+    export.write_text(text, "utf-8")
+    result = run("import", "tickets", str(export), "--home", str(tmp_path / "home"))
+    assert result.exit_code == 1
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    assert "none of its columns is a ticket field kb knows" in result.output
+    assert "the columns are: Key, Summary" in result.output
+    assert "--map FIELD=COLUMN" in result.output
+    mapped = run(
+        "import", "tickets", str(export), "--map", "id=Key", "--map", "subject=Summary",
+        "--open", "--home", str(tmp_path / "home"),
+    )
+    assert "none of its columns" not in mapped.output
 
 
 def test_import_open_tickets_from_json_lines(tmp_path: Path) -> None:

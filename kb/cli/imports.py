@@ -33,6 +33,9 @@ def import_group() -> None:
 )
 @click.option("--open", "include_open", is_flag=True, help="Also import tickets not resolved.")
 @click.option("--dry-run", is_flag=True, help="Check every row and report; import nothing.")
+@click.option(
+    "--strict", is_flag=True, help="Import nothing and exit non-zero when any row is bad."
+)
 @home_option
 def import_tickets(
     file: Path,
@@ -40,25 +43,33 @@ def import_tickets(
     mappings: tuple[str, ...],
     include_open: bool,
     dry_run: bool,
+    strict: bool,
     home: Path | None,
 ) -> None:
     """Import tickets from a CSV or JSON-lines export; resolved ones become knowledge.
 
-    Bad rows are reported by line and skipped; the good rows are imported together in one
-    transaction, so a failure part-way imports none. Tickets imported before (same id in the
-    other tool) are skipped.
+    Bad rows are reported by line, with every problem of the row, and skipped; the good rows
+    are imported together in one transaction, so a failure part-way imports none. Tickets
+    imported before (same id in the other tool) are skipped. With --strict one bad row imports
+    nothing and the exit status is 1 (with --dry-run too: a check for CI).
     """
     mapping = _mapping(mappings)
     with home_services(home) as services:
+        # The store first: a bad database setting is reported before the file's problems.
+        already = set() if dry_run else services.tickets.external_ids()
         tickets, errors = read_ticket_export(
             file, mapping, file_format=file_format, resolved_only=not include_open
         )
         for error in errors:
-            click.echo(f"skipped {error}", err=True)
+            click.echo(f"{'bad row' if strict else 'skipped'} {error}", err=True)
+        if strict and errors:
+            raise click.ClickException(
+                f"{len(errors)} bad row(s) (see above); --strict imported nothing: correct or "
+                "remove them, or --map the right columns, and run again"
+            )
         if dry_run:
             click.echo(f"{len(tickets)} tickets would be imported, {len(errors)} rows skipped")
             return
-        already = services.tickets.external_ids()
         fresh = [ticket for ticket in tickets if ticket.id not in already]
         report = services.desk.import_tickets(fresh, actor="kb import")
     click.echo(

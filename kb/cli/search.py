@@ -11,7 +11,9 @@ import click
 from kb.cli.options import home_option, kb_errors, settings_from
 from kb.errors import KbError
 from kb.model import SEARCH_MODES, Filters, SearchHit, SearchQuery, SearchResult
+from kb.selfservice import confidence_band
 from kb.services import build_services
+from kb.web.presenters import CONFIDENCE_LABELS
 
 
 @click.command()
@@ -56,7 +58,11 @@ def search(
         services.searcher.warm()
         if query is not None:
             result = services.searcher.search(SearchQuery(query, k=k, mode=mode, filters=filters))
-            click.echo(json.dumps(result_json(result), indent=2) if as_json else render(result))
+            if as_json:
+                payload = result_json(result, services.confident_threshold())
+                click.echo(json.dumps(payload, indent=2))
+            else:
+                click.echo(render(result))
             return
         click.echo("Type a question and press Enter; an empty line quits.", err=True)
         while True:
@@ -87,14 +93,19 @@ def hit_json(hit: SearchHit) -> dict[str, Any]:
         "audience": document.audience,
         "score": round(hit.score, 6),
         "deflection": round(hit.deflection, 4),
+        "confidence": confidence_band(hit.deflection),
+        # The portal's words for the band; outside a request they are the English ones.
+        "label": str(CONFIDENCE_LABELS[confidence_band(hit.deflection)]),
     }
 
 
-def result_json(result: SearchResult) -> dict[str, Any]:
+def result_json(result: SearchResult, confident_threshold: float) -> dict[str, Any]:
+    """The result as /api/v1/search words it: `confident` by the portal's own threshold."""
     return {
         "query": result.query.text,
         "mode": result.query.mode,
         "deflection": round(result.deflection, 4),
+        "confident": bool(result.hits) and result.deflection >= confident_threshold,
         "took_ms": round(result.took_ms, 2),
         "hits": [hit_json(hit) for hit in result.hits],
     }

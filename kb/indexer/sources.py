@@ -16,7 +16,7 @@ from typing import Any
 
 from kb.errors import ArticleParseError, KbError, TicketRecordError
 from kb.indexer.parse import parse_article
-from kb.indexer.tickets import apply_mapping, parse_ticket_record
+from kb.indexer.tickets import TICKET_FIELDS, apply_mapping, parse_ticket_record
 from kb.model import Article, Document, Ticket
 from kb.validation import MAX_JSON_DEPTH, json_depth
 
@@ -44,9 +44,14 @@ def load_articles(directory: Path) -> Loaded:
             loaded.errors.append(error)
             continue
         if article.id in seen:
+            # The first file by path order keeps the id, whatever was indexed before, so that
+            # every run (and `kb index --check`) decides the same way.
             loaded.errors.append(
                 ArticleParseError(
-                    path, 1, f"id {article.id!r} is already used by {seen[article.id]}"
+                    path,
+                    1,
+                    f"id {article.id!r} is also declared by {seen[article.id]}, which keeps it "
+                    "(the first by path order); give one of the two files another id",
                 )
             )
             continue
@@ -88,14 +93,21 @@ def read_ticket_export(
         raise KbError(f"unknown ticket file format {file_format!r}; use csv or jsonl")
     errors: list[ArticleParseError] = []
     records = _records(path, errors, csv_format=file_format == "csv")
+    columns = _columns(records, csv_format=file_format == "csv")
     if mapping and file_format == "csv" and records:
-        columns = set(records[0][1])
-        missing = sorted(set(mapping.values()) - columns)
+        missing = sorted(set(mapping.values()) - set(columns))
         if missing:
             raise KbError(
-                f"{path}: no column {missing[0]!r} to map; the columns are: "
-                + ", ".join(sorted(columns))
+                f"{path}: no column {missing[0]!r} to map; the columns are: " + ", ".join(columns)
             )
+    known = set(TICKET_FIELDS) & (set(columns) | set(mapping or {}))
+    if records and columns and not known:
+        raise KbError(
+            f"{path}: none of its columns is a ticket field kb knows (the columns are: "
+            f"{', '.join(columns)}); say which column holds each field with "
+            "`kb import tickets FILE --map FIELD=COLUMN`, e.g. --map id=Key --map subject=Summary "
+            f"(kb's fields: {', '.join(TICKET_FIELDS)})"
+        )
     tickets: list[Ticket] = []
     seen: set[str] = set()
     for line, record in records:
@@ -112,6 +124,17 @@ def read_ticket_export(
         tickets.append(ticket)
     errors.sort(key=lambda error: error.line or 0)
     return tickets, errors
+
+
+def _columns(records: list[tuple[int, Any]], *, csv_format: bool) -> list[str]:
+    """The export's column names in their order: a CSV's header, every key of JSON objects."""
+    if csv_format:
+        return [str(name) for name in records[0][1] if name is not None] if records else []
+    names: dict[str, None] = {}
+    for _, record in records:
+        if isinstance(record, dict):
+            names.update(dict.fromkeys(str(name) for name in record))
+    return list(names)
 
 
 def _records(

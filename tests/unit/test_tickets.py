@@ -91,6 +91,29 @@ def test_unknown_ticket_type_lists_the_allowed_types() -> None:
 
 
 @pytest.mark.parametrize(
+    ("raw", "expected"), [("high", "high"), (" Critical ", "critical"), ("", None), (None, None)]
+)
+def test_priority_is_one_of_the_desks(raw: Any, expected: str | None) -> None:
+    assert parse_ticket_record(record(priority=raw)).priority == expected
+
+
+@pytest.mark.parametrize("raw", ["urgent", "P1", "3"])
+def test_an_unknown_priority_is_rejected_with_the_allowed_ones(raw: str) -> None:
+    with pytest.raises(TicketRecordError, match=f"`priority` is '{raw}'; use one of: low, medium"):
+        parse_ticket_record(record(priority=raw))
+
+
+def test_every_problem_of_a_record_is_reported_at_once() -> None:
+    with pytest.raises(TicketRecordError) as raised:
+        parse_ticket_record(
+            record(subject=" ", type="problem", priority="urgent", opened="14/09", shareable="?")
+        )
+    message = str(raised.value)
+    for field_name in ("subject", "type", "priority", "opened", "shareable"):
+        assert f"`{field_name}`" in message
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("2026-09-14T08:12:00Z", datetime(2026, 9, 14, 8, 12, tzinfo=UTC)),
