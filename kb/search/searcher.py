@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import unicodedata
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -30,7 +29,7 @@ from kb.backends import (
 )
 from kb.config import Settings
 from kb.errors import IndexMismatchError, IndexNotFoundError, QueryError
-from kb.indexer.analysis import SEPARATOR, stop_words
+from kb.indexer.analysis import stop_words
 from kb.indexer.pipeline import INDEX_FORMAT
 from kb.model import (
     SEARCH_MODES,
@@ -44,7 +43,7 @@ from kb.model import (
 from kb.search.deflection import DeflectionModel
 from kb.search.filters import allows
 from kb.search.hybrid import collapse, fuse_rrf, fuse_weighted, ranks
-from kb.search.snippets import make_snippet
+from kb.search.snippets import QueryWords, snippet_of
 
 MAX_QUERY_CHARACTERS = 1000
 MAX_RESULTS = 100
@@ -215,7 +214,7 @@ class Searcher:
         model = self.deflection_model
         # Stop words still count for ranking, but marking every "the" helps no one read.
         query_terms = generation.keyword.terms(text) - stop_words(self._settings.languages)
-        is_match = _matcher(generation.word_terms, frozenset(query_terms))
+        query_words = QueryWords(generation.word_terms, query_terms)
 
         # A hit shows the section that matched in the mode asked for, else the other one.
         preferred, fallback = (
@@ -250,7 +249,7 @@ class Searcher:
                     chunk=chunk,
                     score=score,
                     deflection=model.hit_probability(evidence),
-                    snippet=make_snippet(chunk.text, is_match),
+                    snippet=snippet_of(chunk.text, query_words.matching(chunk.text)),
                     evidence=evidence,
                     keyword_score=keyword_scores.get(document_id),
                     semantic_score=semantic_scores.get(document_id),
@@ -355,30 +354,3 @@ def _enough(
     """Whether filtering left at least k documents among the semantic candidates."""
     seen = {chunks[c].document_id for c, _ in semantic if c in chunks}
     return len(seen & documents.keys()) >= k
-
-
-def _matcher(
-    word_terms: Callable[[str], set[str]], query_terms: frozenset[str]
-) -> Callable[[str], bool]:
-    # Stems keep the first letters of their word, so a word whose first three folded letters
-    # begin no query term cannot match, and is not run through every analyzer; unless it is
-    # dotted or hyphenated, since its parts count too ("e-mail" matches "mail").
-    openings = frozenset(term[:3] for term in query_terms)
-    lengths = sorted({len(opening) for opening in openings})
-
-    @lru_cache(maxsize=4096)
-    def is_match(word: str) -> bool:
-        folded = _fold(word)
-        compound = SEPARATOR.search(folded) is not None
-        if not compound and not any(folded[:length] in openings for length in lengths):
-            return False
-        return not word_terms(word).isdisjoint(query_terms)
-
-    return is_match
-
-
-def _fold(word: str) -> str:
-    if word.isascii():
-        return word.lower()
-    decomposed = unicodedata.normalize("NFKD", word.lower())
-    return "".join(character for character in decomposed if not unicodedata.combining(character))

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from bisect import bisect_left
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from functools import lru_cache
 
+from kb.indexer.analysis import SEPARATOR
 from kb.model import Snippet
 
 WORD = re.compile(r"\w+(?:[.\-']\w+)*")
@@ -14,6 +17,10 @@ SPACES = re.compile(r"\s+")
 ELLIPSIS = "…"
 # Chunks whose words are kept split: a KB's popular sections come back query after query.
 CHUNKS_CACHED = 4096
+# How many folded first letters of a word are compared with a query term's.
+OPENING = 3
+# Where dotted and hyphenated words are filed: any query may match one of their parts.
+COMPOUND = "\0compound"
 
 # A chunk's words as (word, start, end), in order.
 Words = tuple[tuple[str, int, int], ...]
@@ -22,14 +29,16 @@ Words = tuple[tuple[str, int, int], ...]
 def make_snippet(text: str, is_match: Callable[[str], bool], width: int = 32) -> Snippet:
     """Pick the `width`-word window holding the most distinct matching words and mark them.
 
-    `is_match` decides whether a word matches the query (the searcher passes one built
-    from the keyword index's analyzers, so stemming and accent folding carry over).
+    `is_match` decides whether a word matches the query; each distinct word is asked once.
     """
+    return snippet_of(text, {word for word in distinct_words(text) if is_match(word)}, width)
+
+
+def snippet_of(text: str, matching: AbstractSet[str], width: int = 32) -> Snippet:
+    """The `width`-word window of `text` holding the most distinct words of `matching`, marked."""
     words = _words(text)
     if not words:
         return Snippet(((text.strip(), False),)) if text.strip() else Snippet(())
-    # Each distinct word is asked once; a chunk repeats its words.
-    matching = {word for word in {word for word, _, _ in words} if is_match(word)}
     positions = [index for index, (word, _, _) in enumerate(words) if word in matching]
     start = _best_window(words, positions, width)
     end = min(len(words), start + width)
@@ -54,9 +63,64 @@ def make_snippet(text: str, is_match: Callable[[str], bool], width: int = 32) ->
     return Snippet(tuple(_merge(pieces)))
 
 
+class QueryWords:
+    """Which words of a text match one query, asking the analyzers only about likely words.
+
+    A word matches when the analyzers make of it a term the query has (`word_terms` gives a
+    word's terms, so stemming and accent folding carry over). Stems keep the first letters
+    of their word, so a word whose first folded letters begin no query term cannot match and
+    is never analysed; unless it is dotted or hyphenated, since its parts count too
+    ("e-mail" matches "mail"). Each text's words are filed by their openings once (cached),
+    so a query looks up its own openings instead of visiting every word.
+    """
+
+    def __init__(self, word_terms: Callable[[str], AbstractSet[str]], terms: AbstractSet[str]):
+        self._word_terms = word_terms
+        self._terms = frozenset(terms)
+        self._openings = tuple({term[:OPENING] for term in self._terms} | {COMPOUND})
+
+    def matching(self, text: str) -> set[str]:
+        """The distinct words of `text` that match the query."""
+        filed = _openings(text)
+        terms, word_terms = self._terms, self._word_terms
+        return {
+            word
+            for opening in self._openings
+            for word in filed.get(opening, ())
+            if not terms.isdisjoint(word_terms(word))
+        }
+
+
+def distinct_words(text: str) -> frozenset[str]:
+    """The words of `text` as snippets count them, each once."""
+    return frozenset(word for word, _, _ in _words(text))
+
+
 @lru_cache(maxsize=CHUNKS_CACHED)
 def _words(text: str) -> Words:
     return tuple((found.group(), found.start(), found.end()) for found in WORD.finditer(text))
+
+
+@lru_cache(maxsize=CHUNKS_CACHED)
+def _openings(text: str) -> dict[str, tuple[str, ...]]:
+    """The distinct words of `text` by each opening (1 to OPENING folded letters) they have;
+    dotted and hyphenated words under COMPOUND as well."""
+    filed: dict[str, set[str]] = {}
+    for word in distinct_words(text):
+        folded = fold(word)
+        for length in range(1, min(OPENING, len(folded)) + 1):
+            filed.setdefault(folded[:length], set()).add(word)
+        if SEPARATOR.search(folded) is not None:
+            filed.setdefault(COMPOUND, set()).add(word)
+    return {opening: tuple(words) for opening, words in filed.items()}
+
+
+def fold(word: str) -> str:
+    """Lower case without accents, as the analyzers fold words."""
+    if word.isascii():
+        return word.lower()
+    decomposed = unicodedata.normalize("NFKD", word.lower())
+    return "".join(character for character in decomposed if not unicodedata.combining(character))
 
 
 def _best_window(words: Words, positions: list[int], width: int) -> int:

@@ -7,8 +7,9 @@ from collections.abc import Callable
 
 import pytest
 
+from kb.indexer.analysis import Analysis
 from kb.model import Snippet
-from kb.search.snippets import make_snippet
+from kb.search.snippets import QueryWords, distinct_words, make_snippet
 
 
 def matcher(*terms: str) -> Callable[[str], bool]:
@@ -118,3 +119,66 @@ def test_html_escapes_inside_a_mark() -> None:
     snippet = make_snippet("a b c", lambda word: word == "b")
     assert snippet.html() == "a <mark>b</mark> c"
     assert Snippet((("<i>", True),)).html() == "<mark>&lt;i&gt;</mark>"
+
+
+HELP_DESK_WORDS = [
+    "VPN",
+    "vpn's",
+    "Passwords",
+    "password",
+    "reset",
+    "resetting",
+    "e-mail",
+    "mail",
+    "Mails",
+    "Configuración",
+    "configurar",
+    "contraseña",
+    "contraseñas",
+    "wi-fi",
+    "Wi-Fi",
+    "router",
+    "printer",
+    "printing",
+    "prints",
+    "Outlook",
+    "outlook.com",
+    "office",
+    "the",
+    "a",
+    "é",
+    "Über",
+    "uber",
+    "tokens",
+    "2fa",
+    "MFA",
+    "laptop",
+    "laptops",
+]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_query_words_match_as_asking_every_word_would(seed: int) -> None:
+    # The openings only spare analysing words that cannot match: the words found are those
+    # a search asking the analyzers about every word finds.
+    chooser = random.Random(seed)
+    analysis = Analysis(("en", "es"))
+    text = " ".join(chooser.choice(HELP_DESK_WORDS) for _ in range(chooser.randint(0, 60)))
+    query = " ".join(chooser.sample(HELP_DESK_WORDS, chooser.randint(1, 4)))
+    terms = analysis.terms(query)
+    every_word = {
+        word for word in distinct_words(text) if not analysis.terms(word).isdisjoint(terms)
+    }
+    assert QueryWords(analysis.terms, terms).matching(text) == every_word
+
+
+def test_query_words_analyse_only_words_that_could_match() -> None:
+    asked: list[str] = []
+
+    def word_terms(word: str) -> set[str]:
+        asked.append(word)
+        return {word.lower()}
+
+    found = QueryWords(word_terms, {"vpn", "mail"}).matching("The VPN drops e-mail and printers")
+    assert found == {"VPN"}
+    assert sorted(asked) == ["VPN", "e-mail"]
