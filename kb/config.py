@@ -131,6 +131,11 @@ class Settings:
     track_record_strength: float = _setting(
         10.0, "How many outcomes the engine's estimate counts for against an article's record."
     )
+    minutes_per_ticket: float = _setting(
+        15.0,
+        "Agent minutes a ticket takes: the managers' estimate of hours saved is deflected "
+        "sessions times this, an assumption shown with it.",
+    )
     same_problem_similarity: float = _setting(
         0.35,
         "A ticket counts against a viewed article when its text and the search that led to the "
@@ -343,6 +348,8 @@ def _validate(settings: Settings) -> None:
             "settings `deflection_window_hours` must be positive and `track_record_strength` "
             "not negative"
         )
+    if settings.minutes_per_ticket < 0:
+        raise ConfigError("setting `minutes_per_ticket` cannot be negative: give the minutes")
     if settings.keep_generations < 0:
         raise ConfigError("setting `keep_generations` cannot be negative")
     for host in settings.image_hosts:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from kb.authoring import Authoring
     from kb.desk import Desk
     from kb.insights.problems import ProblemCandidates
+    from kb.insights.reports import Insights
     from kb.mail.sender import MailSender
     from kb.problems import KnownIssues, Problems
     from kb.selfservice import SelfService
@@ -195,6 +196,20 @@ class Services:
             self.searcher,
             self.problems.store,
             lambda: self.thresholds.current().show_threshold,
+        )
+
+    @cached_property
+    def insights(self) -> Insights:
+        """The managers' reports (kb.insights.reports.REPORTS), each a Readout."""
+        from kb.insights.reports import Insights
+        from kb.store.problems import ProblemStore
+
+        return Insights(
+            self.engine,
+            self.settings,
+            self.problem_candidates,
+            ProblemStore(self.engine),
+            lambda: list(self.authoring.listing().articles.values()),
         )
 
     @cached_property

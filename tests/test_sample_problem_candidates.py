@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
 from kb.insights.problems import CANDIDATE_COLUMNS, PROBLEM_COLUMNS, candidate_rows, problem_rows
+from kb.insights.readout import Filters, Period
 from kb.services import Services
 
 pytestmark = pytest.mark.model
@@ -101,3 +102,30 @@ def test_the_report_as_table_rows_has_every_column_and_the_same_numbers(
     assert candidate_rows(portal_services.problem_candidates.report(START, END))[0]["problems"] == [
         problem.number
     ]
+
+
+def test_the_problems_readout_holds_the_candidates_and_the_open_problem_records(
+    portal_services: Services, imported: dict[str, str]
+) -> None:
+    period = Period(date(2026, 8, 1), date(2026, 11, 30))
+    report = portal_services.problem_candidates.report(START, END)
+    problem = portal_services.problems.open(
+        "VPN", "priya", list(report.candidates[0].candidate.incidents)
+    )
+    readout = portal_services.insights.problems(period, Filters())
+    numbers = {number.key: (number.value, number.previous) for number in readout.numbers}
+    # Nothing was filed in the four months before.
+    assert numbers["incidents"] == (76, 0)
+    assert numbers["candidates"] == (len(report.candidates), 0)
+    assert numbers["recurring_incidents"] == (sum(r.candidate.count for r in report.candidates), 0)
+    assert numbers["uncovered"][0] == sum(1 for r in report.candidates if r.covered_by is None)
+    # Opened today, after the period; shown because it is open.
+    assert numbers["problems_opened"] == (0, 0)
+    assert list(readout.table("candidates").rows) == candidate_rows(
+        portal_services.problem_candidates.report(START, END)
+    )
+    [record] = readout.table("problems").rows
+    assert (record["number"], record["incidents"]) == (
+        problem.number,
+        report.candidates[0].candidate.count,
+    )

@@ -20,6 +20,7 @@ COMMANDS = {
     "db": "kb.cli.db:db",
     "migrate": "kb.cli.migrate:migrate",
     "demo": "kb.cli.demo:demo",
+    "report": "kb.cli.report:report",
 }
 
 

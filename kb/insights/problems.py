@@ -21,7 +21,9 @@ from sqlalchemy.orm import Session
 
 from kb.backends import Embedder, Vectors
 from kb.insights.candidates import Candidate, Incident, linked_problems, problem_candidates
-from kb.model import Filters, SearchQuery
+from kb.insights.readout import Column, Filters, Number, Period, Readout, Table
+from kb.model import Filters as SearchFilters
+from kb.model import SearchQuery
 from kb.search.searcher import MAX_QUERY_CHARACTERS, Searcher
 from kb.store.problems import Problem, ProblemStore
 from kb.store.tables import TicketRow
@@ -158,7 +160,8 @@ class ProblemCandidates:
 
     def _covering(self, candidate: Candidate) -> CoveringArticle | None:
         text = " ".join(candidate.text.split())[:MAX_QUERY_CHARACTERS]
-        result = self._searcher.search(SearchQuery(text, k=1, filters=Filters(kinds=("article",))))
+        articles = SearchFilters(kinds=("article",))
+        result = self._searcher.search(SearchQuery(text, k=1, filters=articles))
         if not result.hits or result.hits[0].deflection < self._show_threshold():
             return None
         hit = result.hits[0]
@@ -238,3 +241,89 @@ def problem_rows(problems: Sequence[Problem], joined: Mapping[str, int]) -> list
         }
         for problem in problems
     ]
+
+
+def problems_readout(
+    period: Period,
+    filters: Filters,
+    current: CandidateReport,
+    previous: CandidateReport,
+    problems: Sequence[Problem],
+    joined: Mapping[str, int],
+    generated: datetime,
+) -> Readout:
+    """Problem candidates of the period beside the previous period's, and the problem records
+    that are open or changed in the period."""
+    start, end = period.start, period.end
+    records = [p for p in problems if p.open or start <= p.updated < end]
+    opened = sum(1 for p in problems if start <= p.created < end)
+    before = period.previous()
+    opened_before = sum(1 for p in problems if before.start <= p.created < before.end)
+    notes = []
+    if current.truncated:
+        notes.append(
+            f"The period held more than {MAX_INCIDENTS:,} incidents: only the most recent "
+            f"{MAX_INCIDENTS:,} were grouped. Choose a shorter period to see them all."
+        )
+    return Readout(
+        report="problems",
+        title="Problem candidates",
+        period=period,
+        filters=filters,
+        numbers=(
+            Number("incidents", "Incidents", current.incidents, previous.incidents),
+            Number(
+                "candidates",
+                "Groups of recurring incidents",
+                len(current.candidates),
+                len(previous.candidates),
+                note="At least 3 incidents close in meaning (the engine's embeddings).",
+            ),
+            Number(
+                "recurring_incidents",
+                "Incidents in a recurring group",
+                _recurring(current),
+                _recurring(previous),
+            ),
+            Number(
+                "uncovered",
+                "Groups no article covers",
+                _uncovered(current),
+                _uncovered(previous),
+                note="No published article the portal would show for the typical incident.",
+            ),
+            Number("problems_opened", "Problems opened", opened, opened_before),
+        ),
+        tables=(
+            Table(
+                key="candidates",
+                title="Recurring incidents",
+                columns=tuple(Column(*column) for column in CANDIDATE_COLUMNS),
+                rows=tuple(candidate_rows(current)),
+                empty=(
+                    "Groups of at least 3 incidents about the same thing appear here, biggest "
+                    "first, once the period has that many."
+                ),
+            ),
+            Table(
+                key="problems",
+                title="Problem records",
+                columns=tuple(Column(*column) for column in PROBLEM_COLUMNS),
+                rows=tuple(problem_rows(records, joined)),
+                empty=(
+                    "Problems opened from the desk appear here while they are open or when they "
+                    "changed in the period."
+                ),
+            ),
+        ),
+        notes=tuple(notes),
+        generated=generated,
+    )
+
+
+def _recurring(report: CandidateReport) -> int:
+    return sum(row.candidate.count for row in report.candidates)
+
+
+def _uncovered(report: CandidateReport) -> int:
+    return sum(1 for row in report.candidates if row.covered_by is None)

@@ -20,6 +20,7 @@ from kb.web import (
     headers,
     i18n,
     inputs,
+    insights_api,
     knowledge,
     portal,
     presenters,
@@ -70,6 +71,6 @@ def create_app(
     i18n.register(app)
     presenters.register(app)
     app.jinja_env.globals["demo_data"] = services.demo
-    for module in (portal, api, account, admin, desk, desk_api, knowledge, problems):
+    for module in (portal, api, account, admin, desk, desk_api, knowledge, problems, insights_api):
         app.register_blueprint(module.blueprint)
     return app

@@ -79,6 +79,7 @@ def known_ids(writable_kb: Services) -> dict[str, str]:
         "article_id": "vpn-connection-fails",
         "user_id": str(owner.id),
         "token_id": str(token.id),
+        "report": "overview",
     }
 
 

@@ -1,0 +1,300 @@
+"""The overview readout: how many visits helped themselves, and what that saved. Pure.
+
+SQL (kb.insights.sessions and kb.insights.activity) reads the sessions and counts of a period;
+what they mean is decided here, as DESIGN.md's "Events and metrics" defines it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from kb.insights.metrics import hours_saved, kcs_link_rate, ratio, self_service_score
+from kb.insights.outcomes import (
+    OUTCOMES,
+    DeflectionRates,
+    OutcomeTimes,
+    deflection_rates,
+    outcome,
+)
+from kb.insights.readout import Chart, Column, Filters, Number, Period, Readout, Table
+
+OUTCOME_LABELS = {
+    "confirmed": "Confirmed deflection (this solved it, or a helpful vote)",
+    "potential": "Potential deflection (viewed a suggestion, no ticket)",
+    "known_issue": "Joined a known issue instead of filing",
+    "not_deflected": "Not deflected (a ticket in the window)",
+    "no_signal": "No signal (shown suggestions, nothing opened)",
+    "pending": "Window still open",
+}
+
+
+@dataclass(frozen=True)
+class PortalActivity:
+    """What the portal and the desk did in a period, counted in SQL."""
+
+    # Tickets created from the portal (ticket_created events).
+    tickets: int = 0
+    # Distinct portal visits with any event: the help centre's users.
+    visitors: int = 0
+    # Distinct requesters of the tickets created, from any channel.
+    requesters: int = 0
+    # Tickets resolved, and of those the ones with a linked article (the KCS link).
+    resolved: int = 0
+    linked: int = 0
+
+
+@dataclass(frozen=True)
+class StartedSession:
+    """A help session of the period: when it started and what decides its outcome."""
+
+    started: datetime
+    times: OutcomeTimes
+
+
+@dataclass(frozen=True)
+class Figures:
+    """A period's headline counts. `shown` counts sessions shown suggestions, pending too."""
+
+    help_sessions: int
+    shown: int
+    rates: DeflectionRates
+    activity: PortalActivity
+
+    @property
+    def deflection_rate(self) -> float | None:
+        return ratio(self.rates.deflected, self.rates.sessions)
+
+    @property
+    def confirmed_rate(self) -> float | None:
+        return ratio(self.rates.confirmed, self.rates.sessions)
+
+
+def figures(
+    sessions: Sequence[StartedSession],
+    activity: PortalActivity,
+    window: timedelta,
+    now: datetime,
+) -> Figures:
+    """The counts of one period's sessions, their outcomes judged at `now`."""
+    outcomes = [outcome(session.times, window, now) for session in sessions]
+    return Figures(
+        help_sessions=len(sessions),
+        shown=sum(1 for item in outcomes if item is not None),
+        rates=deflection_rates(outcomes),
+        activity=activity,
+    )
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """One day or week of the trend: the outcomes of the sessions that started in it."""
+
+    first: date
+    last: date
+    rates: DeflectionRates
+    tickets: int
+
+
+def trend(
+    buckets: Sequence[tuple[date, date]],
+    sessions: Sequence[StartedSession],
+    tickets: Sequence[int],
+    window: timedelta,
+    now: datetime,
+) -> list[TrendPoint]:
+    """A point per bucket (first and last day, both included); `tickets` counts each
+    bucket's tickets created from the portal."""
+    if len(tickets) != len(buckets):
+        raise ValueError("give one ticket count per bucket")
+    points = []
+    for (first, last), count in zip(buckets, tickets, strict=True):
+        inside = [
+            outcome(session.times, window, now)
+            for session in sessions
+            if first <= session.started.date() <= last
+        ]
+        points.append(TrendPoint(first, last, deflection_rates(inside), count))
+    return points
+
+
+def overview_readout(
+    period: Period,
+    filters: Filters,
+    current: Figures,
+    previous: Figures,
+    points: Sequence[TrendPoint],
+    *,
+    minutes_per_ticket: float,
+    window: timedelta,
+    generated: datetime,
+) -> Readout:
+    """The overview: help sessions, deflection, tickets, self-service score, KCS link rate
+    and agent hours saved, each beside its value in the previous period."""
+    hours = f"{window.total_seconds() / 3600:g}"
+    deflected = current.rates.deflected
+    numbers = (
+        Number(
+            "help_sessions",
+            "Help sessions",
+            current.help_sessions,
+            previous.help_sessions,
+            note="Portal visits that searched or opened the request form.",
+        ),
+        Number(
+            "shown_suggestions",
+            "Sessions shown suggestions",
+            current.shown,
+            previous.shown,
+        ),
+        Number(
+            "deflection_rate",
+            "Deflection rate",
+            current.deflection_rate,
+            previous.deflection_rate,
+            kind="rate",
+            note=(
+                f"(confirmed + potential + known issue) / sessions shown suggestions whose "
+                f"{hours} h window has closed or that were decided; "
+                f"{current.rates.pending} still inside their window are not counted yet."
+            ),
+        ),
+        Number(
+            "confirmed_rate",
+            "Confirmed deflection rate",
+            current.confirmed_rate,
+            previous.confirmed_rate,
+            kind="rate",
+            note='Only sessions that said "this solved it" or voted an answer helpful.',
+        ),
+        Number(
+            "tickets",
+            "Tickets created from the portal",
+            current.activity.tickets,
+            previous.activity.tickets,
+        ),
+        Number(
+            "self_service_score",
+            "Self-service score",
+            self_service_score(current.activity.visitors, current.activity.requesters),
+            self_service_score(previous.activity.visitors, previous.activity.requesters),
+            kind="number",
+            note=(
+                f"Distinct portal visits ({current.activity.visitors}) / distinct ticket "
+                f"requesters ({current.activity.requesters})."
+            ),
+        ),
+        Number(
+            "kcs_link_rate",
+            "KCS link rate",
+            kcs_link_rate(current.activity.linked, current.activity.resolved),
+            kcs_link_rate(previous.activity.linked, previous.activity.resolved),
+            kind="rate",
+            note=(
+                f"Resolved tickets with a linked article ({current.activity.linked}) / "
+                f"resolved tickets ({current.activity.resolved})."
+            ),
+        ),
+        Number(
+            "hours_saved",
+            "Estimated agent hours saved",
+            hours_saved(deflected, minutes_per_ticket),
+            hours_saved(previous.rates.deflected, minutes_per_ticket),
+            kind="number",
+            note=(
+                f"An assumption, not a measurement: {deflected} deflected sessions × "
+                f"{minutes_per_ticket:g} minutes per ticket (the minutes_per_ticket setting) / 60."
+            ),
+        ),
+    )
+    tables = (_trend_table(points, hours), _outcome_table(current.rates, previous.rates))
+    charts = (
+        Chart(
+            "deflection_trend",
+            "Deflection rate",
+            "line",
+            "trend",
+            "first",
+            ("deflection_rate", "confirmed_rate"),
+        ),
+        Chart(
+            "ticket_trend", "Tickets created from the portal", "bar", "trend", "first", ("tickets",)
+        ),
+    )
+    notes: tuple[str, ...] = ()
+    if current.help_sessions == 0:
+        notes = (
+            "No help sessions in this period. The numbers appear as requesters search the "
+            "portal or open the request form.",
+        )
+    return Readout(
+        report="overview",
+        title="Overview",
+        period=period,
+        filters=filters,
+        numbers=numbers,
+        tables=tables,
+        charts=charts,
+        notes=notes,
+        generated=generated,
+    )
+
+
+def _trend_table(points: Sequence[TrendPoint], hours: str) -> Table:
+    weekly = any(point.first != point.last for point in points)
+    rows = tuple(
+        {
+            "first": point.first,
+            "last": point.last,
+            "sessions": point.rates.sessions,
+            "deflected": point.rates.deflected,
+            "deflection_rate": ratio(point.rates.deflected, point.rates.sessions),
+            "confirmed_rate": ratio(point.rates.confirmed, point.rates.sessions),
+            "tickets": point.tickets,
+        }
+        for point in points
+    )
+    return Table(
+        key="trend",
+        title="Deflection and tickets by week" if weekly else "Deflection and tickets by day",
+        columns=(
+            Column("first", "From", "date"),
+            Column("last", "To", "date"),
+            Column("sessions", "Sessions shown suggestions, decided", "count"),
+            Column("deflected", "Deflected", "count"),
+            Column("deflection_rate", "Deflection rate", "rate"),
+            Column("confirmed_rate", "Confirmed deflection rate", "rate"),
+            Column("tickets", "Tickets created from the portal", "count"),
+        ),
+        rows=rows,
+        empty="One row per day (per week past a month) once the period has begun.",
+        note=f"Sessions by the day they started; a session is decided once its {hours} h "
+        "window has closed, or sooner by a ticket, a confirmation or a known issue joined.",
+    )
+
+
+def _outcome_table(current: DeflectionRates, previous: DeflectionRates) -> Table:
+    rows = tuple(
+        {
+            "outcome": OUTCOME_LABELS[name],
+            "sessions": getattr(current, name),
+            "share": None if name == "pending" else ratio(getattr(current, name), current.sessions),
+            "previous": getattr(previous, name),
+        }
+        for name in OUTCOMES
+    )
+    return Table(
+        key="outcomes",
+        title="Outcomes of sessions shown suggestions",
+        columns=(
+            Column("outcome", "Outcome"),
+            Column("sessions", "Sessions", "count"),
+            Column("share", "Share of decided sessions", "rate"),
+            Column("previous", "Previous period", "count"),
+        ),
+        rows=rows
+        if any((current.sessions, current.pending, previous.sessions, previous.pending))
+        else (),
+        empty="Sessions appear here once the portal has shown suggestions in this period.",
+    )

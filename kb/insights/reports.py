@@ -1,0 +1,167 @@
+"""Insights: the managers' reports, each a method `(period, filters) -> Readout`.
+
+Each method reads its period and the previous one of the same length from the store (SQL in
+kb.insights.sessions, kb.insights.activity and the report's own module) and hands the rows
+to its report's pure functions; pages, the JSON API and `kb report` only present readouts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+
+import sqlalchemy
+
+from kb.config import Settings
+from kb.errors import NotFoundError
+from kb.insights.activity import portal_activity, tickets_by_bucket
+from kb.insights.article_activity import article_activity, comments, open_flags
+from kb.insights.articles import articles_readout
+from kb.insights.holdout import holdout_counts, holdout_readout
+from kb.insights.metrics import trend_buckets
+from kb.insights.overview import Figures, StartedSession, figures, overview_readout, trend
+from kb.insights.problems import ProblemCandidates, problems_readout
+from kb.insights.readout import Filters, Period, Readout
+from kb.insights.sessions import sessions
+from kb.model import Article
+from kb.store.problems import ProblemStore
+
+# The reports, in the order pages and `kb report` list them; each is the Insights method of
+# the same name. Still to come: "searches" and "gaps" after the overview, and "calibration"
+# (issue 11c) between "problems" and "holdout".
+REPORTS = ("overview", "articles", "problems", "holdout")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Insights:
+    """The managers' reports over one store. `clock` says what time it is (tests fix it)."""
+
+    def __init__(
+        self,
+        engine: sqlalchemy.Engine,
+        settings: Settings,
+        candidates: ProblemCandidates,
+        problems: ProblemStore,
+        articles: Callable[[], Sequence[Article]],
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        """`articles` lists the KB's articles as their files are now (the article report
+        shows each one's title, category, audience and dates)."""
+        self._engine = engine
+        self._settings = settings
+        self._candidates = candidates
+        self._problems = problems
+        self._articles = articles
+        self._clock = clock
+
+    def today(self) -> date:
+        """Today in UTC: where a period given as "the last N days" ends."""
+        return self._clock().astimezone(UTC).date()
+
+    def readout(self, report: str, period: Period, filters: Filters) -> Readout:
+        """The readout of the report named `report` (one of REPORTS)."""
+        if report not in REPORTS:
+            raise NotFoundError(
+                f"there is no report {report!r}; choose one of {', '.join(REPORTS)}"
+            )
+        method: Callable[[Period, Filters], Readout] = getattr(self, report)
+        return method(period, filters)
+
+    @property
+    def _window(self) -> timedelta:
+        return timedelta(hours=self._settings.deflection_window_hours)
+
+    def overview(self, period: Period, filters: Filters) -> Readout:
+        """Help sessions, deflection, tickets, self-service score, KCS link rate, hours saved."""
+        now = self._clock()
+        current = self._sessions(period, filters)
+        before = self._sessions(period.previous(), filters)
+        buckets = trend_buckets(period.since, period.until)
+        edges = [(Period(first, last).start, Period(first, last).end) for first, last in buckets]
+        points = trend(
+            buckets,
+            current,
+            tickets_by_bucket(self._engine, edges, filters),
+            self._window,
+            now,
+        )
+        return overview_readout(
+            period,
+            filters,
+            self._figures(period, filters, current, now),
+            self._figures(period.previous(), filters, before, now),
+            points,
+            minutes_per_ticket=self._settings.minutes_per_ticket,
+            window=self._window,
+            generated=now,
+        )
+
+    def articles(self, period: Period, filters: Filters) -> Readout:
+        """Per article: views, votes, "this solved it", same-problem tickets, suggestions,
+        predicted against observed success, dates and flags; the period's comments."""
+        before = period.previous()
+        return articles_readout(
+            period,
+            filters,
+            self._articles(),
+            article_activity(self._engine, period.start, period.end),
+            article_activity(self._engine, before.start, before.end),
+            open_flags(self._engine),
+            comments(self._engine, period.start, period.end),
+            self._clock(),
+        )
+
+    def holdout(self, period: Period, filters: Filters) -> Readout:
+        """True deflection: held-out against treated sessions' ticket rates. Every session
+        is counted whatever the filters (kb.insights.holdout says why)."""
+        now = self._clock()
+        every = Filters()
+        counts = [
+            holdout_counts(
+                sessions(self._engine, chosen.start, chosen.end, every), now, self._window
+            )
+            for chosen in (period, period.previous())
+        ]
+        return holdout_readout(
+            period,
+            filters,
+            counts[0],
+            counts[1],
+            self._settings.holdout_share,
+            self._window,
+            now,
+        )
+
+    def problems(self, period: Period, filters: Filters) -> Readout:
+        """Recurring incidents grouped by meaning, and the problem records."""
+        current, previous = (
+            self._candidates.report(
+                chosen.start, chosen.end, category=filters.category, language=filters.language
+            )
+            for chosen in (period, period.previous())
+        )
+        records = self._problems.find()
+        return problems_readout(
+            period,
+            filters,
+            current,
+            previous,
+            records,
+            self._problems.joined([problem.number for problem in records]),
+            self._clock(),
+        )
+
+    def _sessions(self, period: Period, filters: Filters) -> list[StartedSession]:
+        return [
+            StartedSession(summary.started, summary.times)
+            for summary in sessions(self._engine, period.start, period.end, filters)
+        ]
+
+    def _figures(
+        self, period: Period, filters: Filters, started: list[StartedSession], now: datetime
+    ) -> Figures:
+        activity = portal_activity(self._engine, period.start, period.end, filters)
+        return figures(started, activity, self._window, now)
