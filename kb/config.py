@@ -162,6 +162,11 @@ class Settings:
         "-Proto and -Host headers are believed; 0 believes none. Set it when kb is behind a "
         "proxy, or every visitor shares the proxy's address and its sign-in limit.",
     )
+    client_timeout: float = _setting(
+        10.0,
+        "Seconds `kb serve` waits for more of a request a client has begun to send before "
+        "taking it as gone (408, or the connection closed).",
+    )
     portal_url: str | None = _setting(
         None,
         "The portal's public address, e.g. https://help.example.com; the links in mail start "
@@ -341,6 +346,8 @@ def _validate(settings: Settings) -> None:
     for name in THRESHOLD_SETTINGS:
         if not 0.0 <= getattr(settings, name) <= 1.0:
             raise ConfigError(f"setting `{name}` must lie between 0 and 1")
+    if settings.client_timeout <= 0:
+        raise ConfigError("setting `client_timeout` is seconds a client may pause: above 0")
     if not 0.0 <= settings.holdout_share <= 1.0:
         raise ConfigError("setting `holdout_share` is a share of sessions: between 0 and 1")
     if settings.deflection_window_hours <= 0 or settings.track_record_strength < 0:

@@ -18,7 +18,10 @@ from kb.cli.options import home_option, kb_errors, settings_from
     default=1,
     show_default=True,
     type=click.IntRange(1, 64),
-    help="Threads per worker; 1 serves one request at a time per worker, the quickest for search.",
+    help=(
+        "Requests each worker computes at once; 1, the quickest for search, serves one at a "
+        "time (slow clients are read by other threads either way)."
+    ),
 )
 @home_option
 def serve(host: str, port: int, workers: int, threads: int, home: Path | None) -> None:

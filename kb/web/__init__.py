@@ -28,10 +28,8 @@ from kb.web import (
     security,
     visits,
 )
+from kb.web.limits import MAX_REQUEST_BYTES
 from kb.web.secret import stored_secret
-
-# Big enough for a long article saved from the editor; queries have their own limits.
-MAX_REQUEST_BYTES = 1024 * 1024
 
 
 def create_app(

@@ -30,6 +30,7 @@ MESSAGES = {
     400: "the request could not be understood",
     404: "nothing here: the page or article does not exist, or is not public",
     405: "this address does not accept that method",
+    408: "the request did not arrive in time",
     413: "the request is too large",
     500: "something went wrong on our side; the error has been logged",
     503: "the knowledge base is not ready yet; try again in a minute",

@@ -17,6 +17,10 @@ from werkzeug.routing import IntegerConverter
 
 from kb.errors import InvalidInputError
 from kb.validation import check_text, only_fields, parse_json_object, scrub
+from kb.web.errors import client_error
+from kb.web.limits import BODY_STALLED
+
+STALLED_BODY = "the request's body stopped arriving before it was complete; send it again"
 
 
 class WholeNumberConverter(IntegerConverter):
@@ -32,6 +36,9 @@ def register(app: Flask) -> None:
 
     @app.before_request
     def check_inputs() -> None:
+        if request.environ.get(BODY_STALLED):
+            # kb serve's worker stopped waiting for the body (kb.web.worker).
+            raise client_error(408, STALLED_BODY)
         for values in (request.args, request.form):
             for name, value in values.items(multi=True):
                 check_text(name, "a field name")

@@ -14,6 +14,7 @@ from kb.errors import IndexNotFoundError
 from kb.indexer.embed import limit_cpu_threads
 from kb.services import build_services
 from kb.web import create_app
+from kb.web.worker import READING_THREADS, PortalWorker
 
 
 def build_worker_app(settings: Settings, cpu_threads: int | None = None) -> Flask:
@@ -59,12 +60,13 @@ def serve(settings: Settings, host: str, port: int, workers: int, threads: int) 
         {
             "bind": f"{host}:{port}",
             "workers": workers,
-            "threads": threads,
-            # Search is CPU-bound and the GIL lets one thread compute at a time, so a worker
-            # serving one request at a time answers each soonest: sync workers take requests
-            # from the shared listening socket in turn, and a busy worker takes none. Threads
-            # pay off only when requests wait on I/O, such as a remote database.
-            "worker_class": "sync" if threads == 1 else "gthread",
+            # Threads read requests, so a stalled client holds a thread, not the worker;
+            # `threads` of them compute at once (see kb.web.worker).
+            "worker_class": PortalWorker.configured(threads, settings.client_timeout),
+            "threads": threads + READING_THREADS,
+            # Each answer closes its connection, as sync workers' did: a new request is then
+            # accepted by a worker with nothing to compute, not queued behind a busy one.
+            "keepalive": 0,
             # Loading the model takes a few seconds on a busy machine.
             "timeout": 120,
             "accesslog": "-",

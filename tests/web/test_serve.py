@@ -2,69 +2,34 @@
 
 from __future__ import annotations
 
-import json
 import os
-import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from kb.config import Settings
 from kb.services import build_services
+from tests.serving import (
+    answer_of,
+    fetch_json,
+    indexed_home,
+    running_server,
+    stalled_upload,
+    write,
+)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def fetch_json(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return json.loads(response.read())
-
-
-def write(folder: Path, article_id: str, title: str, body: str) -> None:
-    (folder / f"{article_id}.md").write_text(f"---\ntitle: {title}\n---\n{body}\n")
-
-
-# One thread: gunicorn's sync workers; more: threaded workers. Both must behave the same.
+# One request computing at a time per worker, or four at once: both must behave the same.
 @pytest.mark.parametrize("threads", ["1", "4"])
 def test_serve_answers_and_follows_new_generations(tmp_path: Path, threads: str) -> None:
-    articles = tmp_path / "articles"
-    articles.mkdir()
-    write(articles, "printer-offline", "Printer offline", "Restart the printer spooler.")
-    settings = Settings(home=tmp_path / ".kb", articles_dir=articles, embedder="hashing")
+    settings = indexed_home(tmp_path)
+    articles = settings.articles_dir
     indexer = build_services(settings)
-    indexer.index_files()
-
-    port = free_port()
-    environment = {**os.environ, "KB_EMBEDDER": "hashing", "KB_HOME": str(settings.home)}
-    server = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "kb.cli", "serve", "--port", str(port)),
-            *("--workers", "2", "--threads", threads),
-        ],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                page = urllib.request.urlopen(base + "/", timeout=2).read().decode()
-                break
-            except OSError:
-                assert server.poll() is None, "kb serve exited before answering"
-                assert time.monotonic() < deadline, "kb serve did not start within 60 s"
-                time.sleep(0.2)
+    with running_server(settings, "--workers", "2", "--threads", threads) as base:
+        page = urllib.request.urlopen(base + "/", timeout=10).read().decode()
         assert "How can we help?" in page
         first = fetch_json(base + "/api/v1/search?q=printer+spooler")
         assert [hit["id"] for hit in first["hits"]] == ["printer-offline"]
@@ -80,9 +45,36 @@ def test_serve_answers_and_follows_new_generations(tmp_path: Path, threads: str)
         for _ in range(6):
             second = fetch_json(base + "/api/v1/search?q=spooler+service+stopped")
             assert second["hits"][0]["id"] == "spooler-service"
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.communicate(timeout=30)
+
+
+def test_stalled_uploads_hold_connections_not_workers(tmp_path: Path) -> None:
+    # Sync workers each read one request: two stalled uploads held both, and a search waited
+    # until gunicorn killed them (127 s). Now they hold reading threads only.
+    with running_server(indexed_home(tmp_path), "--workers", "2") as base:
+        stalled = [stalled_upload(base) for _ in range(4)]
+        answer = fetch_json(base + "/api/v1/search?q=printer+spooler")
+        assert [hit["id"] for hit in answer["hits"]] == ["printer-offline"]
+        # The stalled clients were still being waited for: finishing their bodies gets them
+        # answered (the JSON they sent is cut short on purpose: 400, not a closed socket).
+        for client in stalled:
+            client.sendall(b"x" * 95)
+            assert answer_of(client).startswith(b"HTTP/1.1 400 ")
+            client.close()
+
+
+def test_a_client_that_stops_sending_is_let_go(tmp_path: Path) -> None:
+    with running_server(
+        indexed_home(tmp_path), "--workers", "1", environment={"KB_CLIENT_TIMEOUT": "0.5"}
+    ) as base:
+        with stalled_upload(base) as body:
+            answer = answer_of(body)
+        assert answer.startswith(b"HTTP/1.1 408 ")
+        assert b"stopped arriving" in answer and b"Content-Security-Policy" in answer
+        port = int(base.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as headers_only:
+            headers_only.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            assert answer_of(headers_only) == b""
+        assert fetch_json(base + "/api/v1/search?q=printer")["hits"]
 
 
 def test_serve_refuses_to_start_without_an_index(tmp_path: Path) -> None:

@@ -1,0 +1,161 @@
+"""`kb serve`'s gunicorn worker: threads wait for slow clients, one request at a time computes.
+
+Gunicorn's sync worker reads a request in the process that answers it: two clients that send
+their headers and part of a body, then stall, hold both workers until the watchdog kills
+them. This worker is gunicorn's threaded one with three changes:
+
+- a connection's thread reads the whole request (headers and body) before the request may
+  compute, so a stalled client holds a cheap reading thread, not the worker's search;
+- a client that sends nothing for `read_timeout` seconds (the client_timeout setting) in the
+  middle of a request is taken as gone: its connection closes, or its request is answered 408;
+- at most `computing` requests run the app at once (1 by default), as with sync workers, and
+  while they do the worker accepts no new connection, so an idle worker takes it instead
+  (sync workers take turns on the listening socket the same way). Search is CPU-bound and
+  the GIL lets one thread compute at a time, so one at a time answers each soonest.
+
+nginx in front (deploy/nginx.conf) buffers whole requests before they reach kb at all.
+"""
+
+from __future__ import annotations
+
+import io
+import socket
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from gunicorn.workers.gthread import TConn, ThreadWorker
+
+from kb.web.limits import BODY_STALLED, MAX_REQUEST_BYTES
+
+# Threads per worker that may sit reading slow requests, besides the computing ones.
+READING_THREADS = 16
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class StallLimitedSocket(socket.socket):
+    """A connection whose blocking reads give up after `read_timeout` seconds of silence.
+
+    A read that times out returns b"", the end of the stream, so gunicorn closes the
+    connection as one the client dropped instead of logging a socket error.
+    """
+
+    __slots__ = ()
+    read_timeout = 10.0
+
+    def setblocking(self, flag: bool) -> None:
+        if flag:
+            self.settimeout(self.read_timeout)
+        else:
+            super().setblocking(False)
+
+    def recv(self, size: int, flags: int = 0) -> bytes:
+        try:
+            return super().recv(size, flags)
+        except TimeoutError:
+            return b""
+
+
+class PortalWorker(ThreadWorker):  # type: ignore[misc]
+    """The threaded worker described above; `computing` is requests run at once."""
+
+    computing = 1
+    read_timeout = 10.0
+    # Set by gunicorn's load_wsgi (gunicorn ships no type hints, so it is declared here).
+    wsgi: WsgiApp
+
+    @classmethod
+    def configured(cls, computing: int, read_timeout: float) -> type[PortalWorker]:
+        """This worker class computing `computing` requests at once, waiting `read_timeout`
+        seconds for a paused client (gunicorn takes a class and makes the workers)."""
+        return type(cls.__name__, (cls,), {"computing": computing, "read_timeout": read_timeout})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._socket = type(
+            StallLimitedSocket.__name__,
+            (StallLimitedSocket,),
+            {"__slots__": (), "read_timeout": self.read_timeout},
+        )
+        self._slots = threading.BoundedSemaphore(self.computing)
+        self._running = 0
+        self._count_lock = threading.Lock()
+
+    def load_wsgi(self) -> None:
+        super().load_wsgi()
+        self.wsgi = self._one_at_a_time(self.wsgi)
+
+    def accept(self, listener: socket.socket) -> None:
+        try:
+            client, address = listener.accept()
+        except (BlockingIOError, ConnectionAbortedError, InterruptedError):
+            return  # another worker took it, or the client left first
+        self.nr_conns += 1
+        limited = self._socket(client.family, client.type, client.proto, client.detach())
+        self.enqueue_req(TConn(self.cfg, limited, address, listener.getsockname()))
+
+    def set_accept_enabled(self, enabled: bool) -> None:
+        # gunicorn's loop asks whenever its own answer differs from the current one; a busy
+        # worker keeps saying no, and a request finishing asks again (see _refresh).
+        super().set_accept_enabled(enabled and self._running < self.computing)
+
+    def _refresh(self) -> None:
+        """On the main thread: accept again, or stop, as the computing count now says."""
+        self.set_accept_enabled(self.nr_conns < self.worker_connections)
+
+    def _one_at_a_time(self, application: WsgiApp) -> WsgiApp:
+        def gated(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+            buffer_body(environ)
+            # Counted from here: a request read and waiting for its turn keeps the worker
+            # from accepting more, as a running one does.
+            self._count(+1)
+            try:
+                with self._slots:
+                    # Flask has built the whole answer when the call returns (static files
+                    # are read as they are sent, outside the slot).
+                    return application(environ, start_response)
+            finally:
+                self._count(-1)
+
+        return gated
+
+    def _count(self, change: int) -> None:
+        with self._count_lock:
+            self._running += change
+        self.method_queue.defer(self._refresh)
+
+
+def buffer_body(environ: dict[str, Any], limit: int | None = None) -> None:
+    """Read the request body whole into memory before the app sees it.
+
+    At most `limit` bytes plus one are read (the app refuses more as too large, from
+    Content-Length or from what it reads); a body that stops arriving is marked
+    BODY_STALLED with what came.
+    """
+    ceiling = (limit or MAX_REQUEST_BYTES) + 1
+    declared = environ.get("CONTENT_LENGTH") or ""
+    chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+    if not declared.isascii() or not declared.isdigit():
+        if not chunked:
+            return
+        wanted = ceiling
+    else:
+        wanted = int(declared)
+        if wanted == 0 or wanted >= ceiling:
+            return  # nothing to read, or refused as too large before any is read
+    source = environ["wsgi.input"]
+    parts: list[bytes] = []
+    received = 0
+    while received < wanted:
+        part = source.read(min(wanted - received, 64 * 1024))
+        if not part:
+            break
+        parts.append(part)
+        received += len(part)
+    body = b"".join(parts)
+    if not chunked and received < wanted:
+        environ[BODY_STALLED] = True
+    environ.pop("HTTP_TRANSFER_ENCODING", None)
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
