@@ -41,6 +41,9 @@ MAX_INTEGER_DIGITS = 9
 _NOT_TEXT = re.compile("[\x00\ud800-\udfff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _ASCII_DIGITS = re.compile(r"[0-9]+")
+# A share written the plain way, "0.35", ".35" or "1": float() also takes "nan", "1e-3" and
+# digits of other scripts, none of which a form's number field sends.
+_SHARE = re.compile(r"[0-9]{1,3}(\.[0-9]{0,12})?|\.[0-9]{1,12}")
 
 
 def check_text(value: str, name: str) -> str:
@@ -196,6 +199,18 @@ def integer(value: str | None, name: str, *, default: int, low: int, high: int) 
     if not low <= number <= high:
         raise InvalidInputError(f"`{name}` must be a whole number from {low} to {high}", field=name)
     return number
+
+
+def share(value: str | None, name: str) -> float | None:
+    """A number from 0 to 1 from a form, written in ASCII digits with a point ("0.35"), or
+    None when the field is left empty."""
+    if value is None or not value.strip():
+        return None
+    if not _SHARE.fullmatch(value.strip()) or not 0.0 <= float(value) <= 1.0:
+        raise InvalidInputError(
+            f"`{name}` must be a number from 0 to 1 written like 0.35", field=name
+        )
+    return float(value)
 
 
 def email(value: str, name: str) -> str:

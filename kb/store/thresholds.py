@@ -9,6 +9,7 @@ change takes effect in every worker and on every host at their next request, wit
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -84,28 +85,33 @@ class ThresholdStore:
 
     def change(self, name: str, value: float, actor: str) -> ThresholdChange:
         """Save a new value of one threshold (between 0 and 1) as `actor`, in force at once."""
-        if name not in THRESHOLD_NAMES:
+        [change] = self.change_all({name: value}, actor)
+        return change
+
+    def change_all(self, values: Mapping[str, float], actor: str) -> list[ThresholdChange]:
+        """Save new values of several thresholds as `actor`, all or none: every value is
+        checked before any is saved, and they are saved in one transaction, at one time."""
+        if not values:
             raise InvalidInputError(
-                f"`{name}` is not a threshold; choose one of {', '.join(THRESHOLD_NAMES)}",
-                field="name",
+                f"give a new value for one of {', '.join(THRESHOLD_NAMES)}", field="name"
             )
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InvalidInputError(f"`{name}` must be a number between 0 and 1", field=name)
-        if not 0.0 <= float(value) <= 1.0:
-            raise InvalidInputError(f"`{name}` must lie between 0 and 1, not {value}", field=name)
+        for name, value in values.items():
+            _check(name, value)
         if not actor.strip():
             raise InvalidInputError("say who changes the threshold", field="actor")
-        change = ThresholdChange(name, float(value), actor.strip(), datetime.now(UTC))
+        who, now = actor.strip(), datetime.now(UTC)
+        changes = [ThresholdChange(name, float(value), who, now) for name, value in values.items()]
         with Session(self.engine) as session, session.begin():
-            session.add(
+            session.add_all(
                 ThresholdChangeRow(
                     name=change.name,
                     value=change.value,
                     changed_by=change.changed_by,
                     changed_at=change.changed_at,
                 )
+                for change in changes
             )
-        return change
+        return changes
 
     def history(self, limit: int = HISTORY) -> list[ThresholdChange]:
         """The latest changes, newest first."""
@@ -116,6 +122,32 @@ class ThresholdStore:
                 for row in session.scalars(statement)
             ]
 
+    def last_changes(self) -> dict[str, ThresholdChange]:
+        """The change in force of each threshold an admin has changed, however long ago."""
+        newest = (
+            select(func.max(ThresholdChangeRow.id))
+            .where(ThresholdChangeRow.name.in_(THRESHOLD_NAMES))
+            .group_by(ThresholdChangeRow.name)
+        )
+        statement = select(ThresholdChangeRow).where(ThresholdChangeRow.id.in_(newest))
+        with Session(self.engine) as session:
+            return {
+                row.name: ThresholdChange(row.name, row.value, row.changed_by, row.changed_at)
+                for row in session.scalars(statement)
+            }
+
     def defaults(self) -> Thresholds:
         """The values set in kb.toml or the environment, before any admin's change."""
         return self._defaults
+
+
+def _check(name: str, value: object) -> None:
+    if name not in THRESHOLD_NAMES:
+        raise InvalidInputError(
+            f"`{name}` is not a threshold; choose one of {', '.join(THRESHOLD_NAMES)}",
+            field="name",
+        )
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidInputError(f"`{name}` must be a number between 0 and 1", field=name)
+    if not 0.0 <= float(value) <= 1.0:
+        raise InvalidInputError(f"`{name}` must lie between 0 and 1, not {value}", field=name)

@@ -26,6 +26,7 @@ from kb.web import (
     presenters,
     problems,
     security,
+    thresholds_api,
     visits,
 )
 from kb.web.limits import MAX_REQUEST_BYTES
@@ -69,6 +70,17 @@ def create_app(
     i18n.register(app)
     presenters.register(app)
     app.jinja_env.globals["demo_data"] = services.demo
-    for module in (portal, api, account, admin, desk, desk_api, knowledge, problems, insights_api):
+    for module in (
+        portal,
+        api,
+        account,
+        admin,
+        desk,
+        desk_api,
+        knowledge,
+        problems,
+        insights_api,
+        thresholds_api,
+    ):
         app.register_blueprint(module.blueprint)
     return app

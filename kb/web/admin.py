@@ -1,13 +1,16 @@
-"""The admin's pages: users, their roles, and every API token."""
+"""The admin's pages: users, their roles, every API token, and the portal's thresholds."""
 
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from kb.config import describe_settings
 from kb.errors import InvalidInputError
+from kb.store.thresholds import THRESHOLD_NAMES
 from kb.store.users import ROLES
-from kb.web.security import current_user, require_role
+from kb.validation import share
+from kb.web.security import actor, current_user, require_role, safe_next
 from kb.web.visits import services
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
@@ -59,6 +62,58 @@ def change_user(user_id: int) -> tuple[str, int] | Response:
 def revoke_token(token_id: int) -> Response:
     services().users.revoke_token(token_id)
     return redirect(url_for("admin.users"))
+
+
+@blueprint.get("/thresholds")
+@require_role("admin")
+def thresholds() -> tuple[str, int]:
+    return _thresholds_page()
+
+
+@blueprint.post("/thresholds")
+@require_role("admin")
+def change_thresholds() -> tuple[str, int] | Response:
+    """Save the thresholds the form changed, all or none, and go back where it was sent from
+    (the calibration page has the same form)."""
+    store = services().thresholds
+    current = store.current()
+    try:
+        given = {name: share(request.form.get(name), name) for name in THRESHOLD_NAMES}
+        changed = {
+            name: value
+            for name, value in given.items()
+            if value is not None and value != getattr(current, name)
+        }
+        if not any(value is not None for value in given.values()):
+            raise InvalidInputError(
+                f"give a new value for one of {', '.join(THRESHOLD_NAMES)}", field="name"
+            )
+        if changed:
+            store.change_all(changed, actor())
+    except InvalidInputError as error:
+        return _thresholds_page(problem=str(error), status=400)
+    return redirect(safe_next(request.form.get("next"), url_for("admin.thresholds")))
+
+
+def _thresholds_page(problem: str | None = None, status: int = 200) -> tuple[str, int]:
+    store = services().thresholds
+    page = render_template(
+        "admin_thresholds.html",
+        thresholds=store.current(),
+        defaults=store.defaults(),
+        history=store.history(),
+        last=store.last_changes(),
+        names=THRESHOLD_NAMES,
+        helps=threshold_helps(),
+        back=None,
+        problem=problem,
+    )
+    return page, status
+
+
+def threshold_helps() -> dict[str, str]:
+    """What each threshold does, in its setting's own help line."""
+    return {name: text for name, _default, text in describe_settings() if name in THRESHOLD_NAMES}
 
 
 def _page(problem: str | None = None, status: int = 200) -> tuple[str, int]:

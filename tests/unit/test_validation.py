@@ -20,8 +20,41 @@ from kb.validation import (
     optional_text,
     parse_json_object,
     scrub,
+    share,
     text,
 )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, None),
+        ("  ", None),
+        ("0.35", 0.35),
+        (" .5 ", 0.5),
+        ("1", 1.0),
+        ("0", 0.0),
+        ("1.000", 1.0),
+        ("1.01", "from 0 to 1"),
+        ("-0.1", "from 0 to 1"),
+        ("nan", "from 0 to 1"),
+        ("inf", "from 0 to 1"),
+        ("3e-1", "from 0 to 1"),
+        ("٠.٥", "from 0 to 1"),
+        ("0,35", "from 0 to 1"),
+        ("0." + "1" * 40, "from 0 to 1"),
+    ],
+)
+def test_shares_are_plain_numbers_from_0_to_1(
+    value: str | None, expected: float | str | None
+) -> None:
+    if isinstance(expected, str):
+        with pytest.raises(
+            InvalidInputError, match=f"`show_threshold` must be a number {expected}"
+        ):
+            share(value, "show_threshold")
+    else:
+        assert share(value, "show_threshold") == expected
 
 
 @pytest.mark.parametrize(
