@@ -22,14 +22,16 @@ from kb.insights.metrics import trend_buckets
 from kb.insights.overview import Figures, StartedSession, figures, overview_readout, trend
 from kb.insights.problems import ProblemCandidates, problems_readout
 from kb.insights.readout import Filters, Period, Readout
+from kb.insights.search_activity import search_counts
+from kb.insights.searches import searches_readout
 from kb.insights.sessions import sessions
 from kb.model import Article
 from kb.store.problems import ProblemStore
 
 # The reports, in the order pages and `kb report` list them; each is the Insights method of
-# the same name. Still to come: "searches" and "gaps" after the overview, and "calibration"
-# (issue 11c) between "problems" and "holdout".
-REPORTS = ("overview", "articles", "problems", "holdout")
+# the same name. Still to come: "gaps" after "searches", and "calibration" (issue 11c)
+# between "problems" and "holdout".
+REPORTS = ("overview", "searches", "articles", "problems", "holdout")
 
 
 def _now() -> datetime:
@@ -97,6 +99,18 @@ class Insights:
             minutes_per_ticket=self._settings.minutes_per_ticket,
             window=self._window,
             generated=now,
+        )
+
+    def searches(self, period: Period, filters: Filters) -> Readout:
+        """Top searches; those with no confident answer, no click or a ticket after them;
+        click-through, overall and by language."""
+        before = period.previous()
+        return searches_readout(
+            period,
+            filters,
+            search_counts(self._engine, period.start, period.end, filters),
+            search_counts(self._engine, before.start, before.end, filters),
+            self._clock(),
         )
 
     def articles(self, period: Period, filters: Filters) -> Readout:

@@ -1,0 +1,117 @@
+"""A period's portal searches counted in SQL, one row per query text and language.
+
+Each search is judged as kb.insights.metrics.search_outcomes judges the searches of one
+session: clicked when a document is opened from its results (a view from search) before the
+session's next search, followed by a ticket when the session files one after it. The
+correlated subqueries run on the events' session/kind/at index.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy
+from sqlalchemy import ColumnElement, and_, case, exists, func, not_, or_, select
+
+from kb.events import ArticleView, Search, TicketCreated
+from kb.insights.readout import Filters
+from kb.insights.searches import QueryCounts
+from kb.store.tables import EventRow
+
+EVENTS = EventRow.__table__
+
+
+def search_counts(
+    engine: sqlalchemy.Engine, start: datetime, end: datetime, filters: Filters
+) -> list[QueryCounts]:
+    """The searches made in [start, end) that match `filters`, counted by (query, language)."""
+    searched = EVENTS.alias("searched")
+    view, between, ticket = EVENTS.alias("view"), EVENTS.alias("between"), EVENTS.alias("ticket")
+    confident = func.coalesce(searched.c.data["confident"].as_boolean(), False)
+    no_search_between = not_(
+        exists()
+        .where(
+            between.c.session_id == searched.c.session_id,
+            between.c.kind == Search.kind,
+            _later(between, searched),
+            _later(view, between),
+        )
+        .correlate(searched, view)
+    )
+    clicked = (
+        exists()
+        .where(
+            view.c.session_id == searched.c.session_id,
+            view.c.kind == ArticleView.kind,
+            view.c.data["source"].as_string() == "search",
+            _later(view, searched),
+            no_search_between,
+        )
+        .correlate(searched)
+    )
+    ticketed = (
+        exists()
+        .where(
+            ticket.c.session_id == searched.c.session_id,
+            ticket.c.kind == TicketCreated.kind,
+            _later(ticket, searched),
+        )
+        .correlate(searched)
+    )
+    judged = (
+        select(
+            searched.c.query.label("query"),
+            searched.c.language.label("language"),
+            case((confident, 0), else_=1).label("unconfident"),
+            case((clicked, 1), else_=0).label("clicked"),
+            case((ticketed, 1), else_=0).label("ticketed"),
+        )
+        .where(
+            searched.c.kind == Search.kind,
+            searched.c.at >= start,
+            searched.c.at < end,
+            *_filters(searched, filters),
+        )
+        .subquery("judged")
+    )
+    statement = (
+        select(
+            judged.c.query,
+            judged.c.language,
+            func.count(),
+            func.sum(judged.c.unconfident),
+            func.sum(judged.c.clicked),
+            func.sum(judged.c.ticketed),
+        )
+        .group_by(judged.c.query, judged.c.language)
+        .order_by(judged.c.query, judged.c.language)
+    )
+    with engine.connect() as connection:
+        return [
+            QueryCounts(
+                query=str(query or ""),
+                language=language,
+                searches=int(searches),
+                unconfident=int(unconfident or 0),
+                clicked=int(clicked_count or 0),
+                ticketed=int(ticketed_count or 0),
+            )
+            for query, language, searches, unconfident, clicked_count, ticketed_count in (
+                connection.execute(statement)
+            )
+        ]
+
+
+def _filters(events: Any, filters: Filters) -> list[ColumnElement[bool]]:
+    found = []
+    if filters.category:
+        found.append(events.c.category == filters.category)
+    if filters.language:
+        found.append(events.c.language == filters.language)
+    return found
+
+
+def _later(event: Any, than: Any) -> ColumnElement[bool]:
+    """`event` came after `than`: later, or at the same instant but recorded after it."""
+    return or_(event.c.at > than.c.at, and_(event.c.at == than.c.at, event.c.id > than.c.id))
