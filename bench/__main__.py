@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-PARTS = ("indexing", "latency", "memory", "cold_start", "portal", "events")
+PARTS = ("indexing", "latency", "memory", "cold_start", "portal", "events", "postgres")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.threads:
         os.environ["OMP_NUM_THREADS"] = str(arguments.threads)
 
-    from bench import cold_start, events, indexing, latency, memory, portal
+    from bench import cold_start, events, indexing, latency, memory, portal, postgres
     from bench.config import FULL, QUICK, log
     from bench.context import Context
     from bench.report import Table, render, write_json
@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         "cold_start": cold_start.run,
         "portal": portal.run,
         "events": events.run,
+        "postgres": postgres.run,
     }
     context = Context(QUICK if arguments.quick else FULL)
     environment = _environment(arguments.quick)

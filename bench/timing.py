@@ -21,16 +21,24 @@ def paired_times(
     first: Callable[[str], object],
     second: Callable[[str], object],
 ) -> tuple[list[float], list[float]]:
-    """Milliseconds of two calls on each text, alternating which goes first.
+    """Milliseconds of two calls on each text, alternating which goes first."""
+    timings = rotated_times(texts, [first, second])
+    return timings[0], timings[1]
 
-    Interleaving puts both under the same load at the same moment, so their ratio holds
-    even when the machine is busy.
+
+def rotated_times(
+    texts: Sequence[str], calls: Sequence[Callable[[str], object]]
+) -> list[list[float]]:
+    """Milliseconds of each call on each text, the first call moving one place per text.
+
+    Interleaving puts every call under the same load at the same moment, so their ratios
+    hold even when the machine is busy.
     """
-    timings: tuple[list[float], list[float]] = ([], [])
+    timings: list[list[float]] = [[] for _ in calls]
     for number, text in enumerate(texts):
-        order = ((0, first), (1, second)) if number % 2 == 0 else ((1, second), (0, first))
-        for slot, call in order:
+        for step in range(len(calls)):
+            slot = (number + step) % len(calls)
             started = time.perf_counter()
-            call(text)
+            calls[slot](text)
             timings[slot].append((time.perf_counter() - started) * 1000.0)
     return timings

@@ -224,7 +224,11 @@ GENERATION_STORES = {
     "postgresql": "kb.indexer.pg_generations:PostgresGenerationStore",
 }
 # With index_store `postgresql` the parts live in the database, so these names apply instead.
-POSTGRES_KEYWORD_INDEXES = {"postgresql-bm25": "kb.indexer.pg_keyword:PostgresKeywordIndex"}
+# A keyword class there also has create_tables(connection, session), run as a generation begins.
+POSTGRES_KEYWORD_INDEXES = {
+    "postgresql-bm25": "kb.indexer.pg_keyword:PostgresKeywordIndex",
+    "postgresql-fulltext": "kb.indexer.pg_fulltext:PostgresFullTextIndex",
+}
 POSTGRES_VECTOR_INDEXES = {"pgvector": "kb.indexer.pg_vectors:PgvectorIndex"}
 
 

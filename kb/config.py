@@ -52,7 +52,8 @@ class Settings:
     keyword_backend: str = _setting(
         "bm25",
         "Keyword index: `bm25` (a BM25 matrix, fast at any size) or `whoosh`; with index_store "
-        "`postgresql`: `postgresql-bm25`; or a dotted path.",
+        "`postgresql`: `postgresql-bm25`, or `postgresql-fulltext` (PostgreSQL's tsvector and "
+        "ts_rank); or a dotted path.",
     )
     vector_backend: str = _setting(
         "faiss",

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import shutil
+import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import sqlalchemy
 
 from kb.backends import Generation, open_generation_store
 from kb.config import Settings
 from kb.model import Document, SearchQuery
 from kb.services import Services, build_services
+from kb.workflow import NewTicket
 from tests.conftest import ARTICLES
 
 QUERIES = [
@@ -132,8 +135,78 @@ def test_two_hosts_with_empty_folders_share_one_index(
         assert "ticket-7" not in document_ids(second, "badge reader beeps", mode="keyword")
         assert not (tmp_path / "host-b" / "generations").exists()
         first.upgrade_database()
+        assert second.thresholds.current().show_threshold == settings.show_threshold
         first.thresholds.change("show_threshold", 0.45, actor="admin")
         assert second.thresholds.current().show_threshold == 0.45
+        second.thresholds.change("confident_threshold", 0.9, actor="admin")
+        assert first.thresholds.current().confident_threshold == 0.9
     finally:
         first.close()
         second.close()
+
+
+def replica_url(primary: str, name: str) -> str:
+    """A second URL to the primary's server standing in for a streaming replica: every
+    transaction on it is read-only, as on a hot standby, and its connections carry `name`."""
+    url = sqlalchemy.make_url(primary)
+    options = f"{url.query.get('options', '')} -c default_transaction_read_only=on".strip()
+    changed = url.update_query_dict({"options": options, "application_name": name})
+    return changed.render_as_string(hide_password=False)
+
+
+def test_searches_read_the_replica_and_writes_go_to_the_primary(
+    settings: Settings, postgres_index_settings: Settings, tmp_path: Path
+) -> None:
+    """The test server has no replica: a read-only URL to it stands in for one. Indexing, an
+    update and a ticket written through a host whose `database_read_url` is that URL succeed,
+    so none of them wrote through it; its searches are answered through it. A second host
+    whose replica is down still writes, and its searches fail, so they went nowhere else."""
+    shutil.copytree(ARTICLES, settings.articles_dir, dirs_exist_ok=True)
+    primary = postgres_index_settings.database_url
+    assert primary is not None
+    name = f"kb-replica-{uuid.uuid4().hex[:12]}"
+    on_postgres = replace(
+        settings,
+        database_url=primary,
+        index_store="postgresql",
+        keyword_backend="postgresql-bm25",
+        vector_backend="pgvector",
+    )
+    host = build_services(
+        replace(on_postgres, home=tmp_path / "host", database_read_url=replica_url(primary, name))
+    )
+    unreachable = sqlalchemy.make_url(primary).set(host="127.0.0.1", port=1)
+    cut_off = build_services(
+        replace(
+            on_postgres,
+            home=tmp_path / "cut-off",
+            database_read_url=unreachable.render_as_string(hide_password=False),
+        )
+    )
+    observer = sqlalchemy.create_engine(primary, poolclass=sqlalchemy.NullPool)
+    try:
+        host.upgrade_database()
+        host.index_files()
+        host.indexer.update([ticket(9, "The badge reader at the loading dock beeps red.")])
+        filed = host.tickets.create(NewTicket("Badge reader", "It beeps red.", "li@example.com"))
+        assert host.tickets.get(filed.number) is not None
+        assert document_ids(host, "badge reader beeps", mode="keyword")[0] == "ticket-9"
+        assert document_ids(host, "printer offline")
+        with observer.connect() as connection:
+            through_replica = connection.execute(
+                sqlalchemy.text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = :n"
+                ),
+                {"n": name},
+            ).scalar()
+        assert through_replica
+
+        cut_off.indexer.update([ticket(10, "The lift display shows error 42.")])
+        assert cut_off.tickets.create(NewTicket("Lift", "Error 42.", "li@example.com"))
+        assert document_ids(host, "lift display error", mode="keyword")[0] == "ticket-10"
+        with pytest.raises(sqlalchemy.exc.OperationalError):
+            cut_off.searcher.search(SearchQuery("lift display error", mode="keyword"))
+    finally:
+        observer.dispose()
+        host.close()
+        cut_off.close()

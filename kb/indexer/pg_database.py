@@ -109,6 +109,10 @@ class GenerationTables:
         return self.name("totals")
 
     @property
+    def fulltext(self) -> str:
+        return self.name("fulltext")
+
+    @property
     def vectors(self) -> str:
         return self.name("vectors")
 
@@ -117,6 +121,7 @@ class GenerationTables:
             self.postings,
             self.keyword_chunks,
             self.terms,
+            self.fulltext,
             self.totals,
             self.vectors,
             self.chunks,

@@ -38,7 +38,6 @@ from kb.indexer.pg_database import (
     postgres_urls,
     shared_engine,
 )
-from kb.indexer.pg_keyword import create_keyword_tables
 from kb.indexer.pg_vectors import create_vector_table
 from kb.store.schema import check_schema
 
@@ -134,7 +133,7 @@ class PostgresGenerationStore:
                     {"name": name, "dimension": dimension, "created": datetime.now(UTC)},
                 )
                 create_catalog_tables(connection, session)
-                create_keyword_tables(connection, session)
+                self._keyword.create_tables(connection, session)
                 create_vector_table(connection, session, dimension)
                 create_totals_table(connection, session.tables)
             else:
@@ -173,7 +172,8 @@ class PostgresGenerationStore:
             if generation.name in self._fresh:
                 # Planner statistics for the tables a full build has just filled.
                 for table in GenerationTables(generation.name).all():
-                    connection.execute(text(f"ANALYZE {table}"))
+                    if connection.execute(text(f"SELECT to_regclass('{table}')")).scalar():
+                        connection.execute(text(f"ANALYZE {table}"))
             connection.commit()
         except BaseException:
             connection.rollback()

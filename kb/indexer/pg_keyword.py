@@ -71,6 +71,11 @@ class PostgresKeywordIndex:
         self._analysis = Analysis(settings.languages)
         self._pending: list[_Pending] = []
 
+    @staticmethod
+    def create_tables(connection: sqlalchemy.Connection, session: Session) -> None:
+        """The generation's postings, chunk numbers and term counts."""
+        create_keyword_tables(connection, session)
+
     def add(self, document: Document, chunks: Sequence[Chunk]) -> None:
         self._session.writing()
         if not chunks:

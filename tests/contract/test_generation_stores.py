@@ -185,6 +185,34 @@ class TestPostgresGenerationStore(GenerationStoreContract):
         assert found(store, "authenticator") == ["mfa#0"]
         assert self.generation_tables() == {published}
 
+    def test_the_writer_lock_is_an_advisory_lock_not_a_file(self, store: GenerationStore) -> None:
+        """Hosts share no folder: the writer's lock is PostgreSQL's, released on disconnect."""
+        assert self.writer_locks() == 0
+        with store.lock(timeout=1.0):
+            assert self.writer_locks() == 1
+            assert not self._settings.home.exists() or not any(self._settings.home.iterdir())
+        assert self.writer_locks() == 0
+
+    def writer_locks(self) -> int:
+        """Advisory locks granted on this schema's index key, seen from another connection."""
+        engine = sqlalchemy.create_engine(self._settings.database_url or "")
+        try:
+            with engine.connect() as connection:
+                found = connection.execute(
+                    sqlalchemy.text(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                        "AND database = (SELECT oid FROM pg_database "
+                        "WHERE datname = current_database()) AND objsubid = 1 "
+                        "AND classid = (hashtext(current_schema() || '/kb-index')::bigint "
+                        ">> 32 & 4294967295)::oid "
+                        "AND objid = (hashtext(current_schema() || '/kb-index')::bigint "
+                        "& 4294967295)::oid"
+                    )
+                ).scalar()
+        finally:
+            engine.dispose()
+        return int(found or 0)
+
     def generation_tables(self) -> set[str]:
         """The generations that have tables in the schema (kb_<generation>_<part>)."""
         engine = sqlalchemy.create_engine(self._settings.database_url or "")
