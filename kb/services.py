@@ -210,6 +210,7 @@ class Services:
             self.problem_candidates,
             ProblemStore(self.engine),
             lambda: list(self.authoring.listing().articles.values()),
+            thresholds=self.thresholds,
         )
 
     @cached_property

@@ -54,10 +54,12 @@ def calibration_readout(
     thresholds: Mapping[str, float],
     defaults: Mapping[str, float],
     history: Sequence[ThresholdChange],
+    last: Mapping[str, ThresholdChange],
     generated: datetime | None = None,
 ) -> Readout:
     """The calibration and thresholds page. `thresholds` are the values in force by name,
-    `defaults` those of the settings, `history` the admins' changes, newest first."""
+    `defaults` those of the settings, `history` the admins' latest changes, newest first,
+    and `last` each threshold's change in force (however old)."""
     show = thresholds["show_threshold"]
     confident = thresholds["confident_threshold"]
     hits = suggestion_fit(current.suggestions, curve_thresholds(show))
@@ -106,7 +108,7 @@ def calibration_readout(
         _curve_table(
             "confident_curve", "What confident_threshold keeps (sessions)", visits, confident
         ),
-        _thresholds_table(thresholds, defaults, history),
+        _thresholds_table(thresholds, defaults, last),
         _history_table(history),
     )
     charts = (
@@ -238,11 +240,11 @@ def _curve_table(key: str, title: str, found: Fit, today: float) -> Table:
 def _thresholds_table(
     thresholds: Mapping[str, float],
     defaults: Mapping[str, float],
-    history: Sequence[ThresholdChange],
+    changes: Mapping[str, ThresholdChange],
 ) -> Table:
     rows: list[dict[str, Any]] = []
     for name, value in thresholds.items():
-        last = next((change for change in history if change.name == name), None)
+        last = changes.get(name)
         rows.append(
             {
                 "name": name,

@@ -17,6 +17,8 @@ from kb.errors import NotFoundError
 from kb.insights.activity import portal_activity, tickets_by_bucket
 from kb.insights.article_activity import article_activity, comments, open_flags
 from kb.insights.articles import articles_readout
+from kb.insights.calibration import calibration_readout
+from kb.insights.calibration_rows import calibration_inputs
 from kb.insights.holdout import holdout_counts, holdout_readout
 from kb.insights.metrics import trend_buckets
 from kb.insights.overview import Figures, StartedSession, figures, overview_readout, trend
@@ -27,11 +29,14 @@ from kb.insights.searches import searches_readout
 from kb.insights.sessions import sessions
 from kb.model import Article
 from kb.store.problems import ProblemStore
+from kb.store.thresholds import ThresholdStore
 
 # The reports, in the order pages and `kb report` list them; each is the Insights method of
-# the same name. Still to come: "gaps" after "searches", and "calibration" (issue 11c)
-# between "problems" and "holdout".
-REPORTS = ("overview", "searches", "articles", "problems", "holdout")
+# the same name. Still to come: "gaps" after "searches".
+REPORTS = ("overview", "searches", "articles", "problems", "calibration", "holdout")
+# The thresholds the calibration readout judges: those compared with deflection probabilities
+# (known_issue_threshold is a cosine to an announced problem, not a probability).
+CALIBRATED_THRESHOLDS = ("show_threshold", "confident_threshold")
 
 
 def _now() -> datetime:
@@ -49,15 +54,18 @@ class Insights:
         problems: ProblemStore,
         articles: Callable[[], Sequence[Article]],
         clock: Callable[[], datetime] = _now,
+        thresholds: ThresholdStore | None = None,
     ) -> None:
         """`articles` lists the KB's articles as their files are now (the article report
-        shows each one's title, category, audience and dates)."""
+        shows each one's title, category, audience and dates); `thresholds` are the portal's
+        (by default a store over the same database and settings)."""
         self._engine = engine
         self._settings = settings
         self._candidates = candidates
         self._problems = problems
         self._articles = articles
         self._clock = clock
+        self._thresholds = thresholds or ThresholdStore(engine, settings)
 
     def today(self) -> date:
         """Today in UTC: where a period given as "the last N days" ends."""
@@ -166,6 +174,28 @@ class Insights:
             records,
             self._problems.joined([problem.number for problem in records]),
             self._clock(),
+        )
+
+    def calibration(self, period: Period, filters: Filters) -> Readout:
+        """Deflection probabilities against what happened, and what each threshold keeps,
+        with the thresholds in force and who changed them."""
+        now = self._clock()
+        current, previous = (
+            calibration_inputs(self._engine, chosen.start, chosen.end, filters, self._window, now)
+            for chosen in (period, period.previous())
+        )
+        store = self._thresholds
+        in_force, defaults = store.current(), store.defaults()
+        return calibration_readout(
+            period,
+            filters,
+            current,
+            previous,
+            {name: getattr(in_force, name) for name in CALIBRATED_THRESHOLDS},
+            {name: getattr(defaults, name) for name in CALIBRATED_THRESHOLDS},
+            [change for change in store.history() if change.name in CALIBRATED_THRESHOLDS],
+            store.last_changes(),
+            now,
         )
 
     def _sessions(self, period: Period, filters: Filters) -> list[StartedSession]:

@@ -171,7 +171,9 @@ def test_the_readout_from_recorded_events(engine: sqlalchemy.Engine) -> None:
         engine, PERIOD.previous().start, PERIOD.previous().end, Filters(), WINDOW, NOW
     )
     thresholds = {"show_threshold": 0.3, "confident_threshold": 0.6}
-    readout = calibration_readout(PERIOD, Filters(), current, previous, thresholds, thresholds, [])
+    readout = calibration_readout(
+        PERIOD, Filters(), current, previous, thresholds, thresholds, [], {}
+    )
     # Suggestions: 0.8125 and 0.625 solved it, 0.6875 and 0.5625 did not: 3 of 4 pairs in
     # order; bins 0.5 (0.5625, none solved), 0.6 (0.625 and 0.6875, one of two), 0.8.
     assert readout.number("suggestion_outcomes").value == 4

@@ -10,13 +10,22 @@ import pytest
 import sqlalchemy
 
 from kb.config import Settings
-from kb.events import ArticleView, Feedback, SessionStarted, TicketCreated
+from kb.events import (
+    ArticleView,
+    Feedback,
+    SelfResolved,
+    SessionStarted,
+    ShownSuggestion,
+    SuggestionsShown,
+    TicketCreated,
+)
 from kb.insights.readout import Filters, Period, Readout
 from kb.insights.reports import REPORTS, Insights
 from kb.model import Article
 from kb.services import build_services
 from kb.store.events import EventStore
 from kb.store.problems import ProblemStore
+from kb.store.thresholds import ThresholdStore
 
 NOW = datetime(2026, 11, 22, 20, 0, tzinfo=UTC)
 PERIOD = Period(date(2026, 11, 16), date(2026, 11, 22))
@@ -105,6 +114,45 @@ def test_the_holdout_readout_counts_closed_sessions_of_both_groups(
     assert found["true_deflection"] == (0.5, None)
     # The filters are named but not applied (held-out sessions have no category).
     assert readout.filters == Filters(category="network")
+
+
+def test_the_calibration_readout_judges_the_thresholds_in_force(
+    insights: Insights, engine: sqlalchemy.Engine, database_url: str
+) -> None:
+    store = EventStore(engine)
+    # "a" was shown vpn at 0.75 (query-level 0.5) and it solved it; "b" was shown vpn at 0.5
+    # (query-level 0.25) and filed a ticket about the same problem.
+    for session, day, hit, query in (("a", 17, 0.75, 0.5), ("b", 18, 0.5, 0.25)):
+        store.record(SessionStarted(session_id=session, at=at(day, 9)))
+        store.record(
+            SuggestionsShown(
+                session_id=session,
+                at=at(day, 9),
+                query="vpn drops",
+                suggestions=(ShownSuggestion("vpn", hit),),
+                deflection=query,
+            )
+        )
+    store.record(SelfResolved(session_id="a", at=at(17, 10), article_id="vpn"))
+    store.record(TicketCreated(session_id="b", at=at(18, 10), ticket_id="INC-1", failed=("vpn",)))
+    # An admin changed show_threshold on another worker: the readout marks the new value.
+    ThresholdStore(engine, Settings(database_url=database_url)).change(
+        "show_threshold", 0.45, "ada@example.com"
+    )
+    readout = insights.readout("calibration", PERIOD, Filters())
+    found = numbers(readout)
+    assert found["suggestion_outcomes"] == (2, 0)
+    assert found["suggestion_auroc"] == (1.0, None)
+    assert found["session_outcomes"] == (2, 0)
+    marked = [row for row in readout.table("show_curve").rows if row["today"]]
+    assert [(row["threshold"], row["kept"], row["precision"]) for row in marked] == [(0.45, 2, 0.5)]
+    thresholds = {row["name"]: row for row in readout.table("thresholds").rows}
+    assert set(thresholds) == {"show_threshold", "confident_threshold"}
+    assert (thresholds["show_threshold"]["value"], thresholds["show_threshold"]["changed_by"]) == (
+        0.45,
+        "ada@example.com",
+    )
+    assert readout.notes[0].startswith("Too few outcomes to conclude about suggestions")
 
 
 def test_every_report_is_reachable_by_name(insights: Insights) -> None:

@@ -212,6 +212,7 @@ def test_the_readout_marks_todays_thresholds_and_names_who_set_them() -> None:
         thresholds(),
         {"show_threshold": 0.3, "confident_threshold": 0.6},
         history,
+        {"show_threshold": history[0]},
     )
     assert readout.number("suggestion_auroc").value == pytest.approx(5 / 6)
     assert readout.number("suggestion_auroc").previous is None
@@ -249,7 +250,7 @@ def test_the_readout_marks_todays_thresholds_and_names_who_set_them() -> None:
 
 def test_a_new_desk_gets_empty_tables_that_say_what_will_appear() -> None:
     readout = calibration_readout(
-        PERIOD, Filters(), CalibrationInputs(), CalibrationInputs(), thresholds(), {}, []
+        PERIOD, Filters(), CalibrationInputs(), CalibrationInputs(), thresholds(), {}, [], {}
     )
     for key in ("suggestion_reliability", "session_reliability", "show_curve"):
         table = readout.table(key)
