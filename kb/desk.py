@@ -1,7 +1,8 @@
 """The agent's ticket desk: the queue, one ticket's story, and turning resolutions into knowledge.
 
 Agents see everything the engine knows (internal articles and ticket notes included); what
-they resolve becomes searchable at once, internal unless they mark it shareable.
+they resolve becomes searchable at once, internal unless they mark it shareable (or as soon
+as the index is free, when another writer holds it: kb.knowledge_queue).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from kb.events import (
     session_trail,
 )
 from kb.indexer.pipeline import Indexer, IndexReport
+from kb.knowledge_queue import KnowledgeQueue
 from kb.model import Filters, SearchHit, SearchQuery, Ticket
 from kb.search.searcher import MAX_QUERY_CHARACTERS, Searcher
 from kb.store.events import EventStore
@@ -101,6 +103,7 @@ class Desk:
         indexer: Indexer,
         embedder: Embedder,
         same_problem_similarity: float,
+        knowledge: KnowledgeQueue,
     ) -> None:
         # A search at least this close in meaning (cosine) to the ticket's text was about the
         # same problem: the setting the track record uses. On the sample KB, searches about the
@@ -111,6 +114,7 @@ class Desk:
         self._events = events
         self._indexer = indexer
         self._embedder = embedder
+        self._knowledge = knowledge
 
     def ticket(self, number: str) -> StoredTicket:
         """The ticket with this number; NotFoundError when there is none."""
@@ -203,8 +207,12 @@ class Desk:
         *,
         shareable: bool = False,
         linked_article: str | None = None,
-    ) -> tuple[StoredTicket, IndexReport]:
-        """Resolve the ticket and index its note as knowledge straight away."""
+    ) -> tuple[StoredTicket, IndexReport | None]:
+        """Resolve the ticket and index its note as knowledge straight away.
+
+        The report is None when another writer holds the index: the ticket is resolved all
+        the same and its note is indexed from the queue once the lock frees (`indexing`).
+        """
         if linked_article:
             self._check_article(linked_article)
         ticket = self.tickets.resolve(
@@ -221,12 +229,11 @@ class Desk:
                 language=ticket.language,
             )
         )
-        knowledge = ticket.knowledge()
-        assert knowledge is not None
-        return ticket, self._indexer.update([knowledge.to_document()])
+        return ticket, self._knowledge.drain()
 
     def reopen(self, number: str, actor: str, reason: str = "") -> StoredTicket:
-        """Reopen the ticket; its note leaves the knowledge until it is resolved again."""
+        """Reopen the ticket; its note leaves the knowledge until it is resolved again (at
+        once, or from the queue when the index is busy)."""
         ticket = self.tickets.reopen(number, actor, reason)
         self._events.record(
             TicketReopened(
@@ -238,8 +245,12 @@ class Desk:
                 language=ticket.language,
             )
         )
-        self._indexer.update(removed=[ticket.document_id])
+        self._knowledge.drain()
         return ticket
+
+    def indexing(self, number: str) -> bool:
+        """Whether the ticket's last resolution or reopening still waits for the index."""
+        return self._knowledge.waiting(number)
 
     def link_article(self, number: str, actor: str, article_id: str | None) -> StoredTicket:
         """Record the article that solved the ticket (the KCS link); None removes it."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kb.backends import Embedder, create_embedder
 from kb.config import Settings
+from kb.errors import ArticleParseError
 from kb.indexer.pipeline import Indexer, IndexReport, Progress, Snapshot
 from kb.search.searcher import Searcher
 
@@ -20,10 +22,12 @@ if TYPE_CHECKING:
     from kb.desk import Desk
     from kb.insights.problems import ProblemCandidates
     from kb.insights.reports import Insights
+    from kb.knowledge_queue import KnowledgeQueue
     from kb.mail.sender import MailSender
     from kb.problems import KnownIssues, Problems
     from kb.selfservice import SelfService
     from kb.store.events import EventStore
+    from kb.store.index_queue import IndexQueue
     from kb.store.outbox import Outbox
     from kb.store.revisions import FlagStore
     from kb.store.schema import Upgrade
@@ -155,6 +159,19 @@ class Services:
         return self.thresholds.current().confident_threshold
 
     @cached_property
+    def index_queue(self) -> IndexQueue:
+        from kb.store.index_queue import IndexQueue
+
+        return IndexQueue(self.engine)
+
+    @cached_property
+    def knowledge_queue(self) -> KnowledgeQueue:
+        """Indexes resolved and reopened tickets the index could not take at once."""
+        from kb.knowledge_queue import KnowledgeQueue
+
+        return KnowledgeQueue(self.tickets, self.index_queue, self.indexer)
+
+    @cached_property
     def desk(self) -> Desk:
         from kb.desk import Desk
 
@@ -165,6 +182,7 @@ class Services:
             self.indexer,
             self.embedder,
             self.settings.same_problem_similarity,
+            self.knowledge_queue,
         )
 
     @cached_property
@@ -234,10 +252,21 @@ class Services:
         *,
         rebuild: bool = False,
         progress: Progress | None = None,
+        check: Callable[[list[ArticleParseError]], None] | None = None,
     ) -> IndexReport:
-        """Index the articles folder and the resolved tickets: kb's own and an export's."""
+        """Index the articles folder and the resolved tickets: kb's own and an export's.
+
+        `check` is given the sources' problems before anything is written, and may raise to
+        publish nothing (`kb index --strict`). Tickets queued for the index before the sources
+        are read (kb.knowledge_queue) are done once this is published.
+        """
+        queued = self.index_queue.last_row()
         snapshots = self.knowledge_snapshots(articles_dir, tickets_file)
-        return self.indexer.index(snapshots, rebuild=rebuild, progress=progress)
+        if check is not None:
+            check([error for snapshot in snapshots for error in snapshot.errors])
+        report = self.indexer.index(snapshots, rebuild=rebuild, progress=progress)
+        self.index_queue.done(queued)
+        return report
 
     def knowledge_snapshots(
         self, articles_dir: Path | None = None, tickets_file: Path | None = None
@@ -270,6 +299,8 @@ class Services:
     def close(self) -> None:
         if "mail_sender" in self.__dict__:
             self.mail_sender.stop()
+        if "knowledge_queue" in self.__dict__:
+            self.knowledge_queue.stop()
         self.searcher.close()
         if "engine" in self.__dict__:
             self.engine.dispose()

@@ -28,6 +28,7 @@ LAYERS = [
     {
         "kb.selfservice",
         "kb.desk",
+        "kb.knowledge_queue",
         "kb.authoring",
         "kb.problems",
         "kb.holdout",

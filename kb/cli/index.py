@@ -51,11 +51,12 @@ def index(
         return
     with kb_errors(), progress_display("kb index", enabled=not quiet) as progress:
         services = build_services(settings)
-        snapshots = services.knowledge_snapshots()
-        errors = [error for snapshot in snapshots for error in snapshot.errors]
-        if strict and errors:
-            refuse(errors, "--strict published nothing")
-        report = services.indexer.index(snapshots, rebuild=rebuild, progress=progress)
+
+        def strictly(errors: list[ArticleParseError]) -> None:
+            if strict and errors:
+                refuse(errors, "--strict published nothing")
+
+        report = services.index_files(rebuild=rebuild, progress=progress, check=strictly)
     for error in report.errors:
         click.echo(f"skipped {error}", err=True)
     for document_id in report.kept_after_error:

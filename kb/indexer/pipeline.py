@@ -124,17 +124,23 @@ class Indexer:
         return report
 
     def update(
-        self, documents: Sequence[Document] = (), removed: Sequence[str] = ()
+        self,
+        documents: Sequence[Document] = (),
+        removed: Sequence[str] = (),
+        *,
+        wait: float | None = None,
     ) -> IndexReport:
         """Add or replace `documents` and delete the ids in `removed`, leaving the rest.
 
         The quick path for one article saved in the editor or one ticket resolved at the
         desk: only those documents are embedded, and a new generation is published as by
         `index`. Raises IndexMismatchError when the current index was built with other
-        settings, since adding to it would mix two kinds of vectors.
+        settings, since adding to it would mix two kinds of vectors, and IndexLockedError
+        when another writer holds the lock for longer than `wait` seconds (default: the
+        lock_timeout setting).
         """
         started = time.perf_counter()
-        with self._store.lock(self._settings.lock_timeout):
+        with self._store.lock(self._settings.lock_timeout if wait is None else wait):
             self._store.clean_up(self._settings.keep_generations)
             previous = self._store.current()
             manifest: Manifest = {}

@@ -328,3 +328,14 @@ class OutboxRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     sent: Mapped[datetime | None]
     failed: Mapped[datetime | None]
+
+
+class IndexQueueRow(Base):
+    """A ticket whose note must be indexed again (resolved) or taken out (reopened), written
+    with the change; a row is deleted once the index holds the ticket's state at that time."""
+
+    __tablename__ = "index_queue"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    ticket: Mapped[str] = mapped_column(String(32), index=True)
+    queued: Mapped[datetime]

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from kb.errors import NotFoundError
 from kb.model import Ticket
 from kb.notifications import Notification, to_assignee, to_requester
-from kb.store import outbox
+from kb.store import index_queue, outbox
 from kb.store.tables import TicketNoteRow, TicketRow
 from kb.workflow import (
     KNOWLEDGE_STATUSES,
@@ -358,6 +358,8 @@ class TicketStore:
             if linked_article:
                 row.linked_article = linked_article
             _note(session, row, "change", actor, "resolved" + (" (shareable)" if shareable else ""))
+            # Its note is indexed from the queue, so a busy index loses nothing.
+            index_queue.enqueue(session, row.number)
             stored = _stored(row)
             recorded = self._record(
                 session,
@@ -381,6 +383,7 @@ class TicketStore:
             row.resolved = None
             text = "reopened" + (f": {reason.strip()}" if reason.strip() else "")
             _note(session, row, "change", actor, text)
+            index_queue.enqueue(session, row.number)
             return _stored(row)
 
     def link_article(self, number: str, actor: str | None, article_id: str | None) -> StoredTicket:

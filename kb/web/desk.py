@@ -79,6 +79,7 @@ def ticket(number: str) -> str:
         titles=_titles(trail),
         pages=_desk_pages([hit.document for hit in suggestions]),
         reply=reply,
+        indexing=desk.indexing(found.number),
         statuses=SETTABLE_STATUSES,
         priorities=PRIORITIES,
         agents=services().users.with_role("agent"),

@@ -151,7 +151,13 @@ def resolve(number: str) -> Response:
         shareable=boolean(body, "shareable", default=False),
         linked_article=optional_text(body, "linked_article"),
     )
-    return jsonify({**ticket_json(resolved), "indexed_in": report.generation})
+    return jsonify(
+        {
+            **ticket_json(resolved),
+            "indexed_in": report.generation if report else None,
+            "indexing": services().desk.indexing(resolved.number),
+        }
+    )
 
 
 @blueprint.post("/tickets/<number>/reopen")
@@ -160,7 +166,7 @@ def reopen(number: str) -> Response:
     body = json_body(("reason",))
     reason = text(body, "reason", required=False, max_length=MAX_RESOLUTION_CHARACTERS)
     reopened = services().desk.reopen(number, actor(), reason)
-    return jsonify(ticket_json(reopened))
+    return jsonify({**ticket_json(reopened), "indexing": services().desk.indexing(reopened.number)})
 
 
 @blueprint.get("/search")

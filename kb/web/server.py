@@ -23,6 +23,8 @@ def build_worker_app(settings: Settings, cpu_threads: int | None = None) -> Flas
         limit_cpu_threads(cpu_threads)
     services = build_services(settings)
     services.searcher.warm()
+    # Indexes the notes of tickets resolved while another writer held the index.
+    services.knowledge_queue.start()
     if services.mails:
         # Each worker sends; the outbox's claims keep two from sending one message twice.
         services.mail_sender.start()
