@@ -20,6 +20,7 @@ from kb.web import (
     headers,
     i18n,
     inputs,
+    insights,
     insights_api,
     knowledge,
     portal,
@@ -79,6 +80,7 @@ def create_app(
         desk_api,
         knowledge,
         problems,
+        insights,
         insights_api,
         thresholds_api,
     ):

@@ -60,7 +60,9 @@ def login() -> str | Response | tuple[str, int]:
 
 def landing_page(user: User) -> str:
     """Where a sign-in without a `next` leads: the work each role came for, so a manager
-    opens the queue."""
+    opens the insights overview and an agent the queue."""
+    if user.has_any(("manager",)):
+        return url_for("insights.overview")
     if user.has_any(("agent",)):
         return url_for("desk.queue")
     if user.has_any(("admin",)):

@@ -104,7 +104,7 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[float], *, per
         width = (right - left) * (value / ceiling if ceiling else 0)
         parts.append(
             f'<text x="{label_width}" y="{y + 15}" text-anchor="end" fill="{INK}">'
-            f"{escape(_shorten(label, 30))}</text>"
+            f"{escape(_shorten(label, 26))}</text>"
             f'<rect class="bar" x="{left}" y="{y + 3}" width="{max(width, 0):.1f}" '
             f'height="{row - 6}" fill="{PALETTE[0]}"/>'
             f'<text x="{left + width + 4:.1f}" y="{y + 15}" fill="{INK}">'
@@ -194,6 +194,36 @@ def interval_chart(
                 f'fill="{PALETTE[0]}"/>'
             )
     return _svg(title, "interval", height, parts)
+
+
+def column_chart(
+    title: str, labels: Sequence[str], values: Sequence[float | None], *, percent: bool
+) -> str:
+    """Upright bars over `labels` in time order (a count per day or week); None leaves a gap."""
+    if len(labels) != len(values):
+        raise ValueError("give one value per label")
+    height = 220
+    plot = _Plot(LEFT, TOP, WIDTH - RIGHT, height - BOTTOM)
+    known = [value for value in values if value is not None and math.isfinite(value)]
+    ceiling = 1.0 if percent else _nice_ceiling(max(known, default=0.0))
+    count = len(labels)
+    slot = (plot.right - plot.left) / max(count, 1)
+    width = max(slot * 0.7, 1.0)
+
+    def x_of(index: int) -> float:
+        return plot.left + slot * (index + 0.5)
+
+    parts = [_y_axis(plot, ceiling, percent), _x_labels(plot, labels, x_of, numeric=False)]
+    for index, value in enumerate(values):
+        if value is None or not math.isfinite(value):
+            continue
+        top = plot.y(value / ceiling if ceiling else 0)
+        parts.append(
+            f'<rect class="bar" x="{x_of(index) - width / 2:.1f}" y="{top:.1f}" '
+            f'width="{width:.1f}" height="{plot.bottom - top:.1f}" fill="{PALETTE[0]}">'
+            f"<title>{escape(labels[index])}: {_format(value, percent)}</title></rect>"
+        )
+    return _svg(title, "column", height, parts)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,9 @@ blueprint = Blueprint("knowledge", __name__, url_prefix="/desk/knowledge")
 
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_PREVIEW_CHARACTERS = 60_000
+# What the editor's title and language fields hold (their maxlength).
+MAX_TITLE_CHARACTERS = 300
+MAX_LANGUAGE_CHARACTERS = 12
 MAX_REVISION = 999_999_999
 log = logging.getLogger(__name__)
 
@@ -63,10 +66,7 @@ def new() -> str | Response:
     number = request.values.get("from_ticket", "").strip().upper()
     ticket = services().desk.ticket(number) if number else None
     if request.method == "GET":
-        if ticket is not None:
-            form = form_from_ticket(ticket, actor())
-        else:
-            form = ArticleForm(title="", body="", owner=actor())
+        form = form_from_ticket(ticket, actor()) if ticket is not None else _prefilled_form()
         return _editor(form, None, base_digest="", from_ticket=number)
     form = _posted_form()
     action = request.form.get("action", "save")
@@ -235,6 +235,19 @@ def preview() -> Response:
             f"the article is too long to preview (over {MAX_PREVIEW_CHARACTERS} characters)"
         )
     return jsonify({"html": render_markdown(markdown, services().settings.image_hosts).html})
+
+
+def _prefilled_form() -> ArticleForm:
+    """A new article's form with what the link that opened the editor suggests (a content
+    gap on the insights pages gives its searches as `title` and `body`); empty otherwise."""
+    values = request.args
+    return ArticleForm(
+        title=values.get("title", "")[:MAX_TITLE_CHARACTERS],
+        body=values.get("body", "")[:MAX_PREVIEW_CHARACTERS],
+        category=values.get("category", "")[:MAX_TITLE_CHARACTERS],
+        language=values.get("language", "")[:MAX_LANGUAGE_CHARACTERS] or "en",
+        owner=actor(),
+    )
 
 
 def _posted_form() -> ArticleForm:

@@ -6,7 +6,14 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-from kb.web.charts import Series, bar_chart, interval_chart, line_chart, reliability_chart
+from kb.web.charts import (
+    Series,
+    bar_chart,
+    column_chart,
+    interval_chart,
+    line_chart,
+    reliability_chart,
+)
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -84,9 +91,22 @@ def test_bars_are_as_long_as_their_share_of_the_axis() -> None:
     assert {"vpn", "printer", "40", "10"} <= set(texts(svg))
 
 
+def test_columns_stand_as_tall_as_their_count_in_time_order() -> None:
+    svg = column_chart("Tickets", ["1 Nov", "2 Nov", "3 Nov"], [2.0, None, 4.0], percent=False)
+    bars = elements(svg, "rect", "bar")
+    # The missing day draws nothing; the axis tops out at 4, so 4 fills it and 2 half of it.
+    assert len(bars) == 2
+    low, high = (float(bar.get("height") or 0) for bar in bars)
+    assert high == pytest.approx(2 * low)
+    assert float(bars[0].get("x") or 0) < float(bars[1].get("x") or 0)
+    assert [bar.findtext(SVG + "title") for bar in bars] == ["1 Nov: 2", "3 Nov: 4"]
+    assert {"1 Nov", "3 Nov", "4"} <= set(texts(svg))
+
+
 def test_text_from_requesters_is_escaped() -> None:
-    svg = bar_chart("Searches", ['<script>alert("x")</script>'], [1.0], percent=False)
-    assert "<script>" not in svg and '<script>alert("x")</script>' in texts(svg)
+    # Short enough to be written whole (a label past 26 characters is cut short).
+    svg = bar_chart("Searches", ["<script>alert(1)</script>"], [1.0], percent=False)
+    assert "<script>" not in svg and "<script>alert(1)</script>" in texts(svg)
 
 
 def test_reliability_leaves_out_bins_without_outcomes_and_draws_the_diagonal() -> None:
@@ -112,6 +132,7 @@ def test_an_interval_without_data_draws_no_estimate() -> None:
     [
         lambda: line_chart("x", ["a", "b"], [Series("s", (1.0,))], percent=False),
         lambda: bar_chart("x", ["a"], [1.0, 2.0], percent=False),
+        lambda: column_chart("x", ["a", "b"], [1.0], percent=False),
         lambda: reliability_chart("x", [0.1], []),
         lambda: interval_chart("x", ["a"], [0.1], [], [0.2]),
     ],

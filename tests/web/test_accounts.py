@@ -243,6 +243,8 @@ def test_a_signed_in_requester_files_under_their_own_email(
         (("agent",), "/desk"),
         (("agent", "admin"), "/desk"),
         (("admin",), "/admin/users"),
+        (("manager",), "/insights/"),
+        (("agent", "manager"), "/insights/"),
     ],
 )
 def test_signing_in_lands_on_the_work_of_ones_roles(

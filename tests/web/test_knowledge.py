@@ -424,6 +424,27 @@ def test_create_article_from_a_resolved_ticket_links_them(agent: FlaskClient, kb
     assert agent.get("/desk/knowledge/new?from_ticket=INC-999999").status_code == 404
 
 
+def test_the_editor_opens_pre_filled_from_a_link(agent: FlaskClient) -> None:
+    form = page(
+        agent.get(
+            "/desk/knowledge/new",
+            query_string={
+                "title": "Printer offline after sleep",
+                "body": "## Symptoms\n\n- printer offline\n- printer asleep",
+                "category": "printing",
+                "language": "es",
+            },
+        )
+    )
+    fields = form_fields(form)
+    assert fields["title"] == "Printer offline after sleep"
+    assert fields["body"] == "## Symptoms\n\n- printer offline\n- printer asleep"
+    assert fields["category"] == "printing" and fields["language"] == "es"
+    assert fields["owner"] == "priya@example.com" and fields["status"] == "draft"
+    long = form_fields(page(agent.get("/desk/knowledge/new", query_string={"title": "x" * 400})))
+    assert len(long["title"]) == 300 and long["language"] == "en"
+
+
 def test_links_both_ways_lookup_similar_and_the_portal_shows_only_public_linkers(
     knowledge_app: Flask, agent: FlaskClient
 ) -> None:

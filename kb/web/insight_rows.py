@@ -1,0 +1,85 @@
+"""What the insights pages add to a readout's rows for the person looking: links to the desk's
+own pages where their roles let them in, and the work a row invites (open a problem from
+recurring incidents). The readout's figures stay as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from flask import url_for
+from flask_babel import gettext as _
+
+from kb.store.users import User
+from kb.web.readouts import Action
+
+# The knowledge editor is the agents'; problems are the desk's, open to managers too
+# (kb/web/knowledge.py, kb/web/problems.py hold the same roles on their views).
+EDITOR_ROLES = ("agent",)
+PROBLEM_ROLES = ("agent", "manager")
+
+
+class InsightRows:
+    """The links and actions of the insights tables for `user`, on the report `report`."""
+
+    def __init__(self, report: str, user: User) -> None:
+        self.report = report
+        self.user = user
+
+    @property
+    def writes_articles(self) -> bool:
+        return self.user.has_any(EDITOR_ROLES)
+
+    @property
+    def handles_problems(self) -> bool:
+        return self.user.has_any(PROBLEM_ROLES)
+
+    def link(self, table: str, column: str, row: Mapping[str, Any]) -> str | None:
+        value = row.get(column)
+        if not isinstance(value, str) or not value:
+            return None
+        article_column = {"articles": "id", "comments": "id", "candidates": "covered_by"}
+        if article_column.get(table) == column and self.writes_articles:
+            return url_for("knowledge.article", article_id=value)
+        if (table, column) == ("problems", "number") and self.handles_problems:
+            return url_for("problems.page", number=value)
+        return None
+
+    def actions(self, table: str, row: Mapping[str, Any]) -> tuple[Action, ...]:
+        if (self.report, table) == ("problems", "candidates") and self.handles_problems:
+            return self._problem_actions(row)
+        return ()
+
+    def remarks(self, table: str) -> tuple[str, ...]:
+        if (self.report, table) == ("problems", "candidates") and not self.handles_problems:
+            return (_("Opening a problem takes the agent or manager role."),)
+        return ()
+
+    def _problem_actions(self, row: Mapping[str, Any]) -> tuple[Action, ...]:
+        """A group already linked to problems leads to them; otherwise it can open one."""
+        problems = _texts(row.get("problems"))
+        if problems:
+            return tuple(
+                Action(
+                    _("Problem %(number)s", number=number),
+                    href=url_for("problems.page", number=number),
+                )
+                for number in problems
+            )
+        incidents = _texts(row.get("incidents"))
+        if not incidents:
+            return ()
+        fields = [("title", str(row.get("title") or ""))]
+        fields += [("incident", number) for number in incidents]
+        opening = url_for("problems.open_problem")
+        return (Action(_("Open a problem"), post=opening, fields=tuple(fields)),)
+
+
+def _texts(value: Any) -> list[str]:
+    """A row's list of texts (a single text is a list of one)."""
+    if isinstance(value, str):
+        return [value] if value else []
+    if isinstance(value, Sequence):
+        return [str(item) for item in value if item]
+    return []
