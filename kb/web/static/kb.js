@@ -1,10 +1,24 @@
-// Small enhancements for every portal page; each page works without them.
+// Small enhancements for every page; each page works without them.
 (function () {
   "use strict";
-  // Collapsible sections open by default on a wide screen (data-open-from="821": from 821 px),
-  // and start closed on a phone so they do not push the answers down.
+  // Collapsible sections come open from the server, so they work without a script; on a
+  // narrow screen (below data-open-from="821": 821 px) they start closed instead, so they do
+  // not push the answers or the queue down.
   document.querySelectorAll("details[data-open-from]").forEach(function (section) {
     var width = parseInt(section.getAttribute("data-open-from"), 10);
-    if (window.matchMedia("(min-width: " + width + "px)").matches) { section.open = true; }
+    section.open = window.matchMedia("(min-width: " + width + "px)").matches;
+  });
+  // The account menu closes on Escape (focus back on its name) and on a click elsewhere.
+  var menus = document.querySelectorAll("details.account-menu");
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    menus.forEach(function (menu) {
+      if (menu.open) { menu.open = false; menu.querySelector("summary").focus(); }
+    });
+  });
+  document.addEventListener("click", function (event) {
+    menus.forEach(function (menu) {
+      if (menu.open && !menu.contains(event.target)) { menu.open = false; }
+    });
   });
 })();

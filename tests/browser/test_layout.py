@@ -1,0 +1,161 @@
+"""How pages sit on the screen in a real browser, in English and Spanish, at 1280 and 390 px:
+the masthead keeps each link whole (and on one row on a wide screen, whatever the roles), and
+on a phone what a person came for is on the first screen, not under a column of filters."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from kb.services import Services
+from tests.helpers import PASSWORD
+
+pytestmark = pytest.mark.model
+
+# Opens a page at a width, in a language, signed in as the email given (or not signed in).
+OpenPage = Callable[..., Page]
+SCREEN_HEIGHT = 900
+TIMEOUT_MS = 20_000
+# Each masthead item's text, and on how many lines the browser laid out its longest text.
+MASTHEAD_LINES = """() => Array.from(
+  document.querySelectorAll('.masthead .bar a, .masthead .bar button')
+).map(item => {
+  const walker = document.createTreeWalker(item, NodeFilter.SHOW_TEXT);
+  let lines = 0;
+  for (let text = walker.nextNode(); text; text = walker.nextNode()) {
+    if (!text.textContent.trim()) continue;
+    const range = document.createRange();
+    range.selectNodeContents(text);
+    const tops = new Set(Array.from(range.getClientRects(), rect => Math.round(rect.top)));
+    lines = Math.max(lines, tops.size);
+  }
+  return [item.textContent.trim(), lines];
+})"""
+# The top of each of the masthead's items, in its own row or not.
+MASTHEAD_TOPS = """() => Array.from(
+  document.querySelectorAll('.masthead .bar > *, .site-nav > *')
+).map(item => [item.textContent.trim(), item.getBoundingClientRect().top,
+               item.getBoundingClientRect().bottom])"""
+
+
+@pytest.fixture
+def people(portal_services: Services) -> dict[str, str]:
+    users = portal_services.users
+    users.add("rita@example.com", PASSWORD, ("requester",), name="Rita Gómez")
+    users.add("priya@example.com", PASSWORD, ("agent", "manager", "admin"), name="Priya Raman")
+    return {"requester": "rita@example.com", "agent": "priya@example.com"}
+
+
+@pytest.fixture
+def open_page(browser: Browser, live_server: str) -> Iterator[OpenPage]:
+    opened: list[BrowserContext] = []
+
+    def open_one(width: int, language: str, email: str | None = None) -> Page:
+        context = browser.new_context(
+            viewport={"width": width, "height": SCREEN_HEIGHT}, locale=language
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        opened.append(context)
+        page = context.new_page()
+        if email is not None:
+            page.goto(f"{live_server}/login")
+            page.locator("#email").fill(email)
+            page.locator("#password").fill(PASSWORD)
+            with page.expect_navigation():
+                page.locator("main button[type=submit]").click()
+        return page
+
+    yield open_one
+    for context in opened:
+        context.close()
+
+
+def broken_items(page: Page) -> list[str]:
+    """The masthead items whose words the browser broke over two lines or more."""
+    return [text for text, lines in page.evaluate(MASTHEAD_LINES) if lines > 1]
+
+
+def rows_of_masthead(page: Page) -> int:
+    """How many rows the masthead's brand, links and language switch take."""
+    rows: list[float] = []
+    for _, top, bottom in page.evaluate(MASTHEAD_TOPS):
+        if not any(top < row_bottom and bottom > row_top for row_top, row_bottom in rows):
+            rows.append((top, bottom))
+    return len(rows)
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_masthead_keeps_each_link_whole(
+    open_page: OpenPage, live_server: str, people: dict[str, str], width: int, language: str,
+    artifacts_dir: Path,
+) -> None:
+    for who, email in (("visitor", None), *people.items()):
+        page = open_page(width, language, email)
+        page.goto(f"{live_server}/request")
+        page.screenshot(
+            path=artifacts_dir / f"layout-masthead-{who}-{language}-{width}.png",
+            clip={"x": 0, "y": 0, "width": width, "height": 200},
+        )
+        assert broken_items(page) == [], (who, language, width)
+        if width >= 1280:
+            assert rows_of_masthead(page) == 1, (who, language)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_on_a_phone_the_queue_comes_before_its_filters(
+    open_page: OpenPage, live_server: str, people: dict[str, str], imported: dict[str, str],
+    language: str, artifacts_dir: Path,
+) -> None:
+    page = open_page(390, language, people["agent"])
+    page.goto(f"{live_server}/desk?status=resolved&filtered=1")
+    first_ticket = page.locator("table.queue tbody tr").first.bounding_box()
+    page.screenshot(path=artifacts_dir / f"layout-desk-queue-{language}-390.png", full_page=True)
+    assert first_ticket is not None and first_ticket["y"] < SCREEN_HEIGHT
+    # The filters are one tap away and still filter.
+    page.locator("details.queue-filters > summary").click()
+    page.locator("#queue-q").fill("printer")
+    with page.expect_navigation():
+        page.locator("#queue-filters button[type=submit]").click()
+    assert "q=printer" in page.url
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_on_a_phone_the_topics_sit_two_to_a_row(
+    open_page: OpenPage, live_server: str, language: str, artifacts_dir: Path
+) -> None:
+    page = open_page(390, language)
+    page.goto(f"{live_server}/")
+    page.screenshot(path=artifacts_dir / f"layout-home-{language}-390.png", full_page=True)
+    boxes = [tile.bounding_box() for tile in page.locator(".tile").all()]
+    tops = [box["y"] for box in boxes if box is not None]
+    assert len(tops) >= 8
+    assert tops[0] == tops[1], "the first two topics share a row"
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_account_menu_works_by_keyboard_and_signs_out(
+    open_page: OpenPage, live_server: str, people: dict[str, str], width: int, artifacts_dir: Path
+) -> None:
+    page = open_page(width, "en", people["agent"])
+    page.goto(f"{live_server}/desk")
+    menu = page.locator("details.account-menu")
+    page.locator("details.account-menu > summary").focus()
+    page.keyboard.press("Enter")
+    expect(menu.get_by_role("link", name="My requests")).to_be_visible()
+    page.screenshot(
+        path=artifacts_dir / f"layout-account-menu-{width}.png",
+        clip={"x": 0, "y": 0, "width": width, "height": 320},
+    )
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+    page.keyboard.press("Escape")
+    expect(menu.get_by_role("link", name="My requests")).to_be_hidden()
+    page.locator("details.account-menu > summary").click()
+    with page.expect_navigation():
+        menu.get_by_role("button", name="Sign out").click()
+    expect(page.locator(".site-nav").get_by_role("link", name="Sign in")).to_be_visible()
