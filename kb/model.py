@@ -214,7 +214,7 @@ class Snippet:
 class Evidence:
     """What the two rankers said about one document for one query; deflection's input."""
 
-    semantic: float  # cosine of the document's best chunk
+    semantic: float  # cosine of the document's best chunk, or of its title when that is closer
     semantic_lead: float  # that cosine minus the best cosine of any other document
     keyword_share: float  # its keyword score over the best keyword score, in [0, 1]
     semantic_rank: int | None  # zero-based among documents; None outside the candidates

@@ -63,6 +63,18 @@ def collapse(
     return documents, {document: chunk for document, (_, chunk) in best.items()}
 
 
+def with_titles(documents: Ranking, titles: Mapping[str, float]) -> list[tuple[str, float]]:
+    """Each document scores the better of its best chunk and its title alone.
+
+    A title names the problem its article solves, so a query that paraphrases it matches the
+    title more closely than any section, whose text dilutes the title it is embedded with.
+    Documents without a title score are kept as they are.
+    """
+    return _sorted(
+        {document: max(score, titles.get(document, score)) for document, score in documents}
+    )
+
+
 def ranks(ranking: Ranking) -> Mapping[str, int]:
     """Zero-based position of each id in a ranking."""
     return {item: position for position, (item, _) in enumerate(ranking)}

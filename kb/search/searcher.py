@@ -15,6 +15,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
+
 from kb.backends import (
     Catalog,
     Embedder,
@@ -42,7 +44,7 @@ from kb.model import (
 )
 from kb.search.deflection import DeflectionModel
 from kb.search.filters import allows
-from kb.search.hybrid import collapse, fuse_rrf, fuse_weighted, ranks
+from kb.search.hybrid import collapse, fuse_rrf, fuse_weighted, ranks, with_titles
 from kb.search.snippets import QueryWords, snippet_of
 
 MAX_QUERY_CHARACTERS = 1000
@@ -197,6 +199,8 @@ class Searcher:
 
         keyword_documents, keyword_best = collapse(candidates.keyword, owner)
         semantic_documents, semantic_best = collapse(candidates.semantic, owner)
+        titles = _title_cosines(generation.catalog, candidates)
+        semantic_documents = with_titles(semantic_documents, titles)
         if query.mode == "keyword":
             ranking = keyword_documents
         elif query.mode == "semantic":
@@ -224,9 +228,7 @@ class Searcher:
         )
         hits: list[SearchHit] = []
         evidence_of_top: Evidence | None = None
-        titles = generation.catalog.title_vectors(document_id for document_id, _ in ranking)
         for position, (document_id, score) in enumerate(ranking):
-            title = titles.get(document_id)
             semantic = semantic_scores.get(document_id, floor)
             others = [s for d, s in semantic_documents[:2] if d != document_id]
             evidence = Evidence(
@@ -238,7 +240,7 @@ class Searcher:
                 semantic_rank=semantic_ranks.get(document_id),
                 keyword_rank=keyword_ranks.get(document_id),
                 rank=position,
-                title_semantic=None if title is None else float(title @ candidates.vector),
+                title_semantic=titles.get(document_id),
             )
             if position == 0:
                 evidence_of_top = evidence
@@ -354,3 +356,12 @@ def _enough(
     """Whether filtering left at least k documents among the semantic candidates."""
     seen = {chunks[c].document_id for c, _ in semantic if c in chunks}
     return len(seen & documents.keys()) >= k
+
+
+def _title_cosines(catalog: Catalog, candidates: _Candidates) -> dict[str, float]:
+    """The query's cosine with the title of every candidate document that has a title vector."""
+    vectors = catalog.title_vectors(candidates.documents)
+    if not vectors:
+        return {}
+    cosines = np.stack(list(vectors.values())) @ candidates.vector
+    return dict(zip(vectors, cosines.tolist(), strict=True))

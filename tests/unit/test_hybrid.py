@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from kb.search.hybrid import collapse, fuse_rrf, fuse_weighted, normalise_min_max, ranks
+from kb.search.hybrid import (
+    collapse,
+    fuse_rrf,
+    fuse_weighted,
+    normalise_min_max,
+    ranks,
+    with_titles,
+)
 
 
 def test_rrf_adds_reciprocal_ranks_from_every_list() -> None:
@@ -140,3 +147,27 @@ def test_collapse_keeps_the_best_chunk_of_each_document(
 
 def test_ranks_are_zero_based_positions() -> None:
     assert ranks([("c", 3.0), ("a", 2.0), ("b", 1.0)]) == {"c": 0, "a": 1, "b": 2}
+
+
+@pytest.mark.parametrize(
+    ("documents", "titles", "expected"),
+    [
+        # A title closer to the query than any chunk lifts its document past the others.
+        ([("a", 0.6), ("b", 0.5)], {"a": 0.4, "b": 0.9}, [("b", 0.9), ("a", 0.6)]),
+        # A title further away never lowers its document's best chunk.
+        ([("a", 0.6), ("b", 0.5)], {"a": 0.1, "b": 0.2}, [("a", 0.6), ("b", 0.5)]),
+        # Documents without a title vector keep their chunk's score.
+        ([("a", 0.6), ("b", 0.5)], {"b": 0.7}, [("b", 0.7), ("a", 0.6)]),
+        # Titles of documents outside the ranking add nothing to it.
+        ([("a", 0.6)], {"z": 0.99}, [("a", 0.6)]),
+        # Equal scores are ordered by id.
+        ([("b", 0.8), ("a", 0.3)], {"a": 0.8}, [("a", 0.8), ("b", 0.8)]),
+        ([], {"a": 0.5}, []),
+    ],
+)
+def test_a_document_scores_the_better_of_its_best_chunk_and_its_title(
+    documents: list[tuple[str, float]],
+    titles: dict[str, float],
+    expected: list[tuple[str, float]],
+) -> None:
+    assert with_titles(documents, titles) == expected
