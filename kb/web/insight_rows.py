@@ -1,6 +1,7 @@
 """What the insights pages add to a readout's rows for the person looking: links to the desk's
-own pages where their roles let them in, and the work a row invites (open a problem from
-recurring incidents). The readout's figures stay as they are.
+own pages where their roles let them in, and the work a row invites (write an article for a
+search that went nowhere, open a problem from recurring incidents). The readout's figures stay
+as they are.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 from flask import url_for
 from flask_babel import gettext as _
 
+from kb.insights.searches import NO_LANGUAGE
 from kb.store.users import User
 from kb.web.readouts import Action
 
@@ -18,6 +20,11 @@ from kb.web.readouts import Action
 # (kb/web/knowledge.py, kb/web/problems.py hold the same roles on their views).
 EDITOR_ROLES = ("agent",)
 PROBLEM_ROLES = ("agent", "manager")
+# The tables whose rows are content to write (DESIGN.md's content gaps: a search with no
+# confident answer, or followed by a ticket).
+GAP_TABLES = (("searches", "unconfident"), ("searches", "ticketed"))
+# How many of a gap's searches the new article's draft lists for its writer.
+DRAFT_SEARCHES = 10
 
 
 class InsightRows:
@@ -47,14 +54,38 @@ class InsightRows:
         return None
 
     def actions(self, table: str, row: Mapping[str, Any]) -> tuple[Action, ...]:
+        if (self.report, table) in GAP_TABLES and self.writes_articles:
+            return (Action(_("Write an article"), href=self._draft_link(row)),)
         if (self.report, table) == ("problems", "candidates") and self.handles_problems:
             return self._problem_actions(row)
         return ()
 
     def remarks(self, table: str) -> tuple[str, ...]:
+        if (self.report, table) in GAP_TABLES and not self.writes_articles:
+            return (
+                _(
+                    "Writing an article takes the agent role: the editor is the desk's. "
+                    "Download this table as CSV for the agents who write them, or ask an "
+                    "admin to give you the agent role too."
+                ),
+            )
         if (self.report, table) == ("problems", "candidates") and not self.handles_problems:
             return (_("Opening a problem takes the agent or manager role."),)
         return ()
+
+    def _draft_link(self, row: Mapping[str, Any]) -> str:
+        """The editor, opened on a new article drafted from the gap: its search (the group's
+        most frequent one) as the title, the searches it should answer listed in the body, and
+        their language when there is one."""
+        searches = _texts(row.get("examples")) or _texts(row.get("query"))
+        title = searches[0] if searches else ""
+        listed = "\n".join(f"- {search}" for search in searches[:DRAFT_SEARCHES])
+        body = _("Searches this article should answer:") + f"\n\n{listed}\n"
+        arguments = {"title": title[:1].upper() + title[1:], "body": body}
+        languages = [code for code in _texts(row.get("languages")) if code != NO_LANGUAGE]
+        if len(languages) == 1:
+            arguments["language"] = languages[0]
+        return url_for("knowledge.new", **arguments)
 
     def _problem_actions(self, row: Mapping[str, Any]) -> tuple[Action, ...]:
         """A group already linked to problems leads to them; otherwise it can open one."""

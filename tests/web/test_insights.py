@@ -97,11 +97,36 @@ def candidates(incidents: Sequence[str]) -> Table:
     )
 
 
+def searches_gone_nowhere() -> tuple[Table, ...]:
+    """The searches report's two tables of content gaps, one search in each."""
+    columns = (
+        Column("query", "Search"),
+        Column("languages", "Languages"),
+        Column("searches", "Searches", "count"),
+    )
+    return (
+        Table(
+            "unconfident",
+            "Searches with no confident answer",
+            columns,
+            ({"query": "la vpn se corta", "languages": ["es"], "searches": 9},),
+            empty="Searches whose best answer was not confident appear here.",
+        ),
+        Table(
+            "ticketed",
+            "Searches followed by a ticket",
+            columns,
+            ({"query": "impresora atascada", "languages": ["es", "en"], "searches": 4},),
+            empty="Searches after which the visit filed a ticket appear here.",
+        ),
+    )
+
+
 @dataclass
 class KnownReadouts:
     """Readouts built here, number by number, standing where Services.insights stands: the
     overview, and every other report a ranked table of articles (the problems report its
-    recurring incidents too)."""
+    recurring incidents too, the searches report its searches that went nowhere)."""
 
     empty: bool = False
     incidents: tuple[str, ...] = ("INC-A", "INC-B")
@@ -123,9 +148,16 @@ class KnownReadouts:
             title="Article effectiveness",
             period=period,
             filters=filters,
-            tables=(ARTICLES, candidates(self.incidents)) if report == "problems" else (ARTICLES,),
+            tables=self._tables(report),
             charts=(Chart("views", "Views by article", "bar", "articles", "article", ("views",)),),
         )
+
+    def _tables(self, report: str) -> tuple[Table, ...]:
+        if report == "problems":
+            return (ARTICLES, candidates(self.incidents))
+        if report == "searches":
+            return (ARTICLES, *searches_gone_nowhere())
+        return (ARTICLES,)
 
     def overview(self, period: Period, filters: Filters) -> Readout:
         table = trend(period)
@@ -522,3 +554,34 @@ def test_articles_link_to_the_desk_editor_for_agents_only(
             rows = InsightRows(report, user)
             assert rows.link(table, "id", {"id": "vpn-setup"}) == expected
             assert rows.link(table, "title", {"title": "VPN"}) is None
+
+
+def test_searches_that_went_nowhere_open_the_editor_on_a_draft(
+    client: FlaskClient, sign_in: SignIn
+) -> None:
+    sign_in(client, "agent", "manager")
+    page = client.get("/insights/searches").get_data(as_text=True)
+    section = html_between(page, 'id="table-unconfident"', "</section>")
+    found = re.search(r'<a class="button[^"]*" href="([^"]+)">Write an article</a>', section)
+    assert found is not None
+    editor = client.get(found.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert 'value="La vpn se corta"' in editor
+    assert "Searches this article should answer:\n\n- la vpn se corta\n" in editor
+    assert 'name="language" value="es"' in editor
+    # Searches in more than one language leave the editor's language to its writer.
+    ticketed = html_between(page, 'id="table-ticketed"', "</section>")
+    link = re.search(r'href="([^"]+)">Write an article', ticketed)
+    assert link is not None and "language=" not in link.group(1)
+    # Other tables of the report are not content gaps.
+    assert "Write an article" not in html_between(page, 'id="table-articles"', "</section>")
+
+
+def test_a_manager_without_the_agent_role_is_told_who_writes_articles(
+    manager: FlaskClient,
+) -> None:
+    page = manager.get("/insights/searches").get_data(as_text=True)
+    for table in ("unconfident", "ticketed"):
+        section = html_between(page, f'id="table-{table}"', "</section>")
+        assert "Write an article" not in section and "/desk/knowledge/new" not in section
+        assert "Writing an article takes the agent role" in section
+        assert "csv-link" in section
