@@ -219,7 +219,9 @@ class Services:
     @cached_property
     def insights(self) -> Insights:
         """The managers' reports (kb.insights.reports.REPORTS), each a Readout."""
+        from kb.insights.content_gaps import ContentGaps
         from kb.insights.reports import Insights
+        from kb.store.gaps import GapDismissals
         from kb.store.problems import ProblemStore
 
         return Insights(
@@ -228,6 +230,7 @@ class Services:
             self.problem_candidates,
             ProblemStore(self.engine),
             lambda: list(self.authoring.listing().articles.values()),
+            ContentGaps(self.engine, self.embedder, GapDismissals(self.engine)),
             thresholds=self.thresholds,
         )
 

@@ -69,6 +69,7 @@ PURE = [
     "kb/insights/calibration_fit.py",
     "kb/insights/overview.py",
     "kb/insights/searches.py",
+    "kb/insights/gaps.py",
 ]
 HEAVY = {"flask", "whoosh", "faiss", "sqlalchemy", "sentence_transformers", "torch", "sqlite3"}
 # What a pure module may not import besides HEAVY: the file system, processes and the network.

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 
 from kb.events import TicketCreated
 from kb.insights.overview import PortalActivity
@@ -70,12 +71,24 @@ def tickets_by_bucket(
 
 def event_filters(filters: Filters) -> list[ColumnElement[bool]]:
     """The events a report's filters keep: of the category and language asked for."""
+    return matching(EVENTS, filters)
+
+
+def matching(events: Any, filters: Filters) -> list[ColumnElement[bool]]:
+    """The conditions that keep the rows of `events` (the events table or an alias of it) of
+    the category and language asked for."""
     found = []
     if filters.category:
-        found.append(EVENTS.c.category == filters.category)
+        found.append(events.c.category == filters.category)
     if filters.language:
-        found.append(EVENTS.c.language == filters.language)
+        found.append(events.c.language == filters.language)
     return found
+
+
+def later(event: Any, than: Any) -> ColumnElement[bool]:
+    """`event` came after `than` (aliases of the events table): later, or at the same instant
+    but recorded after it."""
+    return or_(event.c.at > than.c.at, and_(event.c.at == than.c.at, event.c.id > than.c.id))
 
 
 def ticket_filters(filters: Filters) -> list[ColumnElement[bool]]:

@@ -19,6 +19,8 @@ from kb.insights.article_activity import article_activity, comments, open_flags
 from kb.insights.articles import articles_readout
 from kb.insights.calibration import calibration_readout
 from kb.insights.calibration_rows import calibration_inputs
+from kb.insights.content_gaps import ContentGaps, write_link
+from kb.insights.gaps import gaps_readout
 from kb.insights.holdout import holdout_counts, holdout_readout
 from kb.insights.metrics import trend_buckets
 from kb.insights.overview import Figures, StartedSession, figures, overview_readout, trend
@@ -32,8 +34,8 @@ from kb.store.problems import ProblemStore
 from kb.store.thresholds import ThresholdStore
 
 # The reports, in the order pages and `kb report` list them; each is the Insights method of
-# the same name. Still to come: "gaps" after "searches".
-REPORTS = ("overview", "searches", "articles", "problems", "calibration", "holdout")
+# the same name.
+REPORTS = ("overview", "searches", "gaps", "articles", "problems", "calibration", "holdout")
 # The thresholds the calibration readout judges: those compared with deflection probabilities
 # (known_issue_threshold is a cosine to an announced problem, not a probability).
 CALIBRATED_THRESHOLDS = ("show_threshold", "confident_threshold")
@@ -53,17 +55,20 @@ class Insights:
         candidates: ProblemCandidates,
         problems: ProblemStore,
         articles: Callable[[], Sequence[Article]],
+        gaps: ContentGaps,
         clock: Callable[[], datetime] = _now,
         thresholds: ThresholdStore | None = None,
     ) -> None:
         """`articles` lists the KB's articles as their files are now (the article report
-        shows each one's title, category, audience and dates); `thresholds` are the portal's
-        (by default a store over the same database and settings)."""
+        shows each one's title, category, audience and dates); `gaps` reads content gaps
+        and keeps the dismissed ones; `thresholds` are the portal's (by default a store over
+        the same database and settings)."""
         self._engine = engine
         self._settings = settings
         self._candidates = candidates
         self._problems = problems
         self._articles = articles
+        self.content_gaps = gaps
         self._clock = clock
         self._thresholds = thresholds or ThresholdStore(engine, settings)
 
@@ -118,6 +123,20 @@ class Insights:
             filters,
             search_counts(self._engine, period.start, period.end, filters),
             search_counts(self._engine, before.start, before.end, filters),
+            self._clock(),
+        )
+
+    def gaps(self, period: Period, filters: Filters) -> Readout:
+        """Searches and requests that went unanswered, grouped by meaning, ranked by the
+        sessions they cost; the dismissed gaps."""
+        before = period.previous()
+        return gaps_readout(
+            period,
+            filters,
+            self.content_gaps.summary(period.start, period.end, filters),
+            self.content_gaps.summary(before.start, before.end, filters),
+            self.content_gaps.dismissed(),
+            write_link,
             self._clock(),
         )
 

@@ -9,12 +9,12 @@ correlated subqueries run on the events' session/kind/at index.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy
-from sqlalchemy import ColumnElement, and_, case, exists, func, not_, or_, select
+from sqlalchemy import case, exists, func, not_, select
 
 from kb.events import ArticleView, Search, TicketCreated
+from kb.insights.activity import later, matching
 from kb.insights.readout import Filters
 from kb.insights.searches import QueryCounts
 from kb.store.tables import EventRow
@@ -34,8 +34,8 @@ def search_counts(
         .where(
             between.c.session_id == searched.c.session_id,
             between.c.kind == Search.kind,
-            _later(between, searched),
-            _later(view, between),
+            later(between, searched),
+            later(view, between),
         )
         .correlate(searched, view)
     )
@@ -45,7 +45,7 @@ def search_counts(
             view.c.session_id == searched.c.session_id,
             view.c.kind == ArticleView.kind,
             view.c.data["source"].as_string() == "search",
-            _later(view, searched),
+            later(view, searched),
             no_search_between,
         )
         .correlate(searched)
@@ -55,7 +55,7 @@ def search_counts(
         .where(
             ticket.c.session_id == searched.c.session_id,
             ticket.c.kind == TicketCreated.kind,
-            _later(ticket, searched),
+            later(ticket, searched),
         )
         .correlate(searched)
     )
@@ -71,7 +71,7 @@ def search_counts(
             searched.c.kind == Search.kind,
             searched.c.at >= start,
             searched.c.at < end,
-            *_filters(searched, filters),
+            *matching(searched, filters),
         )
         .subquery("judged")
     )
@@ -101,17 +101,3 @@ def search_counts(
                 connection.execute(statement)
             )
         ]
-
-
-def _filters(events: Any, filters: Filters) -> list[ColumnElement[bool]]:
-    found = []
-    if filters.category:
-        found.append(events.c.category == filters.category)
-    if filters.language:
-        found.append(events.c.language == filters.language)
-    return found
-
-
-def _later(event: Any, than: Any) -> ColumnElement[bool]:
-    """`event` came after `than`: later, or at the same instant but recorded after it."""
-    return or_(event.c.at > than.c.at, and_(event.c.at == than.c.at, event.c.id > than.c.id))

@@ -260,6 +260,20 @@ class ThresholdChangeRow(Base):
     changed_at: Mapped[datetime]
 
 
+class GapDismissalRow(Base):
+    """A content gap a manager dismissed: searches this close in meaning are left out of the
+    gaps report (kb.insights.gaps)."""
+
+    __tablename__ = "gap_dismissals"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    # SHA-256 of the gap's words whatever their case and spacing (kb.insights.searches.query_key).
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    dismissed_by: Mapped[str]
+    dismissed_at: Mapped[datetime]
+
+
 class IndexGenerationRow(Base):
     """An index generation kept in PostgreSQL (index_store `postgresql`): tables named after it.
 

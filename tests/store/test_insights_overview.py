@@ -23,11 +23,13 @@ from kb.events import (
     SuggestionsShown,
     TicketCreated,
 )
+from kb.insights.content_gaps import ContentGaps
 from kb.insights.readout import Filters, Period, Readout
 from kb.insights.reports import REPORTS, Insights
 from kb.model import Ticket
 from kb.services import build_services
 from kb.store.events import EventStore
+from kb.store.gaps import GapDismissals
 from kb.store.problems import ProblemStore
 from kb.store.tickets import TicketStore
 
@@ -159,6 +161,7 @@ def insights(engine: sqlalchemy.Engine, database_url: str, tmp_path: Path) -> It
         services.problem_candidates,
         ProblemStore(engine),
         lambda: [],
+        ContentGaps(engine, services.embedder, GapDismissals(engine)),
         clock=lambda: NOW,
     )
     services.close()

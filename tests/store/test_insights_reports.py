@@ -19,11 +19,13 @@ from kb.events import (
     SuggestionsShown,
     TicketCreated,
 )
+from kb.insights.content_gaps import ContentGaps
 from kb.insights.readout import Filters, Period, Readout
 from kb.insights.reports import REPORTS, Insights
 from kb.model import Article
 from kb.services import build_services
 from kb.store.events import EventStore
+from kb.store.gaps import GapDismissals
 from kb.store.problems import ProblemStore
 from kb.store.thresholds import ThresholdStore
 
@@ -56,6 +58,7 @@ def insights(engine: sqlalchemy.Engine, database_url: str, tmp_path: Path) -> It
         services.problem_candidates,
         ProblemStore(engine),
         lambda: ARTICLES,
+        ContentGaps(engine, services.embedder, GapDismissals(engine)),
         clock=lambda: NOW,
     )
     services.close()

@@ -8,11 +8,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from kb.events import SessionStarted, ShownSuggestion, SuggestionsShown, TicketCreated
+from kb.events import Search, SessionStarted, ShownSuggestion, SuggestionsShown, TicketCreated
 from kb.insights.readout import Filters, parse_period
 from kb.insights.reports import REPORTS
 from kb.services import Services
-from tests.helpers import FormClient, SignIn
+from tests.helpers import FormClient, SignIn, csrf_headers
 
 pytestmark = pytest.mark.model
 
@@ -158,5 +158,71 @@ def test_bearer_tokens_act_with_their_owners_roles(
     _, secret = portal_services.users.create_token(owner.id, "dashboard")
     response = FlaskClient(app).get(
         "/api/v1/insights/overview", headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert response.status_code == status
+
+
+def test_a_manager_dismisses_a_gap_and_takes_it_back(
+    client: FlaskClient, sign_in: SignIn, portal_services: Services
+) -> None:
+    moment = datetime.now(UTC) - timedelta(days=1)
+    for session in ("lost-1", "lost-2"):
+        portal_services.events.record(
+            Search(session_id=session, at=moment, query="Printer on floor 3 jammed", language="en")
+        )
+    sign_in(client, "manager")
+
+    def gaps() -> list[str]:
+        body = client.get("/api/v1/insights/gaps?days=7").get_json()
+        [table] = [table for table in body["tables"] if table["key"] == "gaps"]
+        return [row["gap"] for row in table["rows"]]
+
+    assert gaps() == ["Printer on floor 3 jammed"]
+    response = client.post(
+        "/api/v1/insights/gaps/dismissed",
+        json={"text": "printer on floor 3 jammed"},
+        headers=csrf_headers(client),
+    )
+    assert response.status_code == 201
+    dismissed = response.get_json()["dismissed"]
+    assert (dismissed["text"], dismissed["dismissed_by"]) == (
+        "printer on floor 3 jammed",
+        "manager@example.com",
+    )
+    assert gaps() == []
+    restored = client.post(
+        f"/api/v1/insights/gaps/dismissed/{dismissed['id']}/restore",
+        json={},
+        headers=csrf_headers(client),
+    )
+    assert restored.status_code == 200 and gaps() == ["Printer on floor 3 jammed"]
+    again = client.post(
+        f"/api/v1/insights/gaps/dismissed/{dismissed['id']}/restore",
+        json={},
+        headers=csrf_headers(client),
+    )
+    assert again.status_code == 404 and "no dismissed gap" in again.get_json()["error"]
+
+
+@pytest.mark.parametrize("body", [{}, {"text": "  "}, {"text": "x", "why": "no"}])
+def test_a_dismissal_needs_the_gaps_text(
+    client: FlaskClient, sign_in: SignIn, body: dict[str, str]
+) -> None:
+    sign_in(client, "manager")
+    response = client.post(
+        "/api/v1/insights/gaps/dismissed", json=body, headers=csrf_headers(client)
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(("roles", "status"), [((), 401), (("requester",), 403), (("agent",), 403)])
+def test_only_managers_and_admins_dismiss_gaps(
+    app: Flask, sign_in: SignIn, roles: tuple[str, ...], status: int
+) -> None:
+    client = FormClient(app)
+    if roles:
+        sign_in(client, *roles)
+    response = client.post(
+        "/api/v1/insights/gaps/dismissed", json={"text": "vpn"}, headers=csrf_headers(client)
     )
     assert response.status_code == status
