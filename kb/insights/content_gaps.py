@@ -6,7 +6,6 @@ import hashlib
 import threading
 from collections.abc import Sequence
 from datetime import datetime
-from urllib.parse import urlencode
 
 import numpy as np
 import sqlalchemy
@@ -17,7 +16,6 @@ from kb.insights.gap_activity import gap_rows
 from kb.insights.gaps import (
     MAX_TEXTS,
     DismissedGap,
-    Gap,
     GapSummary,
     gap_texts,
     group_gaps,
@@ -28,8 +26,6 @@ from kb.store.gaps import Dismissal, GapDismissals
 
 # Vectors of gap texts kept between reports; past this many the memory is emptied.
 MAX_KEPT_VECTORS = 50_000
-# Where "Write an article" opens the editor (kb.web.knowledge's new article page).
-EDITOR = "/desk/knowledge/new"
 
 
 class ContentGaps:
@@ -81,18 +77,3 @@ class ContentGaps:
                     self._vectors.clear()
                 self._vectors.update(fresh)
         return np.stack([known[key] for key in keys]).astype(np.float32)
-
-
-def write_link(gap: Gap) -> str:
-    """The editor's new-article page pre-filled from a gap: its text as the title, its
-    searches as the body, its main category and language."""
-    searches = [gap.text, *gap.examples]
-    values = {
-        "title": gap.text,
-        "body": "\n".join(f"- {text}" for text in searches) + "\n",
-    }
-    if gap.categories:
-        values["category"] = gap.categories[0]
-    if gap.languages:
-        values["language"] = gap.languages[0]
-    return f"{EDITOR}?{urlencode(values)}"

@@ -18,7 +18,7 @@ about one product mostly do not.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,8 +30,8 @@ from kb.insights.readout import Chart, Column, Filters, Number, Period, Readout,
 from kb.insights.searches import query_key
 
 GAP_DISTANCE = 0.45
-# Texts of a gap shown besides its own.
-EXAMPLES = 3
+# Texts of a gap shown as its examples, its own first.
+EXAMPLES = 4
 # The distinct texts grouped at most, those that cost the most sessions first: embedding is
 # the slow part, and a long tail of one-off texts changes no ranking at the top.
 MAX_TEXTS = 2_000
@@ -111,7 +111,8 @@ def _most(counts: Mapping[str, int]) -> str:
 
 @dataclass(frozen=True)
 class Gap:
-    """Texts close in meaning: `text` is the one that cost the most, `examples` the others."""
+    """Texts close in meaning: `text` is the one that cost the most; `examples` are the first
+    EXAMPLES of them, `text` first, then by the sessions they cost."""
 
     text: str
     examples: tuple[str, ...]
@@ -189,7 +190,7 @@ def _gap(members: Sequence[GapText]) -> Gap:
         categories.update(member.categories)
     return Gap(
         text=members[0].text,
-        examples=tuple(member.text for member in members[1 : EXAMPLES + 1]),
+        examples=tuple(member.text for member in members[:EXAMPLES]),
         texts=len(members),
         occurrences=sum(member.occurrences for member in members),
         searches=sum(member.searches for member in members),
@@ -238,7 +239,7 @@ class DismissedGap:
 
 GAP_COLUMNS = (
     Column("gap", "Gap"),
-    Column("examples", "Also searched"),
+    Column("examples", "Examples"),
     Column("lost", "Sessions lost", "count"),
     Column("sessions", "Sessions", "count"),
     Column("ticketed", "Sessions that filed a ticket", "count"),
@@ -249,7 +250,6 @@ GAP_COLUMNS = (
     Column("categories", "Categories"),
     Column("first", "First", "time"),
     Column("last", "Last", "time"),
-    Column("write", "Write an article", "link"),
 )
 
 
@@ -259,11 +259,10 @@ def gaps_readout(
     current: GapSummary,
     previous: GapSummary,
     dismissed: Sequence[DismissedGap],
-    write_link: Callable[[Gap], str],
     generated: datetime | None = None,
 ) -> Readout:
-    """The gaps of the period, ranked, beside the previous period's totals; `write_link`
-    gives the editor's address pre-filled from a gap."""
+    """The gaps of the period, ranked, beside the previous period's totals, and the
+    dismissed gaps."""
     rows = tuple(
         {
             "gap": gap.text,
@@ -278,7 +277,6 @@ def gaps_readout(
             "categories": gap.categories,
             "first": gap.first,
             "last": gap.last,
-            "write": write_link(gap),
         }
         for gap in current.gaps
     )
@@ -327,8 +325,8 @@ def gaps_readout(
             rows=rows,
             empty="Searches and requests the knowledge base did not answer appear here.",
             note=(
-                "Ranked by the sessions they cost. Write an article opens the editor with the "
-                "gap's searches; a dismissed gap is left out from then on."
+                "Ranked by the sessions they cost; a dismissed gap, and those close to it in "
+                "meaning, are left out from then on."
             ),
         ),
         Table(

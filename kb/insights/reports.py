@@ -19,7 +19,7 @@ from kb.insights.article_activity import article_activity, comments, open_flags
 from kb.insights.articles import articles_readout
 from kb.insights.calibration import calibration_readout
 from kb.insights.calibration_rows import calibration_inputs
-from kb.insights.content_gaps import ContentGaps, write_link
+from kb.insights.content_gaps import ContentGaps
 from kb.insights.gaps import gaps_readout
 from kb.insights.holdout import holdout_counts, holdout_readout
 from kb.insights.metrics import trend_buckets
@@ -136,7 +136,6 @@ class Insights:
             self.content_gaps.summary(period.start, period.end, filters),
             self.content_gaps.summary(before.start, before.end, filters),
             self.content_gaps.dismissed(),
-            write_link,
             self._clock(),
         )
 
