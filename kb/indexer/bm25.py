@@ -39,6 +39,8 @@ FORMAT = 2
 # Field codes of a posting, and each field's weight in a chunk's score.
 BODY, TITLE, TAGS = 0, 1, 2
 FIELD_WEIGHTS = (1.0, TITLE_WEIGHT, TAGS_WEIGHT)
+# The BM25 weights of the committed postings, so that opening an index does not compute them.
+MATRIX_FILE = "weights.npz"
 
 
 def _sparse() -> Any:
@@ -79,14 +81,20 @@ class BM25KeywordIndex:
         else:
             languages = tuple(settings.languages)
         self._analysis = Analysis(languages)
-        self._load()
-        self._build()
+        self._postings_loaded = False
+        if (directory / MATRIX_FILE).exists():
+            # A reader needs only the weights commit saved; the postings wait for a write.
+            self._load_matrix()
+        else:
+            self._load_postings()
+            self._build()
 
     # Writing ---------------------------------------------------------------------------
 
     def add(self, document: Document, chunks: Sequence[Chunk]) -> None:
         if not chunks:
             return
+        self._writable()
         analysis = self._analysis
         language = analysis.language_of(document)
         texts = [chunk_fields(document, chunk) for chunk in chunks]
@@ -108,24 +116,34 @@ class BM25KeywordIndex:
                     self._fields.append(field)
 
     def remove(self, document_ids: Sequence[str]) -> None:
+        self._writable()
         doomed = set(document_ids)
         for row, owner in enumerate(self._owners):
             if owner in doomed:
                 self._alive[row] = False
 
     def commit(self) -> None:
+        self._writable()
         self._compact()
-        self._save()
         self._build()
+        self._save()
 
     # Reading ---------------------------------------------------------------------------
 
     def search(self, text: str, limit: int) -> Ranking:
-        columns = sorted(
-            {self._term_ids[term] for term in self._query_terms(text) if term in self._term_ids}
-        )
         matrix, built_ids = self._matrix, self._built_ids
-        if not columns or limit < 1 or matrix is None:
+        if limit < 1 or matrix is None:
+            return []
+        # Terms added since the last commit have no column yet.
+        built_terms = matrix.shape[1]
+        columns = sorted(
+            {
+                column
+                for term in self._query_terms(text)
+                if (column := self._term_ids.get(term, built_terms)) < built_terms
+            }
+        )
+        if not columns:
             return []
         starts, ends = matrix.indptr[columns], matrix.indptr[np.asarray(columns) + 1]
         rows = np.concatenate([matrix.indices[s:e] for s, e in zip(starts, ends, strict=True)])
@@ -145,7 +163,8 @@ class BM25KeywordIndex:
         return self._analysis.terms(text)
 
     def count(self) -> int:
-        return sum(self._alive)
+        # A reader's chunks are all alive: commit drops the removed ones.
+        return sum(self._alive) if self._postings_loaded else len(self._chunk_ids)
 
     def close(self) -> None:
         self._matrix = None
@@ -203,26 +222,41 @@ class BM25KeywordIndex:
         documents = int(alive.sum())
         terms = len(self._terms)
         average = lengths[alive].mean(axis=0) if documents else np.ones(len(FIELD_WEIGHTS))
-        # A term's document frequency counts each chunk once, whichever fields hold it.
-        holders = np.unique(rows * terms + columns) % terms
-        frequency_of_term = np.bincount(holders, minlength=terms)
-        idf = np.log1p((documents - frequency_of_term + 0.5) / (frequency_of_term + 0.5))
         # BM25F: each field's frequency is weighted and normalised by the field's own length,
         # the fields of a chunk are summed in the term's column, and the sum saturates once.
         normalised = lengths[rows, fields] / np.maximum(average[fields], 1e-9)
         blended = np.asarray(FIELD_WEIGHTS)[fields] * frequencies / (1.0 - B + B * normalised)
         matrix = _sparse().csc_matrix((blended, (rows, columns)), shape=(count, terms))
         matrix.sum_duplicates()
+        # A term's document frequency counts each chunk once, whichever fields hold it: once
+        # a chunk's fields are summed, the entries of its column (every weight is positive).
+        frequency_of_term = np.diff(matrix.indptr)
+        idf = np.log1p((documents - frequency_of_term + 0.5) / (frequency_of_term + 0.5))
         term_of_entry = np.repeat(np.arange(terms), np.diff(matrix.indptr))
         matrix.data = (
             idf[term_of_entry] * matrix.data * (K1 + 1.0) / (matrix.data + K1)
         ).astype(np.float32)
         self._matrix, self._built_ids = matrix, list(self._chunk_ids)
 
-    def _load(self) -> None:
+    def _writable(self) -> None:
+        """Load the postings, which only writing needs, once."""
+        if not self._postings_loaded:
+            self._load_postings()
+
+    def _load_matrix(self) -> None:
         folder = self._directory
-        self._matrix = None
-        self._built_ids = []
+        self._terms = _lines(folder / "terms.txt")
+        self._term_ids = {term: number for number, term in enumerate(self._terms)}
+        self._chunk_ids = _lines(folder / "chunks.txt")
+        with np.load(folder / MATRIX_FILE) as saved:
+            shape = (int(saved["shape"][0]), int(saved["shape"][1]))
+            parts = (saved["data"], saved["indices"], saved["indptr"])
+            self._matrix = _sparse().csc_matrix(parts, shape=shape) if shape[0] else None
+        self._built_ids = list(self._chunk_ids)
+
+    def _load_postings(self) -> None:
+        folder = self._directory
+        self._postings_loaded = True
         if not (folder / "postings.npz").exists():
             self._terms, self._chunk_ids, self._owners = [], [], []
             self._alive, self._lengths = [], []
@@ -255,6 +289,15 @@ class BM25KeywordIndex:
             frequencies=_array(self._frequencies, np.float32),
             fields=_array(self._fields, np.int8),
             lengths=_array(self._lengths, np.float32),
+        )
+        matrix = self._matrix
+        empty = np.zeros(0, dtype=np.float32)
+        np.savez(
+            folder / MATRIX_FILE,
+            data=empty if matrix is None else matrix.data,
+            indices=empty.astype(np.int32) if matrix is None else matrix.indices,
+            indptr=np.zeros(1, dtype=np.int32) if matrix is None else matrix.indptr,
+            shape=np.asarray((0, 0) if matrix is None else matrix.shape, dtype=np.int64),
         )
 
 

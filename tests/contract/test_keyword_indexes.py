@@ -31,6 +31,10 @@ def document(document_id: str, title: str, text: str, language: str = "en", tags
 
 class KeywordIndexContract:
     backend = ""
+    # Whether a removed document stops counting in term statistics once committed.
+    forgets_removed = True
+    # Whether an index opened again may be written to (PostgreSQL writes a new generation).
+    reopens_for_writing = True
 
     def open(self, directory: Path) -> KeywordIndex:
         return open_keyword_index(directory, Settings(keyword_backend=self.backend))
@@ -157,6 +161,51 @@ class KeywordIndexContract:
         assert reopened.search("authenticator", 5)[0][0] == "mfa#0"
         assert reopened.count() == 5
 
+    def test_a_reopened_index_takes_changes_as_a_new_one_would(
+        self, index: KeywordIndex, tmp_path: Path
+    ) -> None:
+        # A reopened index first serves what was committed; writes then pick up from there.
+        if not self.reopens_for_writing:
+            pytest.skip("a published generation is read-only on this backend")
+        index.close()
+        reopened = self.open(tmp_path / "keyword")
+        reopened.remove(["printer"])
+        reopened.add(*document("dock", "Dock not charging", "The WD19 dock stops charging"))
+        reopened.commit()
+        fresh = self.open(tmp_path / "fresh")
+        for doc, chunks in (
+            document(
+                "vpn", "VPN connection fails", "Cisco Secure Client shows a certificate error"
+            ),
+            document("mfa", "Set up MFA", "Enrol the authenticator app and scan the QR code"),
+            document(
+                "monitor-es",
+                "Configuración del monitor externo",
+                "Conecte la estación de acoplamiento",
+                language="es",
+            ),
+            document("tagged", "Laptop battery", "Battery drains fast", tags=["wd19", "dock"]),
+            document("dock", "Dock not charging", "The WD19 dock stops charging"),
+        ):
+            fresh.add(doc, chunks)
+        fresh.commit()
+        queries = ("dock charging", "printer offline", "wd19 battery", "certificate")
+        expected = [fresh.search(query, 5) for query in queries]
+        found = [reopened.search(query, 5) for query in queries]
+        assert reopened.count() == fresh.count() == 5
+        reopened.close()
+        # What it committed is what the next reader finds.
+        again = self.open(tmp_path / "keyword")
+        for rankings in (found, [again.search(query, 5) for query in queries]):
+            for ranking, wanted in zip(rankings, expected, strict=True):
+                assert [chunk for chunk, _ in ranking] == [chunk for chunk, _ in wanted]
+                if self.forgets_removed:
+                    assert [score for _, score in ranking] == pytest.approx(
+                        [score for _, score in wanted]
+                    )
+        assert expected[0][0][0] == "dock#0"
+        assert all(chunk != "printer#0" for chunk, _ in expected[1])
+
     def test_terms_for_highlighting(self, index: KeywordIndex) -> None:
         assert index.terms("Printers") & index.terms("printer")
         assert index.terms("configuración") & index.terms("configuracion")
@@ -164,6 +213,8 @@ class KeywordIndexContract:
 
 class TestWhooshKeywordIndex(KeywordIndexContract):
     backend = "whoosh"
+    # Whoosh keeps a deleted document's terms in its statistics until segments merge.
+    forgets_removed = False
 
 
 class TestBM25KeywordIndex(KeywordIndexContract):
@@ -172,6 +223,8 @@ class TestBM25KeywordIndex(KeywordIndexContract):
 
 class TestPostgresKeywordIndex(KeywordIndexContract):
     """BM25F in SQL; each folder of the contract is one generation's tables."""
+
+    reopens_for_writing = False
 
     @pytest.fixture(autouse=True)
     def _database(self, postgres_index_settings: Settings) -> Iterator[None]:
