@@ -66,21 +66,20 @@ class ScoreGroup:
 
 @dataclass(frozen=True)
 class SessionLabel:
-    """A session's query-level probability and the label its outcome gives it."""
+    """A session's query-level probability, its outcome and the label drawn from it."""
 
     probability: float
+    outcome: str | None
     label: int | None
 
 
 def session_label(
     probability: float, times: OutcomeTimes, window: timedelta, now: datetime
 ) -> SessionLabel:
-    """Label 1 for a confirmed deflection, 0 for not deflected, None for any other outcome.
-
-    Only `opened`, `ticket` and `confirmed` of `times` can decide it: the outcome is "not
-    deflected" or "confirmed" by them alone, before views or known issues are looked at."""
+    """Label 1 for a confirmed deflection, 0 for not deflected, None for anything else."""
     found = outcome(times, window, now)
-    return SessionLabel(probability, {"confirmed": 1, "not_deflected": 0}.get(found or ""))
+    label = {"confirmed": 1, "not_deflected": 0}.get(found or "")
+    return SessionLabel(probability, found, label)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """What the insights pages add to a readout's rows for the person looking: links to the desk's
 own pages where their roles let them in, and the work a row invites (write an article for a
-search that went nowhere, open a problem from recurring incidents). The readout's figures stay
-as they are.
+content gap or a search that went nowhere, dismiss a gap or put it back, open a problem from
+recurring incidents). The readout's figures stay as they are.
 """
 
 from __future__ import annotations
@@ -20,19 +20,24 @@ from kb.web.readouts import Action
 # (kb/web/knowledge.py, kb/web/problems.py hold the same roles on their views).
 EDITOR_ROLES = ("agent",)
 PROBLEM_ROLES = ("agent", "manager")
-# The tables whose rows are content to write (DESIGN.md's content gaps: a search with no
-# confident answer, or followed by a ticket).
-GAP_TABLES = (("searches", "unconfident"), ("searches", "ticketed"))
+# The tables whose rows are content to write (DESIGN.md's content gaps: a search or request
+# with no confident answer, or followed by a ticket): the gaps grouped by meaning, and the
+# searches report's own rankings of such searches.
+GAP_TABLES = (("gaps", "gaps"), ("searches", "unconfident"), ("searches", "ticketed"))
+GAPS = ("gaps", "gaps")
+DISMISSED_GAPS = ("gaps", "dismissed")
 # How many of a gap's searches the new article's draft lists for its writer.
 DRAFT_SEARCHES = 10
 
 
 class InsightRows:
-    """The links and actions of the insights tables for `user`, on the report `report`."""
+    """The links and actions of the insights tables for `user`, on the report `report`;
+    forms post back with `kept`, the page's period and filters."""
 
-    def __init__(self, report: str, user: User) -> None:
+    def __init__(self, report: str, user: User, kept: Mapping[str, Any] | None = None) -> None:
         self.report = report
         self.user = user
+        self.kept = dict(kept or {})
 
     @property
     def writes_articles(self) -> bool:
@@ -54,37 +59,63 @@ class InsightRows:
         return None
 
     def actions(self, table: str, row: Mapping[str, Any]) -> tuple[Action, ...]:
-        if (self.report, table) in GAP_TABLES and self.writes_articles:
-            return (Action(_("Write an article"), href=self._draft_link(row)),)
+        where = (self.report, table)
+        if where in GAP_TABLES:
+            actions = [Action(_("Write an article"), href=self._draft_link(row))]
+            if not self.writes_articles:
+                actions = []
+            if where == GAPS:
+                dismissing = url_for("insights.dismiss_gap", **self.kept)
+                fields = (("text", str(row.get("gap") or "")),)
+                actions.append(Action(_("Dismiss"), post=dismissing, fields=fields))
+            return tuple(actions)
+        if where == DISMISSED_GAPS and isinstance(row.get("id"), int):
+            restoring = url_for("insights.restore_gap", dismissal_id=row["id"], **self.kept)
+            return (Action(_("Put back"), post=restoring),)
         if (self.report, table) == ("problems", "candidates") and self.handles_problems:
             return self._problem_actions(row)
         return ()
 
     def remarks(self, table: str) -> tuple[str, ...]:
-        if (self.report, table) in GAP_TABLES and not self.writes_articles:
-            return (
-                _(
-                    "Writing an article takes the agent role: the editor is the desk's. "
-                    "Download this table as CSV for the agents who write them, or ask an "
-                    "admin to give you the agent role too."
-                ),
-            )
+        where = (self.report, table)
+        if where in GAP_TABLES:
+            remarks = []
+            if not self.writes_articles:
+                remarks.append(
+                    _(
+                        "Writing an article takes the agent role: the editor is the desk's. "
+                        "Download this table as CSV for the agents who write them, or ask an "
+                        "admin to give you the agent role too."
+                    )
+                )
+            if where == GAPS:
+                remarks.append(
+                    _(
+                        "Dismiss a gap that needs no article (a typo, a test, something the "
+                        "desk does not answer): it and the searches close to it in meaning are "
+                        "left out from then on, until you put it back from Dismissed gaps."
+                    )
+                )
+            return tuple(remarks)
         if (self.report, table) == ("problems", "candidates") and not self.handles_problems:
             return (_("Opening a problem takes the agent or manager role."),)
         return ()
 
     def _draft_link(self, row: Mapping[str, Any]) -> str:
-        """The editor, opened on a new article drafted from the gap: its search (the group's
-        most frequent one) as the title, the searches it should answer listed in the body, and
-        their language when there is one."""
+        """The editor, opened on a new article drafted from the gap: the gap's text (the search
+        that cost the most) as the title, the searches it should answer listed in the body, and
+        their language and category when there is one of each."""
         searches = _texts(row.get("examples")) or _texts(row.get("query"))
-        title = searches[0] if searches else ""
+        title = str(row.get("gap") or "") or (searches[0] if searches else "")
         listed = "\n".join(f"- {search}" for search in searches[:DRAFT_SEARCHES])
         body = _("Searches this article should answer:") + f"\n\n{listed}\n"
         arguments = {"title": title[:1].upper() + title[1:], "body": body}
         languages = [code for code in _texts(row.get("languages")) if code != NO_LANGUAGE]
         if len(languages) == 1:
             arguments["language"] = languages[0]
+        categories = _texts(row.get("categories"))
+        if len(categories) == 1:
+            arguments["category"] = categories[0]
         return url_for("knowledge.new", **arguments)
 
     def _problem_actions(self, row: Mapping[str, Any]) -> tuple[Action, ...]:

@@ -12,11 +12,12 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from kb.insights.export import table_csv
 from kb.insights.readout import PRESET_DAYS, Filters, Period, Readout, parse_period
 from kb.insights.reports import REPORTS
+from kb.store.gaps import MAX_TEXT_CHARACTERS
 from kb.validation import text
 from kb.web.insight_rows import InsightRows
 from kb.web.portal import CATEGORIES
 from kb.web.readouts import Sort, cards, is_empty, table_views
-from kb.web.security import current_user, require_role
+from kb.web.security import actor, current_user, require_role
 from kb.web.visits import services
 
 blueprint = Blueprint("insights", __name__, url_prefix="/insights")
@@ -66,6 +67,30 @@ def download(report: str) -> Response:
         table_csv(table),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@blueprint.post("/gaps/dismiss")
+@require_role(*ROLES)
+def dismiss_gap() -> WerkzeugResponse:
+    """Leave a content gap, and those close to it in meaning, out of the gaps report."""
+    gap = text(request.form, "text", max_length=MAX_TEXT_CHARACTERS)
+    services().insights.content_gaps.dismiss(gap, actor())
+    return _back_to_gaps("dismissed")
+
+
+@blueprint.post("/gaps/dismissed/<int:dismissal_id>/restore")
+@require_role(*ROLES)
+def restore_gap(dismissal_id: int) -> WerkzeugResponse:
+    """Report a dismissed gap again."""
+    services().insights.content_gaps.restore(dismissal_id)
+    return _back_to_gaps("gaps")
+
+
+def _back_to_gaps(table: str) -> WerkzeugResponse:
+    """The gaps page again, with the period and filters the form was posted from."""
+    return redirect(
+        url_for("insights.report", report="gaps", **kept_arguments()) + f"#table-{table}"
     )
 
 
@@ -137,7 +162,7 @@ def _page(report: str) -> str:
             for name in REPORTS
         ],
         cards=cards(readout),
-        views=table_views(readout, sort, sort_link, InsightRows(report, user)),
+        views=table_views(readout, sort, sort_link, InsightRows(report, user, kept_arguments())),
         empty=is_empty(readout),
         csv_link=csv_link,
         period_text=_period_text(period),

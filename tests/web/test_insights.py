@@ -122,14 +122,65 @@ def searches_gone_nowhere() -> tuple[Table, ...]:
     )
 
 
+GAP_ROW = {
+    "gap": "vpn keeps dropping",
+    "examples": ("vpn keeps dropping", "vpn disconnects every hour"),
+    "lost": 6,
+    "languages": ("es",),
+    "categories": ("network",),
+}
+
+
+@dataclass
+class KnownGaps:
+    """Stands where Services.insights.content_gaps stands: records what is dismissed."""
+
+    dismissed: list[tuple[str, str]] = field(default_factory=list)
+    restored: list[int] = field(default_factory=list)
+
+    def dismiss(self, text: str, actor: str) -> None:
+        self.dismissed.append((text, actor))
+
+    def restore(self, dismissal_id: int) -> None:
+        self.restored.append(dismissal_id)
+
+
+def gap_tables() -> tuple[Table, ...]:
+    """One content gap, and one gap dismissed before (number 3)."""
+    return (
+        Table(
+            "gaps",
+            "Content gaps",
+            (
+                Column("gap", "Gap"),
+                Column("examples", "Examples"),
+                Column("lost", "Sessions lost", "count"),
+                Column("languages", "Languages"),
+                Column("categories", "Categories"),
+            ),
+            (GAP_ROW,),
+            empty="Searches and requests the knowledge base did not answer appear here.",
+        ),
+        Table(
+            "dismissed",
+            "Dismissed gaps",
+            (Column("id", "Number", "count"), Column("gap", "Gap")),
+            ({"id": 3, "gap": "asdf"},),
+            empty="Gaps a manager dismisses appear here.",
+        ),
+    )
+
+
 @dataclass
 class KnownReadouts:
     """Readouts built here, number by number, standing where Services.insights stands: the
     overview, and every other report a ranked table of articles (the problems report its
-    recurring incidents too, the searches report its searches that went nowhere)."""
+    recurring incidents too, the searches report its searches that went nowhere, the gaps
+    report its content gaps)."""
 
     empty: bool = False
     incidents: tuple[str, ...] = ("INC-A", "INC-B")
+    content_gaps: KnownGaps = field(default_factory=KnownGaps)
     asked: list[tuple[str, Period, Filters]] = field(default_factory=list)
 
     def today(self) -> date:
@@ -157,6 +208,8 @@ class KnownReadouts:
             return (ARTICLES, candidates(self.incidents))
         if report == "searches":
             return (ARTICLES, *searches_gone_nowhere())
+        if report == "gaps":
+            return (ARTICLES, *gap_tables())
         return (ARTICLES,)
 
     def overview(self, period: Period, filters: Filters) -> Readout:
@@ -585,3 +638,64 @@ def test_a_manager_without_the_agent_role_is_told_who_writes_articles(
         assert "Write an article" not in section and "/desk/knowledge/new" not in section
         assert "Writing an article takes the agent role" in section
         assert "csv-link" in section
+
+
+def test_a_content_gap_opens_the_editor_on_a_draft_of_its_searches(
+    client: FlaskClient, sign_in: SignIn
+) -> None:
+    sign_in(client, "agent", "manager")
+    page = client.get("/insights/gaps").get_data(as_text=True)
+    section = html_between(page, 'id="table-gaps"', "</section>")
+    found = re.search(r'<a class="button[^"]*" href="([^"]+)">Write an article</a>', section)
+    assert found is not None
+    editor = client.get(found.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert 'value="Vpn keeps dropping"' in editor
+    listed = "- vpn keeps dropping\n- vpn disconnects every hour\n"
+    assert f"Searches this article should answer:\n\n{listed}" in editor
+    assert 'name="language" value="es"' in editor and 'name="category" value="network"' in editor
+    assert "Writing an article takes the agent role" not in section
+
+
+def test_a_gap_is_dismissed_and_put_back_by_form_posts_from_the_page(
+    manager: FlaskClient, readouts: KnownReadouts
+) -> None:
+    page = manager.get("/insights/gaps?days=7").get_data(as_text=True)
+    section = html_between(page, 'id="table-gaps"', "</section>")
+    # A manager without the agent role may dismiss, not write; the page says so.
+    assert (
+        "Write an article" not in section and "Writing an article takes the agent role" in section
+    )
+    assert "left out from then on" in section
+    form = html_between(
+        section, '<form method="post" action="/insights/gaps/dismiss?days=7">', "</form>"
+    )
+    assert 'name="csrf_token"' in form and "Dismiss" in form
+    assert '<input type="hidden" name="text" value="vpn keeps dropping">' in form
+    gaps = readouts.content_gaps
+    forged = manager.post("/insights/gaps/dismiss", data={"text": "x", "csrf_token": "forged"})
+    assert forged.status_code == 400 and gaps.dismissed == []
+    answer = manager.post("/insights/gaps/dismiss?days=7", data={"text": "vpn keeps dropping"})
+    assert answer.status_code == 302
+    assert answer.location == "/insights/gaps?days=7#table-dismissed"
+    assert gaps.dismissed == [("vpn keeps dropping", "manager@example.com")]
+    listed = html_between(page, 'id="table-dismissed"', "</section>")
+    back = '<form method="post" action="/insights/gaps/dismissed/3/restore?days=7">'
+    assert back in listed and "Put back" in html_between(listed, back, "</form>")
+    answer = manager.post("/insights/gaps/dismissed/3/restore?days=7")
+    assert answer.location == "/insights/gaps?days=7#table-gaps" and gaps.restored == [3]
+    assert manager.post("/insights/gaps/dismiss", data={"text": " "}).status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/insights/gaps/dismiss", "/insights/gaps/dismissed/3/restore"])
+def test_only_managers_and_admins_dismiss_gaps(
+    client: FlaskClient, sign_in: SignIn, readouts: KnownReadouts, path: str
+) -> None:
+    anonymous = client.post(path, data={"text": "asdf"})
+    assert anonymous.status_code == 302 and anonymous.location.startswith("/login")
+    for role in ("requester", "agent"):
+        sign_in(client, role)
+        assert client.post(path, data={"text": "asdf"}).status_code == 403
+        client.post("/logout")
+    assert readouts.content_gaps.dismissed == [] and readouts.content_gaps.restored == []
+    sign_in(client, "admin")
+    assert client.post(path, data={"text": "asdf"}).status_code == 302
