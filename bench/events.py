@@ -32,6 +32,7 @@ def run(context: Context) -> Table:
     import sqlalchemy
 
     from kb.config import Settings
+    from kb.insights.readout import Filters, Period
     from kb.services import build_services
     from kb.web import create_app
 
@@ -57,6 +58,7 @@ def run(context: Context) -> Table:
             now = datetime.now(UTC)
             events = services.events
             one_session = sessions[len(sessions) // 2]
+            recent = Period.last(30, now.date())
             client = create_app(services=services).test_client()
             calls: list[tuple[str, Callable[[], object]]] = [
                 ("portal home page (GET /: most helpful, 28 days)", lambda: client.get("/")),
@@ -75,6 +77,10 @@ def run(context: Context) -> Table:
                     lambda: events.sessions_with("suggestions_shown", now - timedelta(days=30)),
                 ),
                 ("count of every event", events.count),
+                (
+                    "insights: calibration readout, 30 days",
+                    lambda: services.insights.readout("calibration", recent, Filters()),
+                ),
             ]
             table = Table(
                 name="events",
@@ -109,18 +115,19 @@ def fill(
     engine: object, size: int, articles: list[str], rng: random.Random
 ) -> tuple[int, list[str]]:
     """Write about `size` events in batches; returns how many and the sessions' ids."""
-    from sqlalchemy import Engine, insert
+    from sqlalchemy import Engine
 
     from kb.events import to_record
-    from kb.store.tables import EventRow
 
     assert isinstance(engine, Engine)
     written, sessions, batch = 0, [], []
+    listed: list[object] = []
     end = datetime.now(UTC)
     for session_id, events in _sessions(size, articles, end, rng):
         sessions.append(session_id)
         for event in events:
             stored = to_record(event)
+            listed.append(event)
             batch.append(
                 {
                     "kind": stored.kind,
@@ -135,16 +142,47 @@ def fill(
                 }
             )
         if len(batch) >= BATCH:
-            with engine.begin() as connection:
-                connection.execute(insert(EventRow), batch)
+            _write(engine, batch, listed)
             written += len(batch)
-            batch = []
+            batch, listed = [], []
             log(f"events: {written:,}/{size:,} written")
     if batch:
-        with engine.begin() as connection:
-            connection.execute(insert(EventRow), batch)
+        _write(engine, batch, listed)
         written += len(batch)
     return written, sessions
+
+
+def _write(engine: object, batch: list[dict[str, object]], events: list[object]) -> None:
+    """Insert a batch of events and the item rows the store writes with them (every
+    suggestion shown, every article a ticket failed), as EventStore.record does one by one."""
+    from sqlalchemy import Engine, insert
+
+    from kb.events import Event
+    from kb.store.events import item_rows
+    from kb.store.tables import EventItemRow, EventRow
+
+    assert isinstance(engine, Engine)
+    with engine.begin() as connection:
+        ids = connection.execute(
+            insert(EventRow).returning(EventRow.id, sort_by_parameter_order=True), batch
+        ).scalars()
+        items = []
+        for event_id, event in zip(ids, events, strict=True):
+            assert isinstance(event, Event)
+            for row in item_rows(event):
+                items.append(
+                    {
+                        "event_id": event_id,
+                        "session_id": row.session_id,
+                        "at": row.at,
+                        "role": row.role,
+                        "document_id": row.document_id,
+                        "position": row.position,
+                        "deflection": row.deflection,
+                    }
+                )
+        if items:
+            connection.execute(insert(EventItemRow), items)
 
 
 def _sessions(

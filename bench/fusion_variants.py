@@ -67,6 +67,45 @@ def min_max(weight: float) -> Rule:
     return rule
 
 
+def z_scores(weight: float, missing: float = -3.0) -> Rule:
+    """Each ranking as standard scores over its candidates; an id a ranker did not return
+    counts `missing` standard deviations there."""
+
+    def standard(scores: Scores) -> Scores:
+        if not scores:
+            return {}
+        values = list(scores.values())
+        mean = sum(values) / len(values)
+        spread = (sum((value - mean) ** 2 for value in values) / len(values)) ** 0.5 or 1.0
+        return {item: (score - mean) / spread for item, score in scores.items()}
+
+    def rule(keyword: Scores, semantic: Scores) -> Scores:
+        k, s = standard(keyword), standard(semantic)
+        return {
+            item: weight * s.get(item, missing) + (1 - weight) * k.get(item, missing)
+            for item in k.keys() | s.keys()
+        }
+
+    return rule
+
+
+def gap_weighted(base: float) -> Rule:
+    """Per query, each ranker's weight grows with its lead: the share of its best normalised
+    score by which the best beats the runner-up (`base` weighs the semantic lead)."""
+
+    def lead(scores: Scores) -> float:
+        ordered = sorted(scores.values(), reverse=True)
+        return (ordered[0] - ordered[1]) / ordered[0] if len(ordered) > 1 and ordered[0] else 0.0
+
+    def rule(keyword: Scores, semantic: Scores) -> Scores:
+        k, s = _theoretical_minimum(keyword, 0.0), _theoretical_minimum(semantic, 0.0)
+        keyword_lead, semantic_lead = (1 - base) * lead(k), base * lead(s)
+        total = keyword_lead + semantic_lead
+        return _combined(semantic_lead / total if total else base, k, s)
+
+    return rule
+
+
 def rrf(k: int = 60) -> Rule:
     def rule(keyword: Scores, semantic: Scores) -> Scores:
         fused: Scores = {}
@@ -79,9 +118,16 @@ def rrf(k: int = 60) -> Rule:
 
 
 RULES: dict[str, Rule] = {
-    "min-max 0.85 (kb today)": min_max(0.85),
+    "min-max 0.85 (before 2026-12-04)": min_max(0.85),
+    "min-max 0.75": min_max(0.75),
     "rrf k=60": rrf(60),
-    **{f"convex TM 0.0 semantic {w}": convex(w) for w in (0.5, 0.6, 0.7, 0.8)},
+    **{
+        f"convex TM 0.0 semantic {w}": convex(w)
+        for w in (0.5, 0.6, 0.7, 0.72, 0.74, 0.75, 0.8)
+    },
+    **{f"convex TM cosine -1 semantic {w}": convex(w, semantic_min=-1.0) for w in (0.85, 0.88)},
+    **{f"z-scores semantic {w}": z_scores(w) for w in (0.6, 0.7)},
+    **{f"lead-weighted, base {w}": gap_weighted(w) for w in (0.7, 0.8)},
 }
 
 

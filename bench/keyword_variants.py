@@ -42,7 +42,7 @@ VARIANTS = (
     Variant("BM25F title 2.5, chunks", 2.5, bm25f=True),
     Variant("BM25F title 4.0, chunks", 4.0, bm25f=True),
     Variant("BM25F title 2.5, documents", 2.5, bm25f=True, chunks=False),
-    Variant("kb today (fields, title 2.5, chunks)", 2.5),
+    Variant("fields summed, title 2.5, chunks (before BM25F)", 2.5),
     Variant("fields, title 1.0, chunks", 1.0),
     Variant("fields, title 1.5, chunks", 1.5),
     Variant("one field title+text, chunks", 0.0),
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         cells = []
         for folder in arguments.folders:
             cells.append(mean_with_interval(folder.name, _score(variant, folder)))
-        print(f"{variant.name:<40} " + "   ".join(cells), flush=True)
+        print(f"{variant.name:<48} " + "   ".join(cells), flush=True)
     return 0
 
 

@@ -90,11 +90,14 @@ class Settings:
         30000, "Past this many vectors the exact FAISS index becomes an HNSW graph."
     )
     fusion: str = _setting(
-        "weighted",
-        "How keyword and semantic rankings combine: `weighted` (normalised scores) or `rrf`.",
+        "convex",
+        "How keyword and semantic rankings combine: `convex` (each ranker's scores over its "
+        "best, from its lowest possible score), `weighted` (min-max normalised scores) or `rrf`.",
     )
     semantic_weight: float = _setting(
-        0.85, "Weight of the semantic score in weighted fusion; the keyword score gets the rest."
+        0.74,
+        "Weight of the semantic score in convex and weighted fusion; the keyword score gets "
+        "the rest.",
     )
     rrf_k: int = _setting(60, "The k constant of reciprocal-rank fusion.")
     candidates: int = _setting(
@@ -332,8 +335,10 @@ def _validate(settings: Settings) -> None:
                 f"setting `{name}` must be one of {', '.join(ENCODERS)}, "
                 f"not {getattr(settings, name)!r}"
             )
-    if settings.fusion not in {"weighted", "rrf"}:
-        raise ConfigError(f"setting `fusion` must be `weighted` or `rrf`, not {settings.fusion!r}")
+    if settings.fusion not in {"convex", "weighted", "rrf"}:
+        raise ConfigError(
+            f"setting `fusion` must be `convex`, `weighted` or `rrf`, not {settings.fusion!r}"
+        )
     if not 0.0 <= settings.semantic_weight <= 1.0:
         raise ConfigError("setting `semantic_weight` must lie between 0 and 1")
     for name in ("chunk_words", "embed_batch_size", "candidates", "rrf_k"):

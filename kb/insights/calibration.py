@@ -7,7 +7,6 @@ The labels and the arithmetic are kb.insights.calibration_fit's; this module lay
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -147,17 +146,16 @@ def calibration_readout(
             {"confident_threshold": confident},
         ),
     )
-    waiting = Counter(item.outcome for item in current.sessions if item.label is None)
     notes = (
         verdict(hits, "suggestions", "that solved it", "that did not"),
         verdict(visits, "sessions", "confirmed deflections", "not deflected"),
         f"Behind the suggestions' figures: {hits.outcomes} suggestions with an outcome "
         f"({hits.resolved} solved it); {hits.unlabelled} more had none and are left out.",
         f"Behind the sessions' figures: {visits.outcomes} sessions confirmed or not deflected "
-        f"({visits.resolved} confirmed); left out: {waiting['potential']} potential "
-        f"deflections and {waiting['no_signal']} sessions without a signal (whether an "
-        f"answer solved anything is unknown), {waiting['known_issue']} that joined a known "
-        f"issue, {waiting['pending']} still inside their window.",
+        f"({visits.resolved} confirmed); {visits.unlabelled} more had neither a ticket nor a "
+        "confirmation in their window and are left out: potential deflections and sessions "
+        "without a signal (whether an answer solved anything is unknown), known issues, and "
+        "windows still open.",
         f"Suggestions under show_threshold are not shown, so nothing below today's {show:g} "
         "has outcomes unless the threshold was lower in the period.",
     )

@@ -66,20 +66,21 @@ class ScoreGroup:
 
 @dataclass(frozen=True)
 class SessionLabel:
-    """A session's query-level probability, its outcome and the label drawn from it."""
+    """A session's query-level probability and the label its outcome gives it."""
 
     probability: float
-    outcome: str | None
     label: int | None
 
 
 def session_label(
     probability: float, times: OutcomeTimes, window: timedelta, now: datetime
 ) -> SessionLabel:
-    """Label 1 for a confirmed deflection, 0 for not deflected, None for anything else."""
+    """Label 1 for a confirmed deflection, 0 for not deflected, None for any other outcome.
+
+    Only `opened`, `ticket` and `confirmed` of `times` can decide it: the outcome is "not
+    deflected" or "confirmed" by them alone, before views or known issues are looked at."""
     found = outcome(times, window, now)
-    label = {"confirmed": 1, "not_deflected": 0}.get(found or "")
-    return SessionLabel(probability, found, label)
+    return SessionLabel(probability, {"confirmed": 1, "not_deflected": 0}.get(found or ""))
 
 
 @dataclass(frozen=True)

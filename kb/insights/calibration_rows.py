@@ -22,6 +22,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    type_coerce,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -30,9 +31,9 @@ from sqlalchemy.sql.functions import FunctionElement
 from kb.events import Feedback, ProblemJoined, SelfResolved, SuggestionsShown, TicketCreated
 from kb.insights.calibration import CalibrationInputs
 from kb.insights.calibration_fit import GRID, ScoreGroup, SessionLabel, session_label
+from kb.insights.outcomes import OutcomeTimes
 from kb.insights.readout import Filters
-from kb.insights.sessions import sessions
-from kb.store.tables import EventItemRow, EventRow
+from kb.store.tables import EventItemRow, EventRow, UTCDateTime
 
 EVENTS = EventRow.__table__
 ITEMS = EventItemRow.__table__
@@ -135,15 +136,24 @@ def suggestion_scores(
         ]
 
 
-def session_predictions(
-    engine: sqlalchemy.Engine, start: datetime, end: datetime, filters: Filters
-) -> dict[str, float]:
-    """Per session with suggestions shown in [start, end): the query-level probability of the
-    last suggestions shown before its first ticket (its last ones, without a ticket).
+def session_labels(
+    engine: sqlalchemy.Engine,
+    start: datetime,
+    end: datetime,
+    filters: Filters,
+    window: timedelta,
+    now: datetime,
+) -> list[SessionLabel]:
+    """Per session first shown an answer in [start, end): the query-level probability of the
+    last suggestions shown before the ticket that decides its outcome (its last ones, without
+    a ticket), and its label from the times kb.insights.outcomes reads.
 
-    The ticket is the one that decides the session's outcome: its first at or after the first
-    answer shown (kb.insights.outcomes). Only suggestions_shown events that offered an answer
-    count: one with known issues alone records a probability of 0 no answer stood behind."""
+    One statement over the sessions shown something in the period, not over every session:
+    the label needs only when the session was first shown an answer (suggestions or a known
+    issue), its first ticket and its first "this solved it" or helpful vote from then on.
+    Only suggestions_shown events that offered an answer are predictions: one with known
+    issues alone records a probability of 0 no answer stood behind. Filters choose the
+    suggestions_shown events by what they were about."""
     opening = EVENTS.alias("opening")
     opened = (
         select(opening.c.session_id, func.min(opening.c.at).label("at"))
@@ -153,61 +163,72 @@ def session_predictions(
             opening.c.at < end,
         )
         .group_by(opening.c.session_id)
-        .subquery("opened")
+        .cte("opened")
     )
-    ticket = (
-        select(EVENTS.c.session_id, func.min(EVENTS.c.at).label("at"))
-        .join(opened, opened.c.session_id == EVENTS.c.session_id)
-        .where(EVENTS.c.kind == TicketCreated.kind, EVENTS.c.at >= opened.c.at)
-        .group_by(EVENTS.c.session_id)
-        .subquery("ticket")
+    later = EVENTS.alias("later")
+    confirms = or_(
+        later.c.kind == SelfResolved.kind,
+        and_(later.c.kind == Feedback.kind, later.c.data["helpful"].as_boolean()),
+    )
+    decided = (
+        select(
+            opened.c.session_id,
+            opened.c.at.label("opened"),
+            _first(later.c.kind == TicketCreated.kind, later).label("ticket"),
+            _first(confirms, later).label("confirmed"),
+        )
+        .select_from(opened)
+        .outerjoin(
+            later,
+            and_(
+                later.c.session_id == opened.c.session_id,
+                later.c.kind.in_((TicketCreated.kind, SelfResolved.kind, Feedback.kind)),
+                later.c.at >= opened.c.at,
+            ),
+        )
+        .group_by(opened.c.session_id, opened.c.at)
+        .cte("decided")
     )
     shown = EVENTS.alias("shown")
     ranked = (
         select(
-            shown.c.session_id,
+            decided.c.session_id,
+            decided.c.opened,
+            decided.c.ticket,
+            decided.c.confirmed,
             shown.c.data["deflection"].as_float().label("probability"),
             func.row_number()
             .over(partition_by=shown.c.session_id, order_by=(shown.c.at.desc(), shown.c.id.desc()))
             .label("rank"),
         )
-        .outerjoin(ticket, ticket.c.session_id == shown.c.session_id)
+        .join(shown, shown.c.session_id == decided.c.session_id)
         .where(
             shown.c.kind == SuggestionsShown.kind,
-            shown.c.at >= start,
-            shown.c.at < end,
-            or_(ticket.c.at.is_(None), shown.c.at <= ticket.c.at),
+            shown.c.at >= decided.c.opened,
+            or_(decided.c.ticket.is_(None), shown.c.at <= decided.c.ticket),
             exists().where(ITEMS.c.event_id == shown.c.id, ITEMS.c.role == "shown"),
             *_about(shown, filters),
         )
         .subquery("ranked")
     )
-    statement = select(ranked.c.session_id, ranked.c.probability).where(ranked.c.rank == 1)
+    statement = select(
+        ranked.c.probability, ranked.c.opened, ranked.c.ticket, ranked.c.confirmed
+    ).where(ranked.c.rank == 1, ranked.c.probability.is_not(None))
     with engine.connect() as connection:
-        return {
-            str(session): float(probability)
-            for session, probability in connection.execute(statement)
-            if probability is not None
-        }
+        return [
+            session_label(
+                float(probability),
+                OutcomeTimes(opened=opened_at, ticket=ticket, confirmed=confirmed),
+                window,
+                now,
+            )
+            for probability, opened_at, ticket, confirmed in connection.execute(statement)
+        ]
 
 
-def session_labels(
-    engine: sqlalchemy.Engine,
-    start: datetime,
-    end: datetime,
-    filters: Filters,
-    window: timedelta,
-    now: datetime,
-) -> list[SessionLabel]:
-    """Each session of [start, end) shown suggestions: its prediction and its outcome."""
-    predictions = session_predictions(engine, start, end, filters)
-    # Filters are applied to the suggestions (what each session was shown was about).
-    found = sessions(engine, start, end, Filters())
-    return [
-        session_label(predictions[summary.session_id], summary.times, window, now)
-        for summary in found
-        if summary.session_id in predictions
-    ]
+def _first(condition: ColumnElement[bool], event: Any) -> Any:
+    """The earliest time at which `condition` holds among a session's events, or NULL."""
+    return type_coerce(func.min(case((condition, event.c.at), else_=None)), UTCDateTime())
 
 
 def calibration_inputs(

@@ -31,15 +31,51 @@ def normalise_min_max(ranking: Ranking, window: int | None = None) -> dict[str, 
     return {item: max(0.0, (score - low) / (high - low)) for item, score in ranking}
 
 
+def normalise_from_minimum(ranking: Ranking, minimum: float) -> dict[str, float]:
+    """Scores scaled to [0, 1] from the lowest score the ranker can give up to the query's best.
+
+    Bruch, Gai and Ingber (ACM TOIS 2023) call this theoretical-minimum normalisation: unlike
+    min-max, the weakest candidate fetched does not become 0, so a ranker whose candidates all
+    match well keeps them close to its best, and how many were fetched changes nothing. A
+    ranking whose best score is not above the minimum maps to 0.
+    """
+    if not ranking:
+        return {}
+    top = max(score for _, score in ranking)
+    if top <= minimum:
+        return {item: 0.0 for item, _ in ranking}
+    return {item: max(0.0, score - minimum) / (top - minimum) for item, score in ranking}
+
+
 def fuse_weighted(
     rankings: Sequence[Ranking], weights: Sequence[float], window: int | None = None
 ) -> list[tuple[str, float]]:
     """A weighted sum of min-max normalised scores; an id missing from a list scores 0 there."""
-    if len(rankings) != len(weights):
+    return _weighted_sum([normalise_min_max(ranking, window) for ranking in rankings], weights)
+
+
+def fuse_convex(
+    rankings: Sequence[Ranking], weights: Sequence[float], minimums: Sequence[float]
+) -> list[tuple[str, float]]:
+    """A weighted sum of scores normalised from each ranker's minimum (normalise_from_minimum);
+    an id missing from a list scores 0 there."""
+    if len(rankings) != len(minimums):
+        raise ValueError("one minimum per ranking")
+    normalised = [
+        normalise_from_minimum(ranking, minimum)
+        for ranking, minimum in zip(rankings, minimums, strict=True)
+    ]
+    return _weighted_sum(normalised, weights)
+
+
+def _weighted_sum(
+    normalised: Sequence[Mapping[str, float]], weights: Sequence[float]
+) -> list[tuple[str, float]]:
+    if len(normalised) != len(weights):
         raise ValueError("one weight per ranking")
     scores: dict[str, float] = {}
-    for ranking, weight in zip(rankings, weights, strict=True):
-        for item, score in normalise_min_max(ranking, window).items():
+    for ranking, weight in zip(normalised, weights, strict=True):
+        for item, score in ranking.items():
             scores[item] = scores.get(item, 0.0) + weight * score
     return _sorted(scores)
 

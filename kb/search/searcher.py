@@ -44,7 +44,14 @@ from kb.model import (
 )
 from kb.search.deflection import DeflectionModel
 from kb.search.filters import allows
-from kb.search.hybrid import collapse, fuse_rrf, fuse_weighted, ranks, with_titles
+from kb.search.hybrid import (
+    collapse,
+    fuse_convex,
+    fuse_rrf,
+    fuse_weighted,
+    ranks,
+    with_titles,
+)
 from kb.search.snippets import QueryWords, snippet_of
 
 MAX_QUERY_CHARACTERS = 1000
@@ -52,6 +59,10 @@ MAX_RESULTS = 100
 WORD_TERMS_CACHED = 50_000
 CALIBRATION_FILE = "calibration.json"
 DEFAULT_CALIBRATION = "default_calibration.json"
+# The lowest score each ranker can give, from which convex fusion normalises: BM25 adds
+# non-negative term weights, and the model puts unrelated texts near cosine 0, not at -1.
+KEYWORD_MINIMUM = 0.0
+SEMANTIC_MINIMUM = 0.0
 
 log = logging.getLogger(__name__)
 
@@ -275,6 +286,10 @@ class Searcher:
         if self._settings.fusion == "rrf":
             return fuse_rrf([keyword, semantic], k=self._settings.rrf_k)
         weight = self._settings.semantic_weight
+        if self._settings.fusion == "convex":
+            return fuse_convex(
+                [keyword, semantic], [1.0 - weight, weight], [KEYWORD_MINIMUM, SEMANTIC_MINIMUM]
+            )
         return fuse_weighted(
             [keyword, semantic], [1.0 - weight, weight], window=self._settings.candidates
         )

@@ -70,7 +70,7 @@ class EventStore:
                 data=dict(stored.data),
             )
             session.add(row)
-            items = _items(event)
+            items = item_rows(event)
             if items:
                 session.flush()
                 for item in items:
@@ -281,8 +281,9 @@ def _event(row: EventRow) -> Event:
     )
 
 
-def _items(event: Event) -> list[EventItemRow]:
-    """The rows of the documents an event lists (see EventItemRow)."""
+def item_rows(event: Event) -> list[EventItemRow]:
+    """The rows of the documents an event lists (see EventItemRow), without their event's id:
+    `record` sets it, as does the bench that fills a store in bulk."""
     listed: list[tuple[int, str, float | None]]
     if isinstance(event, SuggestionsShown):
         listed = [

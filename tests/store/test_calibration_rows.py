@@ -156,11 +156,11 @@ def test_sessions_carry_the_prediction_before_their_first_ticket(
     record_sessions(EventStore(engine))
     inputs = calibration_inputs(engine, PERIOD.start, PERIOD.end, Filters(), WINDOW, NOW)
     assert sorted(inputs.sessions, key=lambda item: item.probability) == [
-        SessionLabel(0.375, "potential", None),
-        SessionLabel(0.4375, "no_signal", None),
-        SessionLabel(0.5, "not_deflected", 0),
-        SessionLabel(0.625, "confirmed", 1),
-        SessionLabel(0.75, "confirmed", 1),
+        SessionLabel(0.375, None),  # potential: viewed, no ticket
+        SessionLabel(0.4375, None),  # voted-down: no signal
+        SessionLabel(0.5, 0),  # ticket
+        SessionLabel(0.625, 1),  # filed-first
+        SessionLabel(0.75, 1),  # solved
     ]
 
 

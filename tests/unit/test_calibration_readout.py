@@ -3,6 +3,7 @@ out by hand from small sets of predictions and outcomes."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -19,7 +20,7 @@ from kb.insights.calibration_fit import (
     suggestion_fit,
     verdict,
 )
-from kb.insights.outcomes import OutcomeTimes
+from kb.insights.outcomes import OutcomeTimes, outcome
 from kb.insights.readout import Filters, Period
 from kb.store.thresholds import ThresholdChange
 
@@ -50,13 +51,23 @@ LABELS = [1, 1, 0, 1, 0]
         # A viewed suggestion and no ticket: whether it solved anything is unknown.
         (OutcomeTimes(OPENED, viewed=OPENED + HOUR), LATER, "potential", None),
         (OutcomeTimes(OPENED, joined=OPENED + HOUR), LATER, "known_issue", None),
+        # Joined a known issue and then said a suggestion solved it: confirmed comes first.
+        (
+            OutcomeTimes(OPENED, confirmed=OPENED + 2 * HOUR, joined=OPENED + HOUR),
+            LATER,
+            "confirmed",
+            1,
+        ),
         (OutcomeTimes(OPENED, viewed=OPENED + HOUR), OPENED + 2 * HOUR, "pending", None),
     ],
 )
 def test_a_session_is_labelled_by_its_outcome(
     times: OutcomeTimes, now: datetime, expected_outcome: str, label: int | None
 ) -> None:
-    assert session_label(0.6, times, DAY, now) == SessionLabel(0.6, expected_outcome, label)
+    assert outcome(times, DAY, now) == expected_outcome
+    assert session_label(0.6, times, DAY, now) == SessionLabel(0.6, label)
+    # The SQL reads no views or known issues: without them the label is the same.
+    assert session_label(0.6, replace(times, viewed=None, joined=None), DAY, now).label == label
 
 
 def test_auroc_calibration_error_and_bins_of_five_predictions() -> None:
@@ -118,10 +129,10 @@ def test_grouped_suggestions_count_as_many_at_their_mean() -> None:
 def test_sessions_without_a_label_are_counted_not_fitted() -> None:
     found = session_fit(
         [
-            SessionLabel(0.8, "confirmed", 1),
-            SessionLabel(0.3, "not_deflected", 0),
-            SessionLabel(0.9, "potential", None),
-            SessionLabel(0.1, "pending", None),
+            SessionLabel(0.8, 1),
+            SessionLabel(0.3, 0),
+            SessionLabel(0.9, None),
+            SessionLabel(0.1, None),
         ],
         (0.6,),
     )
@@ -203,7 +214,7 @@ def test_the_readout_marks_todays_thresholds_and_names_who_set_them() -> None:
         ScoreGroup(step=int(p * 1000), label=label, count=1, total=p)
         for p, label in zip(PROBABILITIES, LABELS, strict=True)
     ]
-    sessions = [SessionLabel(0.7, "confirmed", 1), SessionLabel(0.65, "potential", None)]
+    sessions = [SessionLabel(0.7, 1), SessionLabel(0.65, None)]
     readout = calibration_readout(
         PERIOD,
         Filters(),
@@ -245,7 +256,7 @@ def test_the_readout_marks_todays_thresholds_and_names_who_set_them() -> None:
     assert marks["confident_curve"] == {"confident_threshold": 0.6}
     assert readout.notes[0].startswith("Too few outcomes to conclude about suggestions")
     assert readout.notes[1].startswith("Too few outcomes to conclude about sessions")
-    assert "left out: 1 potential deflections" in readout.notes[3]
+    assert "(1 confirmed); 1 more had neither a ticket nor a confirmation" in readout.notes[3]
 
 
 def test_a_new_desk_gets_empty_tables_that_say_what_will_appear() -> None:

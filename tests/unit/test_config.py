@@ -33,7 +33,8 @@ def test_defaults_without_file_environment_or_overrides() -> None:
     assert settings == Settings()
     assert settings.home == Path(".kb")
     assert settings.chunk_words == 180
-    assert settings.fusion == "weighted"
+    assert settings.fusion == "convex"
+    assert settings.semantic_weight == 0.74
     assert settings.languages == ("en", "es")
     assert settings.tickets_file is None
 
@@ -129,8 +130,8 @@ def test_tuple_override_from_a_list() -> None:
         ({"KB_SEMANTIC_WEIGHT": "high"}, {}, "KB_SEMANTIC_WEIGHT: cannot read 'high' as a number"),
         ({}, {"rrf_k": "sixty"}, "setting `rrf_k`"),
         ({}, {"colour": "blue"}, "unknown setting `colour`"),
-        ({"KB_FUSION": "max"}, {}, "`fusion` must be `weighted` or `rrf`, not 'max'"),
-        ({}, {"fusion": "sum"}, "`fusion` must be `weighted` or `rrf`"),
+        ({"KB_FUSION": "max"}, {}, "`fusion` must be `convex`, `weighted` or `rrf`, not 'max'"),
+        ({}, {"fusion": "sum"}, "`fusion` must be `convex`, `weighted` or `rrf`"),
         ({"KB_SEMANTIC_WEIGHT": "1.5"}, {}, "`semantic_weight` must lie between 0 and 1"),
         ({"KB_SEMANTIC_WEIGHT": "-0.1"}, {}, "`semantic_weight` must lie between 0 and 1"),
         ({"KB_CHUNK_WORDS": "0"}, {}, "`chunk_words` must be at least 1"),

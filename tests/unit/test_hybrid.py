@@ -6,8 +6,10 @@ import pytest
 
 from kb.search.hybrid import (
     collapse,
+    fuse_convex,
     fuse_rrf,
     fuse_weighted,
+    normalise_from_minimum,
     normalise_min_max,
     ranks,
     with_titles,
@@ -171,3 +173,76 @@ def test_a_document_scores_the_better_of_its_best_chunk_and_its_title(
     expected: list[tuple[str, float]],
 ) -> None:
     assert with_titles(documents, titles) == expected
+
+
+@pytest.mark.parametrize(
+    ("ranking", "minimum", "expected"),
+    [
+        # From the lowest possible score to the best: the weakest candidate is not made 0.
+        ([("a", 10.0), ("b", 5.0), ("c", 2.0)], 0.0, {"a": 1.0, "b": 0.5, "c": 0.2}),
+        ([("a", 0.8), ("b", 0.6)], 0.0, {"a": 1.0, "b": 0.75}),
+        ([("a", 0.5), ("b", -0.5)], -1.0, {"a": 1.0, "b": 1 / 3}),
+        # Candidates that all match about as well stay close to the best.
+        ([("a", 0.9), ("b", 0.88), ("c", 0.86)], 0.0, {"a": 1.0, "b": 0.88 / 0.9, "c": 0.86 / 0.9}),
+        # A score below the stated minimum counts as the minimum.
+        ([("a", 0.5), ("b", -0.1)], 0.0, {"a": 1.0, "b": 0.0}),
+        # A best score at or below the minimum: nothing above it, everything 0.
+        ([("a", 0.0), ("b", -0.2)], 0.0, {"a": 0.0, "b": 0.0}),
+        ([("a", 3.0)], 0.0, {"a": 1.0}),
+        ([], 0.0, {}),
+    ],
+)
+def test_normalise_from_minimum(
+    ranking: list[tuple[str, float]], minimum: float, expected: dict[str, float]
+) -> None:
+    assert normalise_from_minimum(ranking, minimum) == pytest.approx(expected)
+
+
+def test_normalising_from_the_minimum_ignores_how_many_candidates_were_fetched() -> None:
+    short = [("a", 8.0), ("b", 4.0)]
+    longer = [*short, ("c", 1.0), ("d", 0.5)]
+    assert normalise_from_minimum(longer, 0.0)["b"] == normalise_from_minimum(short, 0.0)["b"]
+
+
+@pytest.mark.parametrize(
+    ("keyword", "semantic", "weight", "expected"),
+    [
+        # Keyword scores over their best, cosines over theirs, then weighted and added.
+        (
+            [("a", 10.0), ("b", 5.0)],
+            [("b", 0.8), ("a", 0.4)],
+            0.75,
+            [("b", 0.25 * 0.5 + 0.75 * 1.0), ("a", 0.25 * 1.0 + 0.75 * 0.5)],
+        ),
+        # A strong keyword match outweighs a semantic lead that is small on the cosine scale,
+        # where min-max would stretch that lead to the whole range.
+        (
+            [("a", 20.0), ("b", 2.0)],
+            [("b", 0.62), ("a", 0.60)],
+            0.75,
+            [("a", 0.25 * 1.0 + 0.75 * 0.60 / 0.62), ("b", 0.25 * 0.1 + 0.75 * 1.0)],
+        ),
+        # A document one ranker did not return scores 0 there.
+        ([("a", 4.0)], [("b", 0.5)], 0.6, [("b", 0.6), ("a", 0.4)]),
+        # Weight 1 is semantic alone, 0 keyword alone.
+        ([("a", 9.0), ("b", 1.0)], [("b", 0.9), ("a", 0.3)], 1.0, [("b", 1.0), ("a", 0.3 / 0.9)]),
+        ([("a", 9.0), ("b", 1.0)], [("b", 0.9), ("a", 0.3)], 0.0, [("a", 1.0), ("b", 1 / 9)]),
+        ([], [], 0.75, []),
+    ],
+)
+def test_convex_fusion(
+    keyword: list[tuple[str, float]],
+    semantic: list[tuple[str, float]],
+    weight: float,
+    expected: list[tuple[str, float]],
+) -> None:
+    fused = fuse_convex([keyword, semantic], [1.0 - weight, weight], [0.0, 0.0])
+    assert [item for item, _ in fused] == [item for item, _ in expected]
+    assert dict(fused) == pytest.approx(dict(expected))
+
+
+def test_convex_fusion_needs_one_weight_and_one_minimum_per_ranking() -> None:
+    with pytest.raises(ValueError, match="one minimum per ranking"):
+        fuse_convex([[("a", 1.0)], [("b", 1.0)]], [0.5, 0.5], [0.0])
+    with pytest.raises(ValueError, match="one weight per ranking"):
+        fuse_convex([[("a", 1.0)], [("b", 1.0)]], [1.0], [0.0, 0.0])
