@@ -121,6 +121,10 @@ class Catalog(Protocol):
 
     def chunks(self, ids: Iterable[str]) -> dict[str, Chunk]: ...
 
+    def owners(self, chunk_ids: Iterable[str]) -> dict[str, str]:
+        """The document id of each of these chunks the catalog holds (no text is read)."""
+        ...
+
     def chunks_of(self, document_ids: Iterable[str]) -> dict[str, list[Chunk]]:
         """Each given document's chunks by position ([] for one with none, or unknown)."""
         ...

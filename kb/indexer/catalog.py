@@ -46,6 +46,9 @@ LOOKUP_BATCH = 900
 # Decoded documents and chunks a read-only catalog keeps: a published generation never
 # changes, and popular answers are asked for again and again.
 DECODED_CACHE_SIZE = 20_000
+# Chunk ids and their documents' ids a read-only catalog keeps: two short strings each, so
+# a search resolves its few hundred candidates without reading or decoding their text.
+OWNERS_CACHE_SIZE = 200_000
 
 
 class SqliteCatalog:
@@ -64,6 +67,7 @@ class SqliteCatalog:
         self._documents: OrderedDict[str, Document] = OrderedDict()
         self._chunks: OrderedDict[str, Chunk] = OrderedDict()
         self._title_vectors: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
+        self._owners: OrderedDict[str, str] = OrderedDict()
 
     def manifest(self) -> Manifest:
         """Every document id with its kind, content hash and source path (if a file)."""
@@ -179,6 +183,13 @@ class SqliteCatalog:
 
         return self._through_cache(self._chunks, ids, read)
 
+    def owners(self, chunk_ids: Iterable[str]) -> dict[str, str]:
+        def read(missing: list[str]) -> dict[str, str]:
+            rows = self._lookup("SELECT id, document_id FROM chunks WHERE id IN ({marks})", missing)
+            return {row[0]: row[1] for row in rows}
+
+        return self._through_cache(self._owners, chunk_ids, read, OWNERS_CACHE_SIZE)
+
     def chunks_of(self, document_ids: Iterable[str]) -> dict[str, list[Chunk]]:
         found: dict[str, list[Chunk]] = {document_id: [] for document_id in document_ids}
         rows = self._lookup(
@@ -195,6 +206,7 @@ class SqliteCatalog:
         cache: OrderedDict[str, T],
         ids: Iterable[str],
         read: Callable[[list[str]], dict[str, T]],
+        size: int = DECODED_CACHE_SIZE,
     ) -> dict[str, T]:
         """Items by id: from the decoded cache when read-only, the rest from SQLite."""
         wanted = list(dict.fromkeys(ids))
@@ -213,7 +225,7 @@ class SqliteCatalog:
             found.update(fetched)
             with self._lock:
                 cache.update(fetched)
-                while len(cache) > DECODED_CACHE_SIZE:
+                while len(cache) > size:
                     cache.popitem(last=False)
         return found
 

@@ -141,6 +141,13 @@ class PostgresCatalog:
         )
         return {row[0]: _chunk(row) for row in rows}
 
+    def owners(self, chunk_ids: Iterable[str]) -> dict[str, str]:
+        rows = self._all(
+            f"SELECT id, document_id FROM {self._chunks} WHERE id = ANY(:ids)",
+            {"ids": list(dict.fromkeys(chunk_ids))},
+        )
+        return {row[0]: row[1] for row in rows}
+
     def chunks_of(self, document_ids: Iterable[str]) -> dict[str, list[Chunk]]:
         found: dict[str, list[Chunk]] = {document_id: [] for document_id in document_ids}
         rows = self._all(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -35,9 +35,9 @@ from kb.indexer.analysis import stop_words
 from kb.indexer.pipeline import INDEX_FORMAT
 from kb.model import (
     SEARCH_MODES,
-    Chunk,
     Document,
     Evidence,
+    Filters,
     SearchHit,
     SearchQuery,
     SearchResult,
@@ -57,6 +57,8 @@ from kb.search.snippets import QueryWords, snippet_of
 MAX_QUERY_CHARACTERS = 1000
 MAX_RESULTS = 100
 WORD_TERMS_CACHED = 50_000
+# Sets of filters whose verdicts on documents a generation remembers (a portal asks few).
+FILTERS_REMEMBERED = 8
 CALIBRATION_FILE = "calibration.json"
 DEFAULT_CALIBRATION = "default_calibration.json"
 # The lowest score each ranker can give, from which convex fusion normalises: BM25 adds
@@ -112,11 +114,32 @@ def load_deflection_model(home: Path) -> DeflectionModel:
 class _Generation:
     parts: Generation
     word_terms: Callable[[str], set[str]] = field(init=False)
+    _verdicts: dict[Filters, dict[str, bool]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         # Snippets analyse the words of every hit for every query; a KB's words repeat, so
         # each word is analysed once per generation (bounded, as queries bring new words).
         self.word_terms = lru_cache(maxsize=WORD_TERMS_CACHED)(self.keyword.terms)
+
+    def allowed(self, filters: Filters, document_ids: Iterable[str]) -> set[str]:
+        """Those of `document_ids` in the catalog that `filters` let through.
+
+        A generation never changes, so each document is judged once per set of filters
+        instead of being looked up and judged again for every search it is a candidate of.
+        """
+        verdicts = self._verdicts.get(filters)
+        if verdicts is None:
+            while len(self._verdicts) >= FILTERS_REMEMBERED:
+                self._verdicts.pop(next(iter(self._verdicts)), None)
+            verdicts = self._verdicts.setdefault(filters, {})
+        wanted = set(document_ids)
+        unjudged = [document_id for document_id in wanted if document_id not in verdicts]
+        if unjudged:
+            found = self.catalog.documents(unjudged)
+            for document_id in unjudged:
+                document = found.get(document_id)
+                verdicts[document_id] = document is not None and allows(filters, document)
+        return {document_id for document_id in wanted if verdicts[document_id]}
 
     @property
     def name(self) -> str:
@@ -143,8 +166,8 @@ class _Candidates:
     vector: Vectors
     keyword: Ranking
     semantic: Ranking
-    chunks: Mapping[str, Chunk]
-    documents: Mapping[str, Document]
+    # The document of each candidate chunk the filters allow.
+    owners: Mapping[str, str]
 
 
 class Searcher:
@@ -201,13 +224,7 @@ class Searcher:
         text = validate_query(query)
         generation = self._current()
         candidates = self._candidates(generation, text, query)
-
-        def owner(chunk_id: str) -> str | None:
-            chunk = candidates.chunks.get(chunk_id)
-            if chunk is None or chunk.document_id not in candidates.documents:
-                return None
-            return chunk.document_id
-
+        owner = candidates.owners.get
         keyword_documents, keyword_best = collapse(candidates.keyword, owner)
         semantic_documents, semantic_best = collapse(candidates.semantic, owner)
         titles = _title_cosines(generation.catalog, candidates)
@@ -239,6 +256,9 @@ class Searcher:
         )
         hits: list[SearchHit] = []
         evidence_of_top: Evidence | None = None
+        documents = generation.catalog.documents(document_id for document_id, _ in ranking)
+        shown = [preferred.get(document_id) or fallback[document_id] for document_id, _ in ranking]
+        chunks = generation.catalog.chunks(shown)
         for position, (document_id, score) in enumerate(ranking):
             semantic = semantic_scores.get(document_id, floor)
             others = [s for d, s in semantic_documents[:2] if d != document_id]
@@ -255,10 +275,10 @@ class Searcher:
             )
             if position == 0:
                 evidence_of_top = evidence
-            chunk = candidates.chunks[preferred.get(document_id) or fallback[document_id]]
+            chunk = chunks[shown[position]]
             hits.append(
                 SearchHit(
-                    document=candidates.documents[document_id],
+                    document=documents[document_id],
                     chunk=chunk,
                     score=score,
                     deflection=model.hit_probability(evidence),
@@ -306,17 +326,12 @@ class Searcher:
         while True:
             keyword = generation.keyword.search(text, limit)
             semantic = generation.vectors.search(vector, limit)
-            chunks = generation.catalog.chunks([c for c, _ in keyword] + [c for c, _ in semantic])
-            documents = {
-                document_id: document
-                for document_id, document in generation.catalog.documents(
-                    chunk.document_id for chunk in chunks.values()
-                ).items()
-                if allows(query.filters, document)
-            }
+            found = generation.catalog.owners([c for c, _ in keyword] + [c for c, _ in semantic])
+            allowed = generation.allowed(query.filters, found.values())
+            owners = {chunk: document for chunk, document in found.items() if document in allowed}
             exhausted = len(keyword) < limit and len(semantic) < limit
-            if exhausted or limit >= total or _enough(documents, semantic, chunks, query.k):
-                return _Candidates(vector, keyword, semantic, chunks, documents)
+            if exhausted or limit >= total or _enough(owners, semantic, query.k):
+                return _Candidates(vector, keyword, semantic, owners)
             limit *= 4
 
     def _current(self) -> _Generation:
@@ -365,17 +380,14 @@ class Searcher:
             return opened
 
 
-def _enough(
-    documents: Mapping[str, Document], semantic: Ranking, chunks: Mapping[str, Chunk], k: int
-) -> bool:
+def _enough(owners: Mapping[str, str], semantic: Ranking, k: int) -> bool:
     """Whether filtering left at least k documents among the semantic candidates."""
-    seen = {chunks[c].document_id for c, _ in semantic if c in chunks}
-    return len(seen & documents.keys()) >= k
+    return len({owners[c] for c, _ in semantic if c in owners}) >= k
 
 
 def _title_cosines(catalog: Catalog, candidates: _Candidates) -> dict[str, float]:
     """The query's cosine with the title of every candidate document that has a title vector."""
-    vectors = catalog.title_vectors(candidates.documents)
+    vectors = catalog.title_vectors(dict.fromkeys(candidates.owners.values()))
     if not vectors:
         return {}
     cosines = np.stack(list(vectors.values())) @ candidates.vector

@@ -39,7 +39,8 @@ def snippet_of(text: str, matching: AbstractSet[str], width: int = 32) -> Snippe
     words = _words(text)
     if not words:
         return Snippet(((text.strip(), False),)) if text.strip() else Snippet(())
-    positions = [index for index, (word, _, _) in enumerate(words) if word in matching]
+    placed = _positions(text)
+    positions = sorted(index for word in matching for index in placed.get(word, ()))
     start = _best_window(words, positions, width)
     end = min(len(words), start + width)
     begin_at = words[start][1]
@@ -99,6 +100,15 @@ def distinct_words(text: str) -> frozenset[str]:
 @lru_cache(maxsize=CHUNKS_CACHED)
 def _words(text: str) -> Words:
     return tuple((found.group(), found.start(), found.end()) for found in WORD.finditer(text))
+
+
+@lru_cache(maxsize=CHUNKS_CACHED)
+def _positions(text: str) -> dict[str, tuple[int, ...]]:
+    """Where each distinct word of `text` stands among its words."""
+    placed: dict[str, list[int]] = {}
+    for index, (word, _, _) in enumerate(_words(text)):
+        placed.setdefault(word, []).append(index)
+    return {word: tuple(indexes) for word, indexes in placed.items()}
 
 
 @lru_cache(maxsize=CHUNKS_CACHED)

@@ -72,6 +72,13 @@ class CatalogContract:
         assert found == {"vpn#0": chunks[0], "vpn#1": chunks[1]}
         assert found["vpn#1"].heading_path == ("VPN fails", "Part 1")
 
+    def test_owners_of_chunks(self, catalog: Catalog) -> None:
+        found = catalog.owners(["vpn#1", "INC-1#0", "nope#0", "vpn#1"])
+        assert found == {"vpn#1": "vpn", "INC-1#0": "INC-1"}
+        catalog.remove(["vpn"])
+        catalog.commit()
+        assert self.reopen(catalog).owners(["vpn#0", "printer#0"]) == {"printer#0": "printer"}
+
     def test_chunks_of_each_document_in_order(self, catalog: Catalog) -> None:
         _, chunks = article("vpn", "VPN fails", "Reinstall the client.", "Check the date.")
         found = catalog.chunks_of(["INC-1", "vpn", "missing"])
