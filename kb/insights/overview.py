@@ -108,15 +108,19 @@ def trend(
     bucket's tickets created from the portal."""
     if len(tickets) != len(buckets):
         raise ValueError("give one ticket count per bucket")
-    points = []
-    for (first, last), count in zip(buckets, tickets, strict=True):
-        inside = [
-            outcome(session.times, window, now)
-            for session in sessions
-            if first <= session.started.date() <= last
-        ]
-        points.append(TrendPoint(first, last, deflection_rates(inside), count))
-    return points
+    bucket_of: dict[date, int] = {}
+    for position, (first, last) in enumerate(buckets):
+        for offset in range((last - first).days + 1):
+            bucket_of[first + timedelta(days=offset)] = position
+    inside: list[list[str | None]] = [[] for _ in buckets]
+    for session in sessions:
+        bucket = bucket_of.get(session.started.date())
+        if bucket is not None:
+            inside[bucket].append(outcome(session.times, window, now))
+    return [
+        TrendPoint(first, last, deflection_rates(outcomes), count)
+        for (first, last), outcomes, count in zip(buckets, inside, tickets, strict=True)
+    ]
 
 
 def overview_readout(
