@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
@@ -91,24 +93,35 @@ def change_thresholds() -> tuple[str, int] | Response:
         if changed:
             store.change_all(changed, actor())
     except InvalidInputError as error:
-        return _thresholds_page(problem=str(error), status=400)
+        back = safe_next(request.form.get("next"), "") or None
+        return _thresholds_page(problem=str(error), status=400, back=back)
     return redirect(safe_next(request.form.get("next"), url_for("admin.thresholds")))
 
 
-def _thresholds_page(problem: str | None = None, status: int = 200) -> tuple[str, int]:
-    store = services().thresholds
+def _thresholds_page(
+    problem: str | None = None, status: int = 200, back: str | None = None
+) -> tuple[str, int]:
     page = render_template(
         "admin_thresholds.html",
-        thresholds=store.current(),
-        defaults=store.defaults(),
-        history=store.history(),
-        last=store.last_changes(),
-        names=THRESHOLD_NAMES,
-        helps=threshold_helps(),
-        back=None,
+        history=services().thresholds.history(),
         problem=problem,
+        **threshold_form(THRESHOLD_NAMES, back),
     )
     return page, status
+
+
+def threshold_form(names: tuple[str, ...], back: str | None) -> dict[str, Any]:
+    """What admin_threshold_form.html needs to change `names`, returning to `back` after
+    saving (the calibration page includes the form too)."""
+    store = services().thresholds
+    return {
+        "thresholds": store.current(),
+        "defaults": store.defaults(),
+        "last": store.last_changes(),
+        "names": names,
+        "helps": threshold_helps(),
+        "back": back,
+    }
 
 
 def threshold_helps() -> dict[str, str]:

@@ -11,9 +11,11 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from kb.insights.export import table_csv
 from kb.insights.readout import PRESET_DAYS, Filters, Period, Readout, parse_period
-from kb.insights.reports import REPORTS
+from kb.insights.reports import CALIBRATED_THRESHOLDS, REPORTS
 from kb.store.gaps import MAX_TEXT_CHARACTERS
+from kb.store.users import User
 from kb.validation import text
+from kb.web.admin import threshold_form
 from kb.web.insight_rows import InsightRows
 from kb.web.portal import CATEGORIES
 from kb.web.readouts import Sort, cards, is_empty, table_views
@@ -24,6 +26,7 @@ blueprint = Blueprint("insights", __name__, url_prefix="/insights")
 
 ROLES = ("manager", "admin")
 OVERVIEW = "overview"
+CALIBRATION = "calibration"
 # What the period and filter controls send; every link on a page keeps them.
 KEPT_ARGUMENTS = ("days", "since", "until", "category", "language")
 MAX_CATEGORY_CHARACTERS = 100
@@ -175,7 +178,17 @@ def _page(report: str) -> str:
         custom=custom,
         categories=categories,
         languages=languages,
+        threshold_form=_threshold_form(report, user),
     )
+
+
+def _threshold_form(report: str, user: User) -> dict[str, Any] | None:
+    """On the calibration page, an admin's form to change the thresholds it judges, which
+    returns here; managers see the thresholds in the readout's table and cannot change them."""
+    if report != CALIBRATION or not user.has_any(("admin",)):
+        return None
+    back = url_for("insights.report", report=report, **kept_arguments()) + "#table-thresholds"
+    return threshold_form(CALIBRATED_THRESHOLDS, back)
 
 
 def _preset(days: int) -> dict[str, Any]:

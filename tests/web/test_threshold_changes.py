@@ -130,3 +130,42 @@ def test_anonymous_visitors_neither_read_nor_change_thresholds(
     assert client.get("/api/v1/thresholds").status_code == 401
     assert client.put("/api/v1/thresholds", json={"show_threshold": 0.9}).status_code == 401
     assert client.get("/admin/thresholds").location.startswith("/login")
+
+
+def test_an_admin_changes_the_thresholds_from_the_calibration_page(
+    client: FlaskClient, sign_in: SignIn, portal_services: Services
+) -> None:
+    sign_in(client, "admin", email="ada@example.com")
+    page = client.get("/insights/calibration?days=7").get_data(as_text=True)
+    section = html_between(page, 'id="table-thresholds"', "</section>")
+    form = html_between(section, '<form method="post" action="/admin/thresholds"', "</form>")
+    # The two thresholds the page judges, not the known issues' cosine.
+    assert 'name="show_threshold"' in form and 'name="confident_threshold"' in form
+    assert "known_issue_threshold" not in form
+    assert 'name="next" value="/insights/calibration?days=7#table-thresholds"' in form
+
+    saved = client.post(
+        "/admin/thresholds",
+        data={
+            "show_threshold": "0.3",
+            "confident_threshold": "0.72",
+            "next": "/insights/calibration?days=7#table-thresholds",
+        },
+    )
+    assert saved.location == "/insights/calibration?days=7#table-thresholds"
+    assert portal_services.thresholds.current().confident_threshold == 0.72
+    page = client.get("/insights/calibration?days=7").get_data(as_text=True)
+    table = html_between(page, 'data-table="thresholds"', "</table>")
+    row = html_between(table, "confident_threshold", "</tr>")
+    assert "0.72" in row and "ada@example.com" in row
+    assert 'value="0.72"' in html_between(page, 'id="threshold-confident_threshold"', ">")
+
+
+def test_a_manager_sees_the_thresholds_on_the_calibration_page_without_the_form(
+    client: FlaskClient, sign_in: SignIn
+) -> None:
+    sign_in(client, "manager")
+    page = client.get("/insights/calibration").get_data(as_text=True)
+    section = html_between(page, 'id="table-thresholds"', "</section>")
+    assert "show_threshold" in section and "confident_threshold" in section
+    assert 'action="/admin/thresholds"' not in page
