@@ -26,7 +26,7 @@ from kb.events import (
 from kb.holdout import Holdout
 from kb.model import Document, Filters, SearchHit, SearchQuery
 from kb.problems import KnownIssue, KnownIssues
-from kb.search.deflection import features, with_track_record
+from kb.search.deflection import features, in_rank_order, with_track_record
 from kb.search.searcher import MAX_QUERY_CHARACTERS, Searcher
 from kb.store.events import EventStore, TrackRecord
 from kb.store.revisions import FlagStore
@@ -369,18 +369,23 @@ class SelfService:
         threshold = thresholds.show_threshold if shown_only else 0.0
         result = self._searcher.search(SearchQuery(text, k=k, filters=filters))
         records = self._track_records.get([hit.document.id for hit in result.hits])
-        suggestions = []
+        blended = []
         for hit in result.hits:
             record = records.get(hit.document.id, TrackRecord())
-            probability = with_track_record(
-                hit.deflection,
-                successes=record.helpful + record.resolved,
-                failures=record.unhelpful + record.failed,
-                strength=self._settings.track_record_strength,
+            blended.append(
+                with_track_record(
+                    hit.deflection,
+                    successes=record.helpful + record.resolved,
+                    failures=record.unhelpful + record.failed,
+                    strength=self._settings.track_record_strength,
+                )
             )
-            if probability >= threshold:
-                suggestions.append(Suggestion(hit=hit, deflection=probability))
-        shown = tuple(suggestions)
+        # Track records move answers' estimates apart from the ranking: put them back in order.
+        shown = tuple(
+            Suggestion(hit=hit, deflection=probability)
+            for hit, probability in zip(result.hits, in_rank_order(blended), strict=True)
+            if probability >= threshold
+        )
         confident = bool(shown) and result.deflection >= thresholds.confident_threshold
         return Answers(
             query=" ".join(text.split()),

@@ -48,6 +48,9 @@ def test_deflection_estimates_are_never_certain(
     hits = sample_kb.searcher.search(SearchQuery(query, k=10)).hits
     assert len(hits) > 1
     assert all(0.01 <= hit.deflection <= 0.99 for hit in hits)
+    # Shown best first, an answer is never estimated likelier than one above it.
+    estimates = [hit.deflection for hit in hits]
+    assert estimates == sorted(estimates, reverse=True)
 
 
 def test_accents_are_optional(sample_kb: Services) -> None:

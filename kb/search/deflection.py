@@ -76,6 +76,25 @@ def estimate(probability: float) -> float:
     return min(1.0 - CERTAINTY_MARGIN, max(CERTAINTY_MARGIN, probability))
 
 
+def in_rank_order(probabilities: Sequence[float]) -> list[float]:
+    """The closest non-increasing sequence to answers' probabilities listed best first.
+
+    Answers are shown in ranking order with their percentages, and a fourth answer shown as
+    likelier than the first reads as a bug. Where a later answer's estimate exceeds an earlier
+    one's, the run of them is replaced by its mean (pool-adjacent-violators: the least-squares
+    fit among non-increasing sequences), so the order stays the ranking's and the estimates
+    move no more than they must. Means of estimates stay within the estimates' bounds.
+    """
+    runs: list[tuple[float, int]] = []  # (sum, count) of each pooled run, in order
+    for probability in probabilities:
+        total, count = probability, 1
+        while runs and runs[-1][0] / runs[-1][1] < total / count:
+            earlier_total, earlier_count = runs.pop()
+            total, count = total + earlier_total, count + earlier_count
+        runs.append((total, count))
+    return [total / count for total, count in runs for _ in range(count)]
+
+
 @dataclass(frozen=True)
 class DeflectionModel:
     """Two logistic models over the same evidence, and where they came from.

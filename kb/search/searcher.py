@@ -10,7 +10,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -42,7 +42,7 @@ from kb.model import (
     SearchQuery,
     SearchResult,
 )
-from kb.search.deflection import DeflectionModel
+from kb.search.deflection import DeflectionModel, in_rank_order
 from kb.search.filters import allows
 from kb.search.hybrid import (
     collapse,
@@ -290,7 +290,12 @@ class Searcher:
             )
         return SearchResult(
             query=query,
-            hits=tuple(hits),
+            hits=tuple(
+                replace(hit, deflection=probability)
+                for hit, probability in zip(
+                    hits, in_rank_order([hit.deflection for hit in hits]), strict=True
+                )
+            ),
             deflection=model.query_probability(evidence_of_top),
             took_ms=(time.perf_counter() - started) * 1000.0,
         )

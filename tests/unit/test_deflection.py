@@ -20,6 +20,7 @@ from kb.search.deflection import (
     expected_calibration_error,
     features,
     fit_logistic,
+    in_rank_order,
 )
 
 
@@ -224,3 +225,24 @@ def test_from_json_rejects_files_from_another_version(change: dict[str, object])
 )
 def test_an_estimate_is_never_certain(probability: float, expected: float) -> None:
     assert estimate(probability) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("probabilities", "expected"),
+    [
+        # Already falling: unchanged.
+        ([0.9, 0.7, 0.7, 0.2], [0.9, 0.7, 0.7, 0.2]),
+        # The report in issue 12 ("printer offline": 57%, 72%, 51%, 32%): the first two pool.
+        ([0.57, 0.72, 0.51, 0.32], [0.645, 0.645, 0.51, 0.32]),
+        # A late riser pools with as many earlier answers as it must.
+        ([0.6, 0.5, 0.4, 0.9], [0.6, 0.6, 0.6, 0.6]),
+        ([0.8, 0.3, 0.5, 0.1], [0.8, 0.4, 0.4, 0.1]),
+        ([0.2, 0.4, 0.6], [0.4, 0.4, 0.4]),
+        ([0.99], [0.99]),
+        ([], []),
+    ],
+)
+def test_estimates_are_put_in_rank_order(
+    probabilities: list[float], expected: list[float]
+) -> None:
+    assert in_rank_order(probabilities) == pytest.approx(expected)

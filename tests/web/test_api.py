@@ -114,6 +114,23 @@ def test_suggest_records_what_was_shown(client: FlaskClient, portal_services: Se
     assert portal_services.events.count("suggestions_shown") == 1
 
 
+def test_suggestions_keep_their_estimates_in_their_order(client: FlaskClient) -> None:
+    request = {"subject": "Printer offline", "description": "The office printer shows offline."}
+    before = client.post("/api/v1/suggest", json=request).get_json()["hits"]
+    assert len(before) > 1
+    # A long record of "this solved it" for the last answer shown lifts its estimate above
+    # the ones ranked before it; the estimates shown must still fall down the list.
+    last = before[-1]["id"]
+    for _ in range(60):
+        client.post("/api/v1/resolved", json={"article_id": last})
+    after = client.post("/api/v1/suggest", json=request).get_json()["hits"]
+    assert [hit["id"] for hit in after] == [hit["id"] for hit in before]
+    estimates = [hit["deflection"] for hit in after]
+    assert estimates == sorted(estimates, reverse=True)
+    assert estimates[-1] > before[-1]["deflection"]
+    assert all(0.01 <= estimate <= 0.99 for estimate in estimates)
+
+
 def test_article_is_sanitised_html(client: FlaskClient) -> None:
     payload = client.get("/api/v1/articles/vpn-connection-fails").get_json()
     assert payload["title"] and "<h2" in payload["html"]
