@@ -6,8 +6,8 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from kb.desk import TicketTrail, queue_query
-from kb.errors import InvalidInputError
-from kb.model import Document
+from kb.errors import InvalidInputError, NotFoundError
+from kb.model import Document, ticket_document_id
 from kb.store.problems import OPEN_PROBLEM_STATUSES
 from kb.web.security import actor, require_role
 from kb.web.visits import services
@@ -60,6 +60,7 @@ def ticket(number: str) -> str:
     found = desk.ticket(number)
     trail = desk.reading(found)
     suggestions = desk.suggestions(found)
+    pages, exported = _desk_pages([hit.document for hit in suggestions])
     reply = ""
     insert = request.args.get("reply_with")
     if insert:
@@ -77,7 +78,8 @@ def ticket(number: str) -> str:
         suggestions=suggestions,
         linked=services().searcher.document(found.linked_article) if found.linked_article else None,
         titles=_titles(trail),
-        pages=_desk_pages([hit.document for hit in suggestions]),
+        pages=pages,
+        exported=exported,
         reply=reply,
         indexing=desk.indexing(found.number),
         statuses=SETTABLE_STATUSES,
@@ -152,26 +154,55 @@ def link(number: str) -> Response:
 def search() -> str:
     text = request.args.get("q", "")
     hits = services().desk.search(text, k=20) if text.strip() else []
-    in_desk = set(_desk_pages([hit.document for hit in hits]))
-    return render_template("desk_search.html", query=text, hits=hits, in_desk=in_desk)
+    pages, exported = _desk_pages([hit.document for hit in hits])
+    return render_template(
+        "desk_search.html", query=text, hits=hits, pages=pages, exported=exported
+    )
+
+
+@blueprint.get("/exported/<ticket_id>")
+@require_role("agent")
+def exported_ticket(ticket_id: str) -> str:
+    """A resolved ticket indexed from an export (`kb index --tickets`): knowledge only, never
+    in the queue, so it has no ticket page; this shows what the index holds of it."""
+    document = services().searcher.document(ticket_document_id(ticket_id))
+    if document is None or document.kind != "ticket":
+        raise NotFoundError(
+            f"no exported ticket {ticket_id} is indexed; search all knowledge for it"
+        )
+    resolution = str(document.metadata.get("resolution") or "")
+    problem = document.body.removesuffix(f"Resolution: {resolution}\n").strip()
+    return render_template(
+        "desk_exported_ticket.html", document=document, problem=problem, resolution=resolution
+    )
 
 
 def _back(number: str, done: str | None = None) -> Response:
     return redirect(url_for("desk.ticket", number=number.upper(), done=done))
 
 
-def _desk_pages(documents: list[Document]) -> dict[str, str]:
-    """The desk page of each document that has one: articles' knowledge pages, tickets'
-    pages. Tickets from an export were never in kb's desk: they have none."""
+def _desk_pages(documents: list[Document]) -> tuple[dict[str, str], set[str]]:
+    """The desk page of each document, and which of them are tickets from an export.
+
+    Articles have their knowledge page and kb's tickets their ticket page; a ticket from an
+    export (`kb index --tickets`) was never in kb's queue, so its page shows what the index
+    holds of it.
+    """
     pages = {}
+    exported = set()
     for document in documents:
         if document.kind == "article":
             pages[document.id] = url_for("knowledge.article", article_id=document.id)
             continue
         number = str(document.metadata.get("ticket_id", ""))
-        if number and services().tickets.get(number) is not None:
+        if not number:
+            continue
+        if services().tickets.get(number) is not None:
             pages[document.id] = url_for("desk.ticket", number=number)
-    return pages
+        else:
+            pages[document.id] = url_for("desk.exported_ticket", ticket_id=number)
+            exported.add(document.id)
+    return pages, exported
 
 
 def _titles(trail: TicketTrail) -> dict[str, tuple[str, str | None]]:
@@ -180,7 +211,7 @@ def _titles(trail: TicketTrail) -> dict[str, tuple[str, str | None]]:
     ids = {item.id for item in trail.shown} | {item.id for item in trail.viewed}
     ids |= {item.id for item in trail.ratings}
     found = {item: searcher.document(item) for item in ids}
-    pages = _desk_pages([document for document in found.values() if document is not None])
+    pages, _ = _desk_pages([document for document in found.values() if document is not None])
     return {
         item: (document.title if document is not None else item, pages.get(item))
         for item, document in found.items()

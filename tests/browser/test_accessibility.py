@@ -141,6 +141,7 @@ def test_every_page_passes_axe_and_fits_the_screen(
     audit.visit(agent, f"{base}/desk/tickets/{filed}", "desk-ticket")
     audit.visit(agent, f"{base}/desk/tickets/{incidents[0]}", "desk-ticket-resolved")
     audit.visit(agent, f"{base}/desk/search?q=vpn+certificate", "desk-search")
+    audit.visit(agent, f"{base}/desk/exported/{SHARED_REQUEST}", "desk-exported-ticket")
     audit.visit(agent, f"{base}/desk/knowledge", "knowledge")
     audit.visit(agent, f"{base}/desk/knowledge/articles/{ARTICLE}", "knowledge-article")
     audit.visit(agent, f"{base}/desk/knowledge/articles/{ARTICLE}/edit", "editor")
@@ -152,4 +153,4 @@ def test_every_page_passes_axe_and_fits_the_screen(
     too_wide = audit.overflow if width <= 390 else {}
     listed = "\n".join(f"{name}: {found}" for name, found in audit.violations.items())
     assert (audit.violations, too_wide) == ({}, {}), f"{listed}\nwider than {width} px: {too_wide}"
-    assert len(audit.pages) == 24
+    assert len(audit.pages) == 25

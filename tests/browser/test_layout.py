@@ -159,3 +159,22 @@ def test_the_account_menu_works_by_keyboard_and_signs_out(
     with page.expect_navigation():
         menu.get_by_role("button", name="Sign out").click()
     expect(page.locator(".site-nav").get_by_role("link", name="Sign in")).to_be_visible()
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_on_a_phone_live_suggestions_show_while_typing_the_description(
+    open_page: OpenPage, live_server: str, language: str, artifacts_dir: Path
+) -> None:
+    page = open_page(390, language)
+    page.goto(f"{live_server}/request")
+    page.locator("#subject").press_sequentially("Print jobs stuck in the queue", delay=10)
+    description = page.locator("#description")
+    description.press_sequentially("Nothing prints from my laptop since this morning.", delay=10)
+    first = page.locator("#suggestions li.result").first
+    expect(first).to_be_visible()
+    page.screenshot(path=artifacts_dir / f"layout-request-typing-{language}-390.png")
+    # Still in the description, with no scrolling: the first answer starts on the screen.
+    assert page.evaluate("() => document.activeElement.id") == "description"
+    box = first.bounding_box()
+    assert box is not None and box["y"] < SCREEN_HEIGHT - 40, box
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390

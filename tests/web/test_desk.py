@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -304,7 +305,8 @@ def test_agent_search_finds_internal_knowledge_and_links_desk_tickets(
     page = agent.get("/desk/search?q=orion+split-tunnel+profile").get_data(as_text=True)
     assert f'href="/desk/tickets/{number}"' in page
     exported = agent.get("/desk/search?q=reissue+vpn+certificate").get_data(as_text=True)
-    assert "internal" in exported and "imported note" in exported
+    assert "internal" in exported and "from a ticket export" in exported
+    assert 'href="/desk/exported/INC-2026-' in exported
     assert agent.get("/desk/search?q=" + "x" * 1001).status_code == 400
 
 
@@ -351,11 +353,33 @@ def test_suggested_knowledge_links_desk_tickets(
     page = agent.get(f"/desk/tickets/{second.number}").get_data(as_text=True)
     suggested = html_between(page, "Suggested knowledge", "</ol>")
     assert f'href="/desk/tickets/{first}"' in suggested
-    # Every suggestion is a link, but for imported tickets, which say why they are not.
-    plain = re.findall(
-        r'<span class="result-title">[^<]*</span>( <span class="meta">[^<]*)?', suggested
-    )
-    assert all("imported, no desk page" in after for after in plain), plain
+    # Every suggestion is a link: a ticket from the export to the page of what the index holds.
+    assert '<span class="result-title">' not in suggested
+    exported = re.findall(r'href="/desk/exported/([^"]+)"', suggested)
+    assert exported, suggested
+    assert suggested.count("(from a ticket export)") == len(exported)
+
+
+def test_a_ticket_from_an_export_has_a_desk_page_of_what_the_index_holds(
+    agent: FlaskClient, writable_kb: Services
+) -> None:
+    document = writable_kb.searcher.document("ticket:INC-2026-0016")
+    assert document is not None and document.kind == "ticket"
+    page = agent.get("/desk/exported/INC-2026-0016")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert html.escape(document.title, quote=False) in text
+    resolution = html.escape(str(document.metadata["resolution"]), quote=False)
+    assert f'id="resolution">{resolution}</p>' in text
+    problem = re.search(r'id="problem">([^<]*)</p>', text)
+    assert problem is not None and problem.group(1).startswith("PRN-3F-01 jams every few pages")
+    assert "Resolution:" not in problem.group(1)
+    assert "cannot be worked or reopened here" in text
+    searched = agent.get("/desk/search", query_string={"q": document.title}).get_data(as_text=True)
+    assert 'href="/desk/exported/INC-2026-0016"' in searched
+    missing = agent.get("/desk/exported/NO-SUCH-1")
+    assert missing.status_code == 404
+    assert "search all knowledge for it" in missing.get_data(as_text=True).lower()
 
 
 def test_the_requester_footer_is_on_requester_pages_only(agent: FlaskClient) -> None:
