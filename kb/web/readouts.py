@@ -20,8 +20,8 @@ from kb.insights.readout import Chart, Column, Number, Readout, Table
 from kb.web import charts
 
 # Sorting by a column is offered where the order is not the point: a trend table stays in
-# time order, and a single row has nothing to sort.
-UNSORTED_CHARTS = ("line",)
+# time order, a reliability diagram's bins in theirs, and a single row has nothing to sort.
+UNSORTED_CHARTS = ("line", "reliability")
 MINIMUM_SORTED_ROWS = 2
 # A ranking's chart shows its highest rows, above zero; the table beside it holds them all.
 MAX_BARS = 15

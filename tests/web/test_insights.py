@@ -666,6 +666,9 @@ def test_a_gap_is_dismissed_and_put_back_by_form_posts_from_the_page(
         "Write an article" not in section and "Writing an article takes the agent role" in section
     )
     assert "left out from then on" in section
+    # The actions come right after the gap's text, not past a wide table's right edge.
+    headers = re.findall(r'<th scope="col"[^>]*>(?:<a[^>]*>)?([^<]+)', section)
+    assert headers[:3] == ["Gap", "Actions", "Examples"]
     form = html_between(
         section, '<form method="post" action="/insights/gaps/dismiss?days=7">', "</form>"
     )
@@ -699,3 +702,10 @@ def test_only_managers_and_admins_dismiss_gaps(
     assert readouts.content_gaps.dismissed == [] and readouts.content_gaps.restored == []
     sign_in(client, "admin")
     assert client.post(path, data={"text": "asdf"}).status_code == 302
+
+
+def test_a_manager_sees_the_thresholds_but_an_admin_changes_them(manager: FlaskClient) -> None:
+    page = manager.get("/insights/calibration").get_data(as_text=True)
+    assert "/admin/thresholds" not in page
+    assert "An admin changes these thresholds on this page" in page
+    assert "An admin changes these" not in manager.get("/insights/").get_data(as_text=True)
