@@ -278,11 +278,11 @@ def manager(client: FlaskClient, sign_in: SignIn) -> FlaskClient:
     return client
 
 
+# Every report's page and its first table as CSV.
 ROUTES = [
     "/insights/",
-    f"/insights/{RANKED}",
-    "/insights/problems",
-    "/insights/overview.csv?table=trend",
+    *(f"/insights/{report}" for report in REPORTS[1:]),
+    *(f"/insights/{report}.csv" for report in REPORTS),
 ]
 
 
