@@ -271,10 +271,11 @@ class Desk:
         return self._indexer.update([item.to_document() for item in knowledge if item is not None])
 
     def _check_article(self, article_id: str) -> None:
+        """NotFoundError unless `article_id` names an indexed article (the API's 404)."""
         document = self._searcher.document(article_id)
         if document is None or document.kind != "article":
-            raise InvalidInputError(
-                f"there is no article {article_id!r} to link", field="linked_article"
+            raise NotFoundError(
+                f"there is no article {article_id!r} to link; give the id of an indexed article"
             )
 
 

@@ -200,8 +200,10 @@ def test_link_an_article_and_insert_it_into_the_reply(
     assert response.status_code == 302
     assert writable_kb.tickets.get(number).linked_article == "vpn-connection-fails"  # type: ignore[union-attr]
     assert [t.number for t in writable_kb.desk.linked_tickets("vpn-connection-fails")] == [number]
+    # An id that names no article is not found, as in the API (openapi.json says 404).
     missing = agent.post(f"/desk/tickets/{number}/link", data={"article_id": "no-such-article"})
-    assert missing.status_code == 400
+    assert missing.status_code == 404
+    assert "no article &#39;no-such-article&#39; to link" in missing.get_data(as_text=True)
 
     page = agent.get(f"/desk/tickets/{number}?reply_with=vpn-connection-fails").get_data(
         as_text=True
