@@ -14,6 +14,10 @@ from kb.model import Snippet
 
 WORD = re.compile(r"\w+(?:[.\-']\w+)*")
 SPACES = re.compile(r"\s+")
+# A Markdown table's pipes and rule rows (`| --- |`) read as noise between a snippet's
+# words: each run of them becomes one separator.
+TABLE_SYNTAX = re.compile(r"\s*\|[\s|:-]*")
+CELL_SEPARATOR = " · "
 ELLIPSIS = "…"
 # Chunks whose words are kept split: a KB's popular sections come back query after query.
 CHUNKS_CACHED = 4096
@@ -54,14 +58,19 @@ def snippet_of(text: str, matching: AbstractSet[str], width: int = 32) -> Snippe
             break
         word, word_start, word_end = words[index]
         if word_start > cursor:
-            pieces.append((SPACES.sub(" ", text[cursor:word_start]), False))
+            pieces.append((_between(text[cursor:word_start]), False))
         pieces.append((word, True))
         cursor = word_end
     if end_at > cursor:
-        pieces.append((SPACES.sub(" ", text[cursor:end_at]), False))
+        pieces.append((_between(text[cursor:end_at]), False))
     if end < len(words):
         pieces.append((ELLIPSIS, False))
     return Snippet(tuple(_merge(pieces)))
+
+
+def _between(text: str) -> str:
+    """The text between two words as a snippet shows it: spaces and table syntax collapsed."""
+    return SPACES.sub(" ", TABLE_SYNTAX.sub(CELL_SEPARATOR, text))
 
 
 class QueryWords:

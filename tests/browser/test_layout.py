@@ -178,3 +178,27 @@ def test_on_a_phone_live_suggestions_show_while_typing_the_description(
     box = first.bounding_box()
     assert box is not None and box["y"] < SCREEN_HEIGHT - 40, box
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+
+
+def test_the_spanish_portal_fits_a_phone(
+    open_page: OpenPage, live_server: str, artifacts_dir: Path
+) -> None:
+    page = open_page(390, "es")
+    too_wide = {}
+    for name, address in (
+        ("search", "/?q=la+impresora+no+imprime"),
+        ("search-nothing", "/?q=zzqx+blorf"),
+        ("article", "/articles/print-jobs-stuck-in-queue"),
+        ("topic", "/topics/printing"),
+        ("resolved", "/resolved/INC-2026-0016"),
+        ("error", "/articles/no-such-article"),
+        ("login", "/login"),
+    ):
+        page.goto(f"{live_server}{address}")
+        assert page.locator("html").get_attribute("lang") == "es"
+        page.screenshot(path=artifacts_dir / f"layout-es-{name}-390.png", full_page=True)
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        if width > 390:
+            too_wide[name] = width
+        assert broken_items(page) == [], name
+    assert too_wide == {}

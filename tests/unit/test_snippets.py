@@ -182,3 +182,20 @@ def test_query_words_analyse_only_words_that_could_match() -> None:
     found = QueryWords(word_terms, {"vpn", "mail"}).matching("The VPN drops e-mail and printers")
     assert found == {"VPN"}
     assert sorted(asked) == ["VPN", "e-mail"]
+
+
+def test_a_tables_pipes_and_rule_rows_become_one_separator_between_cells() -> None:
+    text = (
+        "| Síntoma | Causa | Solución |\n|---|:---:|---|\n"
+        "| Su buzón está lleno | Cuota | Vacíe Elementos eliminados |\n"
+    )
+    snippet = make_snippet(text, matcher("buzón"), width=40)
+    assert snippet.plain == (
+        "Síntoma · Causa · Solución · Su buzón está lleno · Cuota · Vacíe Elementos eliminados"
+    )
+    assert [text for text, hit in snippet.pieces if hit] == ["buzón"]
+
+
+def test_hyphens_and_dashes_outside_tables_stay() -> None:
+    text = "Wi-Fi drops - reconnect to the network - then sign in"
+    assert make_snippet(text, matcher("network")).plain == text
