@@ -153,7 +153,8 @@ def interval_chart(
     lows: Sequence[float | None],
     highs: Sequence[float | None],
 ) -> str:
-    """Estimates (shares) with their 95% interval as whiskers, around a zero line."""
+    """Estimates (shares) with their 95% interval as whiskers. A difference that can fall
+    below zero is drawn around a zero line, signed; shares that cannot (rates) from 0 up."""
     if not len(labels) == len(values) == len(lows) == len(highs):
         raise ValueError("give a value, a low and a high per label")
     row = 34
@@ -162,19 +163,24 @@ def interval_chart(
     known = [v for v in (*values, *lows, *highs) if v is not None]
     reach = max((abs(v) for v in known), default=0.0)
     reach = max(0.05, math.ceil(reach * 20) / 20)
+    signed = any(v < 0 for v in known)
+    if not signed:  # a whole number of fifths, so each quarter is a round share
+        reach = max(0.2, math.ceil(reach * 5 - 1e-9) / 5)
+    start = -reach if signed else 0.0
     plot = _Plot(label_width + 10, TOP, WIDTH - RIGHT - 20, TOP + row * len(labels))
 
     def x_of(share: float) -> float:
-        return plot.x((share + reach) / (2 * reach))
+        return plot.x((share - start) / (reach - start))
 
     parts = []
-    for tick in (-reach, -reach / 2, 0.0, reach / 2, reach):
+    for step in range(5):
+        tick = start + (reach - start) * step / 4
         x = x_of(tick)
         parts.append(
             f'<line x1="{x:.1f}" y1="{plot.top}" x2="{x:.1f}" y2="{plot.bottom}" '
-            f'stroke="{INK if tick == 0 else GRID}"/>'
+            f'stroke="{INK if abs(tick) < 1e-12 else GRID}"/>'
             f'<text x="{x:.1f}" y="{plot.bottom + 16}" text-anchor="middle" fill="{INK}">'
-            f"{_format(tick, True, signed=True)}</text>"
+            f"{_format(tick, True, signed=signed)}</text>"
         )
     for index, label in enumerate(labels):
         y = plot.top + index * row + row / 2

@@ -122,6 +122,19 @@ def test_an_interval_chart_draws_each_estimate_and_its_whisker() -> None:
     assert "0%" in texts(svg)
 
 
+def test_a_difference_is_drawn_around_zero_and_rates_from_zero_up() -> None:
+    difference = interval_chart("True deflection", ["difference"], [0.2], [-0.1], [0.4])
+    assert {"-40%", "-20%", "0%", "+20%", "+40%"} <= set(texts(difference))
+    rates = interval_chart(
+        "Ticket rates", ["held out", "shown"], [0.5, 0.45], [0.3, 0.32], [0.7, 0.6]
+    )
+    assert ["0%", "20%", "40%", "60%", "80%"] == [t for t in texts(rates) if t.endswith("%")]
+    # Zero is the left edge, where the labels end.
+    zero = min(float(line.get("x1") or 0) for line in parse(rates).iter(SVG + "line"))
+    low = min(float(w.get("x1") or 0) for w in elements(rates, "line", "whisker"))
+    assert zero < low
+
+
 def test_an_interval_without_data_draws_no_estimate() -> None:
     svg = interval_chart("True deflection", ["difference"], [None], [None], [None])
     assert elements(svg, "circle", "point") == [] and elements(svg, "line", "whisker") == []
