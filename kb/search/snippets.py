@@ -21,6 +21,8 @@ CELL_SEPARATOR = " · "
 ELLIPSIS = "…"
 # Chunks whose words are kept split: a KB's popular sections come back query after query.
 CHUNKS_CACHED = 4096
+# Distinct words whose openings are kept (a KB's vocabulary, bounded).
+WORDS_CACHED = 50_000
 # How many folded first letters of a word are compared with a query term's.
 OPENING = 3
 # Where dotted and hyphenated words are filed: any query may match one of their parts.
@@ -121,17 +123,24 @@ def _positions(text: str) -> dict[str, tuple[int, ...]]:
 
 
 @lru_cache(maxsize=CHUNKS_CACHED)
-def _openings(text: str) -> dict[str, tuple[str, ...]]:
+def _openings(text: str) -> dict[str, list[str]]:
     """The distinct words of `text` by each opening (1 to OPENING folded letters) they have;
     dotted and hyphenated words under COMPOUND as well."""
-    filed: dict[str, set[str]] = {}
-    for word in distinct_words(text):
-        folded = fold(word)
-        for length in range(1, min(OPENING, len(folded)) + 1):
-            filed.setdefault(folded[:length], set()).add(word)
-        if SEPARATOR.search(folded) is not None:
-            filed.setdefault(COMPOUND, set()).add(word)
-    return {opening: tuple(words) for opening, words in filed.items()}
+    filed: dict[str, list[str]] = {}
+    for word in _positions(text):
+        for opening in _word_openings(word):
+            filed.setdefault(opening, []).append(word)
+    return filed
+
+
+@lru_cache(maxsize=WORDS_CACHED)
+def _word_openings(word: str) -> tuple[str, ...]:
+    """Where `_openings` files a word: a KB's words recur from chunk to chunk."""
+    folded = fold(word)
+    openings = [folded[:length] for length in range(1, min(OPENING, len(folded)) + 1)]
+    if SEPARATOR.search(folded) is not None:
+        openings.append(COMPOUND)
+    return tuple(openings)
 
 
 def fold(word: str) -> str:
