@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -140,23 +140,25 @@ def deflection_rates(outcomes: Iterable[str | None]) -> DeflectionRates:
     None (a session never shown suggestions) is skipped; pending sessions are left out of the
     denominator until their window closes. Both rates are 0.0 when there are no sessions.
     """
-    tally: Counter[str] = Counter()
-    for item in outcomes:
-        if item is None:
-            continue
-        if item not in OUTCOMES:
+    return tally_rates(Counter(outcomes))
+
+
+def tally_rates(tally: Mapping[str | None, int]) -> DeflectionRates:
+    """deflection_rates from how many sessions had each outcome (SQL counts them, see
+    kb.insights.sessions.outcome_tallies); None counts sessions never shown suggestions."""
+    for item in tally:
+        if item is not None and item not in OUTCOMES:
             raise ValueError(f"unknown outcome {item!r}; expected one of {', '.join(OUTCOMES)}")
-        tally[item] += 1
-    sessions = sum(count for name, count in tally.items() if name != "pending")
-    deflected = sum(tally[name] for name in DEFLECTED)
+    sessions = sum(count for name, count in tally.items() if name not in (None, "pending"))
+    deflected = sum(tally.get(name, 0) for name in DEFLECTED)
     return DeflectionRates(
         sessions=sessions,
-        confirmed=tally["confirmed"],
-        potential=tally["potential"],
-        known_issue=tally["known_issue"],
-        not_deflected=tally["not_deflected"],
-        no_signal=tally["no_signal"],
-        pending=tally["pending"],
+        confirmed=tally.get("confirmed", 0),
+        potential=tally.get("potential", 0),
+        known_issue=tally.get("known_issue", 0),
+        not_deflected=tally.get("not_deflected", 0),
+        no_signal=tally.get("no_signal", 0),
+        pending=tally.get("pending", 0),
         rate=deflected / sessions if sessions else 0.0,
-        confirmed_rate=tally["confirmed"] / sessions if sessions else 0.0,
+        confirmed_rate=tally.get("confirmed", 0) / sessions if sessions else 0.0,
     )

@@ -1,23 +1,19 @@
 """The overview readout: how many visits helped themselves, and what that saved. Pure.
 
-SQL (kb.insights.sessions and kb.insights.activity) reads the sessions and counts of a period;
-what they mean is decided here, as DESIGN.md's "Events and metrics" defines it.
+SQL counts a period's sessions by outcome (kb.insights.sessions.outcome_tallies, which judges
+them as kb.insights.outcomes.outcome does) and its activity (kb.insights.activity); the
+figures, rates and trend are made from those counts here, as DESIGN.md's "Events and metrics"
+defines them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from kb.insights.metrics import hours_saved, kcs_link_rate, ratio, self_service_score
-from kb.insights.outcomes import (
-    OUTCOMES,
-    DeflectionRates,
-    OutcomeTimes,
-    deflection_rates,
-    outcome,
-)
+from kb.insights.outcomes import OUTCOMES, DeflectionRates, tally_rates
 from kb.insights.readout import Chart, Column, Filters, Number, Period, Readout, Table
 
 OUTCOME_LABELS = {
@@ -46,14 +42,6 @@ class PortalActivity:
 
 
 @dataclass(frozen=True)
-class StartedSession:
-    """A help session of the period: when it started and what decides its outcome."""
-
-    started: datetime
-    times: OutcomeTimes
-
-
-@dataclass(frozen=True)
 class Figures:
     """A period's headline counts. `shown` counts sessions shown suggestions, pending too."""
 
@@ -71,18 +59,13 @@ class Figures:
         return ratio(self.rates.confirmed, self.rates.sessions)
 
 
-def figures(
-    sessions: Sequence[StartedSession],
-    activity: PortalActivity,
-    window: timedelta,
-    now: datetime,
-) -> Figures:
-    """The counts of one period's sessions, their outcomes judged at `now`."""
-    outcomes = [outcome(session.times, window, now) for session in sessions]
+def figures(tally: Mapping[str | None, int], activity: PortalActivity) -> Figures:
+    """The counts of one period from how many of its sessions had each outcome (None: never
+    shown suggestions), as kb.insights.sessions.outcome_tallies counts them."""
     return Figures(
-        help_sessions=len(sessions),
-        shown=sum(1 for item in outcomes if item is not None),
-        rates=deflection_rates(outcomes),
+        help_sessions=sum(tally.values()),
+        shown=sum(count for name, count in tally.items() if name is not None),
+        rates=tally_rates(tally),
         activity=activity,
     )
 
@@ -99,27 +82,17 @@ class TrendPoint:
 
 def trend(
     buckets: Sequence[tuple[date, date]],
-    sessions: Sequence[StartedSession],
+    tallies: Sequence[Mapping[str | None, int]],
     tickets: Sequence[int],
-    window: timedelta,
-    now: datetime,
 ) -> list[TrendPoint]:
-    """A point per bucket (first and last day, both included); `tickets` counts each
-    bucket's tickets created from the portal."""
-    if len(tickets) != len(buckets):
-        raise ValueError("give one ticket count per bucket")
-    bucket_of: dict[date, int] = {}
-    for position, (first, last) in enumerate(buckets):
-        for offset in range((last - first).days + 1):
-            bucket_of[first + timedelta(days=offset)] = position
-    inside: list[list[str | None]] = [[] for _ in buckets]
-    for session in sessions:
-        bucket = bucket_of.get(session.started.date())
-        if bucket is not None:
-            inside[bucket].append(outcome(session.times, window, now))
+    """A point per bucket (first and last day, both included) from the outcomes of the
+    sessions that started in it; `tickets` counts each bucket's tickets created from the
+    portal."""
+    if len(tickets) != len(buckets) or len(tallies) != len(buckets):
+        raise ValueError("give one outcome tally and one ticket count per bucket")
     return [
-        TrendPoint(first, last, deflection_rates(outcomes), count)
-        for (first, last), outcomes, count in zip(buckets, inside, tickets, strict=True)
+        TrendPoint(first, last, tally_rates(tally), count)
+        for (first, last), tally, count in zip(buckets, tallies, tickets, strict=True)
     ]
 
 

@@ -7,6 +7,7 @@ to its report's pure functions; pages, the JSON API and `kb report` only present
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 
@@ -23,12 +24,12 @@ from kb.insights.content_gaps import ContentGaps
 from kb.insights.gaps import gaps_readout
 from kb.insights.holdout import holdout_counts, holdout_readout
 from kb.insights.metrics import trend_buckets
-from kb.insights.overview import Figures, StartedSession, figures, overview_readout, trend
+from kb.insights.overview import figures, overview_readout, trend
 from kb.insights.problems import ProblemCandidates, problems_readout
 from kb.insights.readout import Filters, Period, Readout
 from kb.insights.search_activity import search_counts
 from kb.insights.searches import searches_readout
-from kb.insights.sessions import sessions
+from kb.insights.sessions import outcome_tallies, sessions
 from kb.model import Article
 from kb.store.problems import ProblemStore
 from kb.store.thresholds import ThresholdStore
@@ -92,22 +93,22 @@ class Insights:
     def overview(self, period: Period, filters: Filters) -> Readout:
         """Help sessions, deflection, tickets, self-service score, KCS link rate, hours saved."""
         now = self._clock()
-        current = self._sessions(period, filters)
-        before = self._sessions(period.previous(), filters)
+        before = period.previous()
         buckets = trend_buckets(period.since, period.until)
         edges = [(Period(first, last).start, Period(first, last).end) for first, last in buckets]
-        points = trend(
-            buckets,
-            current,
-            tickets_by_bucket(self._engine, edges, filters),
-            self._window,
-            now,
+        by_bucket = outcome_tallies(self._engine, edges, filters, self._window, now)
+        current: Counter[str | None] = Counter()
+        for tally in by_bucket:
+            current.update(tally)
+        (previous,) = outcome_tallies(
+            self._engine, [(before.start, before.end)], filters, self._window, now
         )
+        points = trend(buckets, by_bucket, tickets_by_bucket(self._engine, edges, filters))
         return overview_readout(
             period,
             filters,
-            self._figures(period, filters, current, now),
-            self._figures(period.previous(), filters, before, now),
+            figures(current, portal_activity(self._engine, period.start, period.end, filters)),
+            figures(previous, portal_activity(self._engine, before.start, before.end, filters)),
             points,
             minutes_per_ticket=self._settings.minutes_per_ticket,
             window=self._window,
@@ -215,15 +216,3 @@ class Insights:
             store.last_changes(),
             now,
         )
-
-    def _sessions(self, period: Period, filters: Filters) -> list[StartedSession]:
-        return [
-            StartedSession(summary.started, summary.times)
-            for summary in sessions(self._engine, period.start, period.end, filters)
-        ]
-
-    def _figures(
-        self, period: Period, filters: Filters, started: list[StartedSession], now: datetime
-    ) -> Figures:
-        activity = portal_activity(self._engine, period.start, period.end, filters)
-        return figures(started, activity, self._window, now)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,9 +21,9 @@ from kb.events import (
     SuggestionsShown,
     TicketCreated,
 )
-from kb.insights.outcomes import OutcomeTimes, outcome_times
+from kb.insights.outcomes import OutcomeTimes, outcome_times, session_outcome
 from kb.insights.readout import Filters
-from kb.insights.sessions import sessions
+from kb.insights.sessions import outcome_tallies, sessions
 from kb.store.events import EventStore
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -128,3 +128,49 @@ def test_a_session_never_shown_anything_has_no_outcome_times(engine: sqlalchemy.
     store.record(Search(session_id="quiet", at=START, query="vpn"))
     [summary] = sessions(engine, START, START + timedelta(hours=1), Filters())
     assert summary.times == OutcomeTimes(None) and summary.ticket is None
+
+
+@pytest.mark.parametrize(
+    ("window", "hours_later"),
+    [(timedelta(hours=24), 20), (timedelta(hours=24), 60), (timedelta(minutes=90), 30)],
+)
+def test_outcomes_counted_in_sql_equal_the_pure_definition_day_by_day(
+    engine: sqlalchemy.Engine,
+    recorded: dict[str, list[Event]],
+    window: timedelta,
+    hours_later: int,
+) -> None:
+    now = START + timedelta(hours=hours_later)
+    days = [(START + timedelta(days=n), START + timedelta(days=n + 1)) for n in range(3)]
+    expected: list[Counter[str | None]] = [Counter() for _ in days]
+    for events in recorded.values():
+        position = next(n for n, (first, last) in enumerate(days) if first <= events[0].at < last)
+        expected[position][session_outcome(events, window, now)] += 1
+    assert outcome_tallies(engine, days, Filters(), window, now) == expected
+    # Pending, decided and never shown all occur, so each branch of the SQL is compared.
+    assert {"pending", "not_deflected", None} <= set(sum(expected, Counter()))
+
+
+def test_the_window_closes_to_the_microsecond_in_sql(engine: sqlalchemy.Engine) -> None:
+    """Both ends of the window are included: a ticket exactly `window` after the first
+    suggestions undoes a confirmation, one a microsecond later does not; a session is pending
+    until `now` passes the end of its window."""
+    store = EventStore(engine)
+    window = timedelta(hours=24)
+    opened = START + timedelta(microseconds=999_999)
+    for session, ticket_after in (("edge", window), ("past", window + timedelta(microseconds=1))):
+        store.record(SessionStarted(session_id=session, at=opened))
+        shown = (ShownSuggestion("vpn", 0.5),)
+        store.record(SuggestionsShown(session_id=session, at=opened, query="q", suggestions=shown))
+        store.record(SelfResolved(session_id=session, at=opened, article_id="vpn"))
+        store.record(TicketCreated(session_id=session, at=opened + ticket_after, ticket_id=session))
+    store.record(SessionStarted(session_id="open", at=opened))
+    store.record(SuggestionsShown(session_id="open", at=opened, query="q", suggestions=shown))
+    day = [(START, START + timedelta(days=1))]
+    at_the_end = outcome_tallies(engine, day, Filters(), window, opened + window)
+    assert at_the_end == [Counter({"not_deflected": 1, "confirmed": 1, "pending": 1})]
+    later = opened + window + timedelta(microseconds=1)
+    assert outcome_tallies(engine, day, Filters(), window, later) == [
+        Counter({"not_deflected": 1, "confirmed": 1, "no_signal": 1})
+    ]
+    assert outcome_tallies(engine, [], Filters(), window, later) == []

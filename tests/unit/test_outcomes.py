@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,7 +18,7 @@ from kb.events import (
     SuggestionsShown,
     TicketCreated,
 )
-from kb.insights.outcomes import DeflectionRates, deflection_rates, session_outcome
+from kb.insights.outcomes import DeflectionRates, deflection_rates, session_outcome, tally_rates
 
 SHOWN_AT = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 LONG_AFTER = SHOWN_AT + timedelta(days=30)
@@ -238,3 +239,15 @@ def test_rates_accept_any_iterable_such_as_a_generator() -> None:
 def test_unknown_outcome_is_refused() -> None:
     with pytest.raises(ValueError, match="deflected"):
         deflection_rates(["deflected"])
+
+
+@pytest.mark.parametrize(("outcomes", "rates"), RATES)
+def test_rates_from_a_tally_equal_rates_from_the_outcomes(
+    outcomes: list[str | None], rates: DeflectionRates
+) -> None:
+    assert tally_rates(Counter(outcomes)) == rates
+
+
+def test_a_tally_with_an_unknown_outcome_is_refused() -> None:
+    with pytest.raises(ValueError, match="deflected"):
+        tally_rates({"deflected": 3, None: 1})

@@ -1,16 +1,15 @@
-"""The overview's numbers from hand-made sessions: outcomes, rates, score, links, hours saved."""
+"""The overview's numbers from hand-counted outcomes: rates, score, links, hours saved, trend."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from kb.insights.outcomes import OutcomeTimes
 from kb.insights.overview import (
     Figures,
     PortalActivity,
-    StartedSession,
     figures,
     overview_readout,
     trend,
@@ -19,33 +18,29 @@ from kb.insights.readout import Filters, Period
 
 WINDOW = timedelta(hours=24)
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
-DAY = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
-MINUTE = timedelta(minutes=1)
 
 
-def started(at: datetime, **times: datetime | None) -> StartedSession:
-    return StartedSession(at, OutcomeTimes(**times))  # type: ignore[arg-type]
-
-
-# Each session with the outcome worked out by hand from DESIGN.md's definitions.
-SESSIONS = {
-    "confirmed": started(DAY, opened=DAY, confirmed=DAY + 5 * MINUTE),
-    "potential": started(DAY, opened=DAY, viewed=DAY + 10 * MINUTE),
-    "not deflected": started(DAY, opened=DAY, viewed=DAY + MINUTE, ticket=DAY + 120 * MINUTE),
-    "never shown": started(DAY, opened=None),
-    "pending": started(NOW - 60 * MINUTE, opened=NOW - 60 * MINUTE, viewed=NOW - 50 * MINUTE),
-    "known issue": started(DAY, opened=DAY, joined=DAY + 3 * MINUTE),
-    "no signal": started(DAY + timedelta(days=1), opened=DAY + timedelta(days=1)),
-    # The ticket 30 hours later falls outside the 24-hour window: still confirmed.
-    "confirmed, late ticket": started(
-        DAY, opened=DAY, confirmed=DAY + MINUTE, ticket=DAY + timedelta(hours=30)
-    ),
-}
+# Sessions by outcome (as kb.insights.sessions.outcome_tallies counts them; None: never shown
+# suggestions): two confirmed (one with a ticket after its window), one each of the others.
+TALLY: Counter[str | None] = Counter(
+    {
+        "confirmed": 2,
+        "potential": 1,
+        "not_deflected": 1,
+        None: 1,
+        "pending": 1,
+        "known_issue": 1,
+        "no_signal": 1,
+    }
+)
+# The same sessions by the day they started: all but "no signal" and "pending" on the 20th.
+ON_THE_20TH: Counter[str | None] = TALLY - Counter({"no_signal": 1, "pending": 1})
+ON_THE_21ST: Counter[str | None] = Counter({"no_signal": 1})
 ACTIVITY = PortalActivity(tickets=5, visitors=18, requesters=4, resolved=8, linked=6)
 
 
 def test_figures_count_sessions_and_leave_pending_ones_out_of_the_rates() -> None:
-    found = figures(list(SESSIONS.values()), ACTIVITY, WINDOW, NOW)
+    found = figures(TALLY, ACTIVITY)
     assert (found.help_sessions, found.shown) == (8, 7)
     rates = found.rates
     assert (rates.confirmed, rates.potential, rates.known_issue) == (2, 1, 1)
@@ -55,7 +50,7 @@ def test_figures_count_sessions_and_leave_pending_ones_out_of_the_rates() -> Non
 
 
 def test_with_no_sessions_the_rates_are_no_data_not_zero() -> None:
-    found = figures([], PortalActivity(), WINDOW, NOW)
+    found = figures(Counter(), PortalActivity())
     assert (found.help_sessions, found.shown) == (0, 0)
     assert found.deflection_rate is None and found.confirmed_rate is None
 
@@ -64,8 +59,8 @@ PERIOD = Period(date(2026, 11, 20), date(2026, 11, 30))
 
 
 def readout(minutes: float = 15.0, previous: Figures | None = None) -> dict[str, dict[str, object]]:
-    current = figures(list(SESSIONS.values()), ACTIVITY, WINDOW, NOW)
-    before = previous or figures([], PortalActivity(), WINDOW, NOW)
+    current = figures(TALLY, ACTIVITY)
+    before = previous or figures(Counter(), PortalActivity())
     built = overview_readout(
         PERIOD,
         Filters(),
@@ -107,11 +102,8 @@ def test_hours_saved_follow_the_minutes_per_ticket_setting_and_say_so() -> None:
 
 
 def test_each_number_is_compared_with_the_previous_period() -> None:
-    earlier = [
-        started(DAY, opened=DAY, confirmed=DAY + MINUTE),
-        started(DAY, opened=DAY, ticket=DAY + MINUTE),
-    ]
-    previous = figures(earlier, PortalActivity(tickets=7, visitors=6, requesters=3), WINDOW, NOW)
+    earlier: Counter[str | None] = Counter({"confirmed": 1, "not_deflected": 1})
+    previous = figures(earlier, PortalActivity(tickets=7, visitors=6, requesters=3))
     numbers = readout(previous=previous)
     assert numbers["help_sessions"]["previous"] == 2
     assert numbers["help_sessions"]["change"] == 6
@@ -125,26 +117,26 @@ def test_each_number_is_compared_with_the_previous_period() -> None:
     assert numbers["hours_saved"]["previous"] == 0.25
 
 
-def test_the_trend_puts_sessions_in_the_day_they_started() -> None:
+def test_the_trend_has_a_point_per_bucket_from_its_outcomes() -> None:
     buckets = [(date(2026, 11, 20), date(2026, 11, 20)), (date(2026, 11, 21), date(2026, 11, 21))]
-    points = trend(buckets, list(SESSIONS.values()), [3, 1], WINDOW, NOW)
+    points = trend(buckets, [ON_THE_20TH, ON_THE_21ST], [3, 1])
     first, second = points
     # On the 20th: confirmed twice, potential, known issue, not deflected (never shown: none).
     assert (first.rates.sessions, first.rates.deflected, first.tickets) == (5, 4, 3)
     assert (second.rates.sessions, second.rates.deflected, second.tickets) == (1, 0, 1)
-    with pytest.raises(ValueError, match="one ticket count per bucket"):
-        trend(buckets, [], [1], WINDOW, NOW)
+    with pytest.raises(ValueError, match="one outcome tally and one ticket count per bucket"):
+        trend(buckets, [ON_THE_20TH, ON_THE_21ST], [1])
+    with pytest.raises(ValueError, match="one outcome tally and one ticket count per bucket"):
+        trend(buckets, [ON_THE_20TH], [3, 1])
 
 
 def test_the_trend_table_holds_the_charts_numbers_and_empty_days_have_no_rate() -> None:
     points = trend(
         [(date(2026, 11, 19), date(2026, 11, 19)), (date(2026, 11, 20), date(2026, 11, 20))],
-        list(SESSIONS.values()),
+        [Counter(), ON_THE_20TH],
         [0, 3],
-        WINDOW,
-        NOW,
     )
-    current = figures(list(SESSIONS.values()), ACTIVITY, WINDOW, NOW)
+    current = figures(TALLY, ACTIVITY)
     built = overview_readout(
         PERIOD,
         Filters(),
@@ -166,7 +158,7 @@ def test_the_trend_table_holds_the_charts_numbers_and_empty_days_have_no_rate() 
 
 
 def test_an_empty_period_says_what_will_appear() -> None:
-    empty = figures([], PortalActivity(), WINDOW, NOW)
+    empty = figures(Counter(), PortalActivity())
     built = overview_readout(
         PERIOD, Filters(), empty, empty, [], minutes_per_ticket=15, window=WINDOW, generated=NOW
     )
