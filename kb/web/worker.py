@@ -31,6 +31,10 @@ from kb.web.limits import BODY_STALLED, MAX_REQUEST_BYTES
 # Threads per worker that may sit reading slow requests, besides the computing ones.
 READING_THREADS = 16
 
+# A body declared larger than the app takes is still read (and dropped) up to this size, so
+# the client gets its 413; past it the connection is closed unread.
+DRAINED_BYTES = 16 * MAX_REQUEST_BYTES
+
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
@@ -142,8 +146,16 @@ def buffer_body(environ: dict[str, Any], limit: int | None = None) -> None:
         wanted = ceiling
     else:
         wanted = int(declared)
-        if wanted == 0 or wanted >= ceiling:
-            return  # nothing to read, or refused as too large before any is read
+        if wanted == 0:
+            return
+        if wanted >= ceiling:
+            # Refused as too large from Content-Length. Closing a connection with its body
+            # unread resets it, and the client, still sending, never sees the 413: read and
+            # drop a body of up to DRAINED_BYTES first, so the refusal reaches it.
+            if wanted <= DRAINED_BYTES:
+                discard(environ["wsgi.input"], wanted)
+                environ["wsgi.input"] = io.BytesIO(b"")
+            return
     source = environ["wsgi.input"]
     parts: list[bytes] = []
     received = 0
@@ -159,3 +171,13 @@ def buffer_body(environ: dict[str, Any], limit: int | None = None) -> None:
     environ.pop("HTTP_TRANSFER_ENCODING", None)
     environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body))
+
+
+def discard(source: Any, size: int) -> None:
+    """Read and drop `size` bytes of `source`, or until it ends or stalls."""
+    left = size
+    while left > 0:
+        part = source.read(min(left, 64 * 1024))
+        if not part:
+            return
+        left -= len(part)

@@ -77,6 +77,24 @@ def test_a_client_that_stops_sending_is_let_go(tmp_path: Path) -> None:
         assert fetch_json(base + "/api/v1/search?q=printer")["hits"]
 
 
+def test_a_body_too_large_is_refused_with_an_answer_not_a_reset(tmp_path: Path) -> None:
+    # The worker refused from Content-Length and closed with the body unread: the kernel reset
+    # the connection while the client was still sending, so it saw no 413 (the fuzz run's
+    # "dropped connection" on a huge POST).
+    with running_server(indexed_home(tmp_path), "--workers", "1") as base:
+        port = int(base.rsplit(":", 1)[1])
+        body = b'{"q": "' + b"x" * (6 * 1024 * 1024) + b'"}'
+        for _ in range(3):
+            with socket.create_connection(("127.0.0.1", port), timeout=60) as client:
+                client.sendall(
+                    b"POST /api/v1/suggest HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    b"Content-Type: application/json\r\n"
+                    b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+                )
+                assert answer_of(client).startswith(b"HTTP/1.1 413 ")
+        assert fetch_json(base + "/api/v1/search?q=printer")["hits"]
+
+
 def test_serve_refuses_to_start_without_an_index(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "kb.cli", "serve", "--home", str(tmp_path / "empty")],
