@@ -62,17 +62,20 @@ def port() -> int:
 
 
 @pytest.fixture
-def mailing(portal_services: Services, port: int) -> Iterator[Services]:
-    """kb with mail on, sending to 127.0.0.1:`port` (no server there until a test starts one)."""
+def mailing(writable_kb: Services, port: int) -> Iterator[Services]:
+    """kb with mail on, sending to 127.0.0.1:`port` (no server there until a test starts one).
+
+    On a private copy of the index: resolving a ticket indexes its note.
+    """
     settings = replace(
-        portal_services.settings,
+        writable_kb.settings,
         smtp_host="127.0.0.1",
         smtp_port=port,
         smtp_security="none",
         mail_from="IT Help Centre <help@example.com>",
         portal_url=PORTAL,
     )
-    services = build_services(settings, portal_services.embedder)
+    services = build_services(settings, writable_kb.embedder)
     yield services
     services.close()
 
