@@ -11,15 +11,13 @@ queue is a table.
 from __future__ import annotations
 
 import logging
-import threading
 
+from kb.background import Repeating
 from kb.errors import IndexLockedError
 from kb.indexer.pipeline import Indexer, IndexReport
 from kb.model import Document
 from kb.store.index_queue import IndexQueue
 from kb.store.tickets import TicketStore
-
-log = logging.getLogger(__name__)
 
 # How often a worker's thread looks at the queue (a cheap query on a table that is nearly
 # always empty): a queued note is searchable this long after the lock frees, at most.
@@ -33,9 +31,15 @@ class KnowledgeQueue:
         self.tickets = tickets
         self.queue = queue
         self.indexer = indexer
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        # The database may be briefly unreachable, or the index built with other settings
+        # (`kb index --rebuild` fixes it): the thread must outlive both.
+        self._repeating = Repeating(
+            "kb-index-queue",
+            self.drain,
+            lambda: POLL_SECONDS,
+            "the queued ticket notes could not be indexed; trying again",
+            logging.getLogger(__name__),
+        )
 
     def drain(self, wait: float = 0.0) -> IndexReport | None:
         """Index every queued ticket, waiting at most `wait` seconds for the index lock.
@@ -70,26 +74,7 @@ class KnowledgeQueue:
 
     def start(self) -> None:
         """Drain in a background thread of this process until `stop`."""
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="kb-index-queue", daemon=True)
-        self._thread.start()
+        self._repeating.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            try:
-                self.drain()
-            except Exception:
-                # The database may be briefly unreachable, or the index built with other
-                # settings (`kb index --rebuild` fixes it): the thread must outlive both.
-                log.exception("the queued ticket notes could not be indexed; trying again")
-            self._wake.wait(POLL_SECONDS)
+        self._repeating.stop()

@@ -15,6 +15,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "kb"
 LAYERS = [
     {
         "kb.errors",
+        "kb.background",
         "kb.model",
         "kb.config",
         "kb.events",

@@ -9,11 +9,11 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
+from kb.background import Repeating
 from kb.config import Settings
 from kb.errors import ConfigError
 from kb.mail.compose import compose
@@ -86,9 +86,13 @@ class MailSender:
         self.portal_url = settings.portal_url
         self.outbox = outbox
         self.transport = transport
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._repeating = Repeating(
+            "kb-mail",
+            self.send_due,
+            self._wait_seconds,
+            "the mail sender could not read the outbox; trying again",
+            log,
+        )
 
     def send_due(self, now: datetime | None = None) -> Delivery:
         """Send every message due at `now` (default: now); each is claimed first."""
@@ -136,32 +140,14 @@ class MailSender:
 
     def wake(self) -> None:
         """Something was written to the outbox: look now rather than at the next poll."""
-        self._wake.set()
+        self._repeating.wake()
 
     def start(self) -> None:
         """Send in a background thread of this process until `stop`."""
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="kb-mail", daemon=True)
-        self._thread.start()
+        self._repeating.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            try:
-                self.send_due()
-            except Exception:
-                # The database may be briefly unreachable; the thread must outlive it.
-                log.exception("the mail sender could not read the outbox; trying again")
-            self._wake.wait(self._wait_seconds())
+        self._repeating.stop()
 
     def _wait_seconds(self) -> float:
         try:
