@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy
 
-from kb.config import Settings
 from kb.errors import InvalidInputError, NotFoundError
 from kb.events import (
     ArticleView,
@@ -21,17 +20,15 @@ from kb.events import (
     SuggestionsShown,
     TicketCreated,
 )
-from kb.insights.content_gaps import ContentGaps
 from kb.insights.gap_activity import gap_rows
 from kb.insights.gaps import GapRow
 from kb.insights.readout import Filters, Period
 from kb.insights.reports import Insights
 from kb.model import Ticket
-from kb.services import build_services
 from kb.store.events import EventStore
 from kb.store.gaps import GapDismissals
-from kb.store.problems import ProblemStore
 from kb.store.tickets import TicketStore
+from tests.store.reports_over import insights_at
 
 PERIOD = Period(date(2026, 11, 16), date(2026, 11, 22))
 T = datetime(2026, 11, 17, 9, 0, tzinfo=UTC)
@@ -135,24 +132,8 @@ def test_dismissals_are_kept_once_and_can_be_taken_back(engine: sqlalchemy.Engin
 
 @pytest.fixture
 def insights(engine: sqlalchemy.Engine, database_url: str, tmp_path: Path) -> Iterator[Insights]:
-    (tmp_path / "articles").mkdir()
-    settings = Settings(
-        home=tmp_path / ".kb",
-        articles_dir=tmp_path / "articles",
-        embedder="hashing",
-        database_url=database_url,
-    )
-    services = build_services(settings)
-    yield Insights(
-        engine,
-        settings,
-        services.problem_candidates,
-        ProblemStore(engine),
-        lambda: [],
-        ContentGaps(engine, services.embedder, GapDismissals(engine)),
-        clock=lambda: NOW,
-    )
-    services.close()
+    with insights_at(NOW, engine, database_url, tmp_path) as insights:
+        yield insights
 
 
 def test_the_gaps_readout_groups_by_meaning_and_leaves_dismissed_gaps_out(

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy
 
-from kb.config import Settings
 from kb.errors import NotFoundError
 from kb.events import (
     ArticleView,
@@ -23,15 +22,12 @@ from kb.events import (
     SuggestionsShown,
     TicketCreated,
 )
-from kb.insights.content_gaps import ContentGaps
 from kb.insights.readout import Filters, Period, Readout
 from kb.insights.reports import REPORTS, Insights
 from kb.model import Ticket
-from kb.services import build_services
 from kb.store.events import EventStore
-from kb.store.gaps import GapDismissals
-from kb.store.problems import ProblemStore
 from kb.store.tickets import TicketStore
+from tests.store.reports_over import insights_at
 
 NOW = datetime(2026, 11, 22, 20, 0, tzinfo=UTC)
 PERIOD = Period(date(2026, 11, 16), date(2026, 11, 22))
@@ -146,25 +142,8 @@ def insights(engine: sqlalchemy.Engine, database_url: str, tmp_path: Path) -> It
     for ticket, (*_, article) in zip(stored, TICKETS, strict=True):
         if article:
             tickets.link_article(ticket.number, "priya", article)
-    (tmp_path / "articles").mkdir()
-    settings = Settings(
-        home=tmp_path / ".kb",
-        articles_dir=tmp_path / "articles",
-        embedder="hashing",
-        database_url=database_url,
-        minutes_per_ticket=30.0,
-    )
-    services = build_services(settings)
-    yield Insights(
-        engine,
-        settings,
-        services.problem_candidates,
-        ProblemStore(engine),
-        lambda: [],
-        ContentGaps(engine, services.embedder, GapDismissals(engine)),
-        clock=lambda: NOW,
-    )
-    services.close()
+    with insights_at(NOW, engine, database_url, tmp_path, minutes_per_ticket=30.0) as insights:
+        yield insights
 
 
 def numbers(readout: Readout) -> dict[str, tuple[object, object]]:

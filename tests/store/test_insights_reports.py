@@ -19,15 +19,12 @@ from kb.events import (
     SuggestionsShown,
     TicketCreated,
 )
-from kb.insights.content_gaps import ContentGaps
 from kb.insights.readout import Filters, Period, Readout
 from kb.insights.reports import REPORTS, Insights
 from kb.model import Article
-from kb.services import build_services
 from kb.store.events import EventStore
-from kb.store.gaps import GapDismissals
-from kb.store.problems import ProblemStore
 from kb.store.thresholds import ThresholdStore
+from tests.store.reports_over import insights_at
 
 NOW = datetime(2026, 11, 22, 20, 0, tzinfo=UTC)
 PERIOD = Period(date(2026, 11, 16), date(2026, 11, 22))
@@ -43,25 +40,8 @@ def at(day: int, hour: int) -> datetime:
 
 @pytest.fixture
 def insights(engine: sqlalchemy.Engine, database_url: str, tmp_path: Path) -> Iterator[Insights]:
-    (tmp_path / "articles").mkdir()
-    settings = Settings(
-        home=tmp_path / ".kb",
-        articles_dir=tmp_path / "articles",
-        embedder="hashing",
-        database_url=database_url,
-        holdout_share=0.5,
-    )
-    services = build_services(settings)
-    yield Insights(
-        engine,
-        settings,
-        services.problem_candidates,
-        ProblemStore(engine),
-        lambda: ARTICLES,
-        ContentGaps(engine, services.embedder, GapDismissals(engine)),
-        clock=lambda: NOW,
-    )
-    services.close()
+    with insights_at(NOW, engine, database_url, tmp_path, ARTICLES, holdout_share=0.5) as insights:
+        yield insights
 
 
 def numbers(readout: Readout) -> dict[str, tuple[object, object]]:
