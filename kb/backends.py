@@ -137,6 +137,12 @@ class Catalog(Protocol):
         """Ids of the documents of `kind` whose category is `category`, sorted."""
         ...
 
+    def recently_updated(self, limit: int, language: str | None = None) -> list[str]:
+        """Ids of up to `limit` public, published articles, the latest front-matter `updated`
+        first (undated ones last, ties by id); those in `language`, when given, before any
+        other. Internal articles and tickets are never among them."""
+        ...
+
     def counts(self) -> tuple[int, int]:
         """(documents, chunks)."""
         ...

@@ -41,7 +41,6 @@ MAX_COMMENT_CHARACTERS = 2_000
 NO_PUBLIC_ARTICLE = "there is no public article with this id"
 SUGGESTIONS = 5
 RELATED = 5
-MOST_HELPFUL = 5
 # How sure the portal is of one answer, by its probability; the web layer words each band.
 CONFIDENCE_BANDS = ((0.8, "high"), (0.5, "medium"), (0.0, "low"))
 
@@ -234,38 +233,6 @@ class SelfService:
                 found.append(hit.document)
                 seen.add(hit.document.id)
         return found[:RELATED]
-
-    def browse(self, category: str) -> list[Document]:
-        """The public, published articles of a category, the most helpful first.
-
-        "Helpful" is the article's whole record: helpful votes and "this solved it", less
-        unhelpful votes; ties by title.
-        """
-        articles = [
-            document
-            for document in self._searcher.in_category(category)
-            if document.audience == "public" and document.status == "published"
-        ]
-        records = self.events.track_records([document.id for document in articles])
-
-        def helped(document: Document) -> int:
-            record = records.get(document.id, TrackRecord())
-            return record.helpful + record.resolved - record.unhelpful
-
-        return sorted(articles, key=lambda document: (-helped(document), document.title.lower()))
-
-    def most_helpful(self, since: datetime, limit: int = MOST_HELPFUL) -> list[Document]:
-        """The public, published articles that helped requesters most since `since`."""
-        scores = self.events.helpful_since(since)
-        ranked = sorted(scores, key=lambda article_id: (-scores[article_id], article_id))
-        found = []
-        for article_id in ranked:
-            document = self.visible(article_id)
-            if document is not None and document.kind == "article":
-                found.append(document)
-            if len(found) == limit:
-                break
-        return found
 
     def linked_from(self, document: Document) -> list[Document]:
         """Public, published articles that list this one as related: the other way round."""

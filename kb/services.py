@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from kb.authoring import Authoring
+    from kb.browsing import Browsing
     from kb.desk import Desk
     from kb.insights.problems import ProblemCandidates
     from kb.insights.reports import Insights
@@ -135,6 +136,12 @@ class Services:
             thresholds=self.thresholds,
             holdout=Holdout(self.events, self.settings.holdout_share),
         )
+
+    @cached_property
+    def browsing(self) -> Browsing:
+        from kb.browsing import Browsing
+
+        return Browsing(self.searcher, self.events)
 
     @cached_property
     def demo(self) -> bool:

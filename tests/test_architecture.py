@@ -28,6 +28,7 @@ LAYERS = [
     {"kb.search", "kb.insights"},
     {
         "kb.selfservice",
+        "kb.browsing",
         "kb.desk",
         "kb.knowledge_queue",
         "kb.authoring",

@@ -172,6 +172,19 @@ class SqliteCatalog:
         )
         return [row[0] for row in rows]
 
+    def recently_updated(self, limit: int, language: str | None = None) -> list[str]:
+        """Public, published articles by front-matter `updated`, newest first (see Catalog)."""
+        # `IS NOT ?` sorts the wanted language first (0) and, given None, ties every row.
+        rows = self._query(
+            "SELECT id FROM documents WHERE kind = 'article' "
+            "AND json_extract(data, '$.audience') = 'public' "
+            "AND json_extract(data, '$.status') = 'published' "
+            "ORDER BY json_extract(data, '$.language') IS NOT ?, "
+            "json_extract(data, '$.metadata.updated') DESC NULLS LAST, id LIMIT ?",
+            (language, limit),
+        )
+        return [row[0] for row in rows]
+
     def chunks(self, ids: Iterable[str]) -> dict[str, Chunk]:
         def read(missing: list[str]) -> dict[str, Chunk]:
             rows = self._lookup(

@@ -176,6 +176,17 @@ class PostgresCatalog:
         )
         return [row[0] for row in rows]
 
+    def recently_updated(self, limit: int, language: str | None = None) -> list[str]:
+        # IS DISTINCT FROM sorts the wanted language first (false) and, given NULL, ties all.
+        rows = self._all(
+            f"SELECT id FROM {self._documents} WHERE kind = 'article' "
+            "AND data ->> 'audience' = 'public' AND data ->> 'status' = 'published' "
+            "ORDER BY data ->> 'language' IS DISTINCT FROM CAST(:language AS text), "
+            "data #>> '{metadata,updated}' DESC NULLS LAST, id LIMIT :limit",
+            {"language": language, "limit": limit},
+        )
+        return [row[0] for row in rows]
+
     def counts(self) -> tuple[int, int]:
         row = self._all(
             f"SELECT (SELECT count(*) FROM {self._documents}), "

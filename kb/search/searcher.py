@@ -218,6 +218,13 @@ class Searcher:
         found = catalog.documents(catalog.in_category(category, kind))
         return sorted(found.values(), key=lambda document: document.id)
 
+    def recently_updated(self, limit: int, language: str | None = None) -> list[Document]:
+        """The public, published articles updated last, `language` first (Catalog's order)."""
+        catalog = self._current().catalog
+        ids = catalog.recently_updated(limit, language)
+        found = catalog.documents(ids)
+        return [found[document_id] for document_id in ids if document_id in found]
+
     def search(self, query: SearchQuery) -> SearchResult:
         """Run one search; raise QueryError for input that cannot be searched."""
         started = time.perf_counter()

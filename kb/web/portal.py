@@ -50,14 +50,18 @@ def home() -> str:
     query = request.args.get("q", "")
     if not query.strip():
         since = datetime.now(UTC) - timedelta(days=MOST_HELPFUL_DAYS)
+        browsing = services().browsing
+        most_helpful = browsing.most_helpful(since)
         return render_template(
             "search.html",
             query="",
             answers=None,
             filters={},
             home_categories=CATEGORIES,
-            most_helpful=services().selfservice.most_helpful(since),
+            most_helpful=most_helpful,
             most_helpful_days=MOST_HELPFUL_DAYS,
+            # A new KB has no votes yet: the home page lists what was updated last instead.
+            recently_updated=[] if most_helpful else browsing.recently_updated(current_language()),
             known_issues=services().selfservice.known_issues(),
         )
     filters = {
@@ -85,7 +89,7 @@ def home() -> str:
 @blueprint.get("/topics/<slug>")
 def category(slug: str) -> str:
     """A category's articles to browse, the most helpful first."""
-    articles = services().selfservice.browse(slug)
+    articles = services().browsing.browse(slug)
     if not articles and slug not in CATEGORIES:
         raise client_error(404, _("There is no topic at this address."))
     return render_template("category.html", slug=slug, articles=articles)

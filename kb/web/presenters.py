@@ -7,11 +7,12 @@ templates, through the gettext catalogues, in the language of the request.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from babel import Locale
 from flask import Flask, url_for
-from flask_babel import format_percent, get_locale, lazy_gettext
+from flask_babel import format_date, format_percent, get_locale, lazy_gettext
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
@@ -241,6 +242,16 @@ def problem_text(error: KbError) -> str:
     return str(wording) % error.data
 
 
+def updated_on(document: Document) -> str:
+    """The article's front-matter `updated` as the page's language writes a date, or ""."""
+    value = document.metadata.get("updated")
+    try:
+        day = date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return ""
+    return str(format_date(day, "medium")) if day else ""
+
+
 def busy_text() -> str:
     return str(_("The Help Centre is saving another change. Try again in a few seconds."))
 
@@ -270,4 +281,5 @@ def register(app: Flask) -> None:
         suggestion_url=suggestion_url,
         language_name=language_name,
         other_language=other_language,
+        updated_on=updated_on,
     )

@@ -126,6 +126,35 @@ class CatalogContract:
         assert catalog.in_category("network", kind="ticket") == ["INC-2"]
         assert catalog.in_category("printing") == []
 
+    def test_recently_updated_lists_public_published_articles_newest_first(
+        self, catalog: Catalog
+    ) -> None:
+        catalog.remove(["vpn", "printer", "INC-1"])
+        for document_id, updated, fields in (
+            ("old", "2026-01-05", {}),
+            ("new", "2026-11-20", {}),
+            ("undated", None, {}),
+            ("middle", "2026-06-01", {}),
+            ("spanish", "2026-03-01", {"language": "es"}),
+            ("internal", "2026-12-01", {"audience": "internal"}),
+            ("draft", "2026-12-02", {"status": "draft"}),
+            ("INC-9", "2026-12-03", {"kind": "ticket"}),
+        ):
+            document, chunks = article(document_id, document_id.title(), "Text.", updated=updated)
+            catalog.put(replace(document, **fields), chunks)
+        catalog.commit()
+        every = ["new", "middle", "spanish", "old", "undated"]
+        assert catalog.recently_updated(10) == every
+        assert catalog.recently_updated(2) == ["new", "middle"]
+        assert catalog.recently_updated(3, language="es") == ["spanish", "new", "middle"]
+        assert catalog.recently_updated(10, language="en") == [
+            "new",
+            "middle",
+            "old",
+            "undated",
+            "spanish",
+        ]
+
     def test_survives_reopen(self, catalog: Catalog) -> None:
         catalog.put_title_vectors(["vpn"], np.ones((1, 4), dtype=np.float32))
         catalog.commit()

@@ -9,9 +9,11 @@ import pytest
 from flask.testing import FlaskClient
 
 from kb.events import Feedback, SelfResolved
+from kb.indexer.sources import load_articles
 from kb.selfservice import requester_filters
 from kb.services import Services
 from kb.web.results import LESS_LIKELY_FLOOR, LESS_LIKELY_LIMIT
+from tests.conftest import ARTICLES
 from tests.helpers import html_between
 
 pytestmark = pytest.mark.model
@@ -89,8 +91,42 @@ def test_most_helpful_never_lists_what_requesters_may_not_see(portal_services: S
     portal_services.events.record(
         Feedback(session_id="s" * 22, at=old, article_id="wifi-keeps-disconnecting", helpful=True)
     )
-    found = portal_services.selfservice.most_helpful(now - timedelta(days=28))
+    found = portal_services.browsing.most_helpful(now - timedelta(days=28))
     assert [document.id for document in found] == ["vpn-connection-fails"]
+
+
+def newest_public(language: str) -> list[str]:
+    """The sample articles a requester may open, in `language` first, the newest first."""
+    public = [
+        document
+        for document in load_articles(ARTICLES).documents
+        if document.audience == "public" and document.status == "published"
+    ]
+    public.sort(key=lambda document: document.id)
+    public.sort(key=lambda document: document.metadata["updated"] or "", reverse=True)
+    public.sort(key=lambda document: document.language != language)
+    return [document.id for document in public]
+
+
+@pytest.mark.parametrize(("headers", "language"), [({}, "en"), ({"Accept-Language": "es"}, "es")])
+def test_a_kb_with_no_votes_yet_lists_the_recently_updated_articles(
+    client: FlaskClient, headers: dict[str, str], language: str
+) -> None:
+    page = client.get("/", headers=headers).get_data(as_text=True)
+    assert 'id="most-helpful"' not in page
+    listed = ids_in(html_between(page, 'id="recently-updated"', "</section>"))
+    assert listed == newest_public(language)[:5]
+    # Never an internal article (this one is among the newest), nor a ticket.
+    assert "vpn-certificate-reissue" not in page and "/resolved/" not in page
+
+
+def test_the_recently_updated_list_gives_way_to_the_most_helpful(client: FlaskClient) -> None:
+    client.post("/articles/wifi-keeps-disconnecting/feedback", data={"helpful": "yes"})
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="recently-updated"' not in page
+    assert ids_in(html_between(page, 'id="most-helpful"', "</section>")) == [
+        "wifi-keeps-disconnecting"
+    ]
 
 
 @pytest.mark.parametrize("query", ["printer", "vpn certificate validation failure", "laptop"])
