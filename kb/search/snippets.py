@@ -82,24 +82,24 @@ class QueryWords:
     word's terms, so stemming and accent folding carry over). Stems keep the first letters
     of their word, so a word whose first folded letters begin no query term cannot match and
     is never analysed; unless it is dotted or hyphenated, since its parts count too
-    ("e-mail" matches "mail"). Each text's words are filed by their openings once (cached),
-    so a query looks up its own openings instead of visiting every word.
+    ("e-mail" matches "mail"). A word's openings are worked out once (cached), so a text
+    costs one set lookup per distinct word: most hits are chunks a searcher meets for the
+    first time, and filing each one's words by opening cost more than the scan it saved.
     """
 
     def __init__(self, word_terms: Callable[[str], AbstractSet[str]], terms: AbstractSet[str]):
         self._word_terms = word_terms
         self._terms = frozenset(terms)
-        self._openings = tuple({term[:OPENING] for term in self._terms} | {COMPOUND})
+        self._openings = frozenset({term[:OPENING] for term in self._terms} | {COMPOUND})
 
     def matching(self, text: str) -> set[str]:
         """The distinct words of `text` that match the query."""
-        filed = _openings(text)
-        terms, word_terms = self._terms, self._word_terms
+        terms, word_terms, openings = self._terms, self._word_terms, self._openings
         return {
             word
-            for opening in self._openings
-            for word in filed.get(opening, ())
-            if not terms.isdisjoint(word_terms(word))
+            for word in _positions(text)
+            if not openings.isdisjoint(_word_openings(word))
+            and not terms.isdisjoint(word_terms(word))
         }
 
 
@@ -122,20 +122,10 @@ def _positions(text: str) -> dict[str, tuple[int, ...]]:
     return {word: tuple(indexes) for word, indexes in placed.items()}
 
 
-@lru_cache(maxsize=CHUNKS_CACHED)
-def _openings(text: str) -> dict[str, list[str]]:
-    """The distinct words of `text` by each opening (1 to OPENING folded letters) they have;
-    dotted and hyphenated words under COMPOUND as well."""
-    filed: dict[str, list[str]] = {}
-    for word in _positions(text):
-        for opening in _word_openings(word):
-            filed.setdefault(opening, []).append(word)
-    return filed
-
-
 @lru_cache(maxsize=WORDS_CACHED)
 def _word_openings(word: str) -> tuple[str, ...]:
-    """Where `_openings` files a word: a KB's words recur from chunk to chunk."""
+    """A word's first 1 to OPENING folded letters, and COMPOUND when it is dotted or
+    hyphenated: a KB's words recur from chunk to chunk."""
     folded = fold(word)
     openings = [folded[:length] for length in range(1, min(OPENING, len(folded)) + 1)]
     if SEPARATOR.search(folded) is not None:
