@@ -29,7 +29,7 @@ from kb.events import (
 )
 from kb.indexer.pipeline import Indexer, IndexReport
 from kb.knowledge_queue import KnowledgeQueue
-from kb.model import Filters, SearchHit, SearchQuery, Ticket
+from kb.model import Filters, SearchHit, SearchQuery, Ticket, ticket_document_id
 from kb.search.searcher import MAX_QUERY_CHARACTERS, Searcher
 from kb.store.events import EventStore
 from kb.store.tickets import StoredTicket, TicketQuery, TicketStore
@@ -265,10 +265,23 @@ class Desk:
         return tickets
 
     def import_tickets(self, tickets: list[Ticket], actor: str | None = None) -> IndexReport:
-        """Store tickets from another tool's export and index the resolved ones."""
+        """Store tickets from another tool's export and index the resolved ones.
+
+        An export that `kb index --tickets` indexed before holds these tickets under the other
+        tool's ids: those copies leave the index in the same update, so each ticket is found
+        once, under its kb number (as the next `kb index` would leave it).
+        """
         stored = self.tickets.import_tickets(tickets, actor)
         knowledge = [ticket.knowledge() for ticket in stored]
-        return self._indexer.update([item.to_document() for item in knowledge if item is not None])
+        # An id of the other tool that is also a kb number names one of kb's own tickets.
+        copies = [
+            ticket_document_id(ticket.external_id)
+            for ticket in stored
+            if ticket.external_id and self.tickets.get(ticket.external_id) is None
+        ]
+        return self._indexer.update(
+            [item.to_document() for item in knowledge if item is not None], removed=copies
+        )
 
     def _check_article(self, article_id: str) -> None:
         """NotFoundError unless `article_id` names an indexed article (the API's 404)."""

@@ -294,7 +294,7 @@ class Services:
         if export is not None:
             loaded = load_tickets(export)
             # An export imported into the store with `kb import tickets` is indexed once.
-            imported = self.tickets.external_ids()
+            imported = self.tickets.imported()
             tickets.documents.extend(
                 document
                 for document in loaded.documents

@@ -56,7 +56,7 @@ def import_tickets(
     mapping = _mapping(mappings)
     with home_services(home) as services:
         # The store first: a bad database setting is reported before the file's problems.
-        already = set() if dry_run else services.tickets.external_ids()
+        already = {} if dry_run else services.tickets.imported()
         tickets, errors = read_ticket_export(
             file, mapping, file_format=file_format, resolved_only=not include_open
         )

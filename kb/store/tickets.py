@@ -407,13 +407,15 @@ class TicketStore:
             found = [_stored(row).knowledge() for row in rows]
             return [ticket for ticket in found if ticket is not None]
 
-    def external_ids(self) -> set[str]:
-        """The other tools' ids of every imported ticket."""
+    def imported(self) -> dict[str, str]:
+        """Every imported ticket's id in the other tool, with the kb number it has here."""
         with Session(self.engine) as session:
-            found = session.scalars(
-                select(TicketRow.external_id).where(TicketRow.external_id.is_not(None))
+            found = session.execute(
+                select(TicketRow.external_id, TicketRow.number).where(
+                    TicketRow.external_id.is_not(None)
+                )
             )
-            return {str(item) for item in found}
+            return {str(external_id): number for external_id, number in found}
 
     def import_tickets(self, tickets: list[Ticket], actor: str | None = None) -> list[StoredTicket]:
         """Add tickets exported from another tool, all in one transaction (all or none).

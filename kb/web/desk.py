@@ -162,11 +162,15 @@ def search() -> str:
 
 @blueprint.get("/exported/<ticket_id>")
 @require_role("agent")
-def exported_ticket(ticket_id: str) -> str:
+def exported_ticket(ticket_id: str) -> str | Response:
     """A resolved ticket indexed from an export (`kb index --tickets`): knowledge only, never
-    in the queue, so it has no ticket page; this shows what the index holds of it."""
+    in the queue, so it has no ticket page; this shows what the index holds of it. Once
+    `kb import tickets` has brought it into the queue, its ticket page is the one shown."""
     document = services().searcher.document(ticket_document_id(ticket_id))
     if document is None or document.kind != "ticket":
+        number = services().tickets.imported().get(ticket_id)
+        if number is not None:
+            return redirect(url_for("desk.ticket", number=number))
         raise NotFoundError(
             f"no exported ticket {ticket_id} is indexed; search all knowledge for it"
         )

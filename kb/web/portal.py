@@ -114,13 +114,17 @@ def article(article_id: str) -> str:
 
 
 @blueprint.get("/resolved/<ticket_id>")
-def resolved_request(ticket_id: str) -> str:
+def resolved_request(ticket_id: str) -> str | Response:
     """A shared resolved request as a requester may read it: its subject and resolution."""
     source = request.args.get("from", "link")
     document = services().selfservice.article(
         ticket_document_id(ticket_id), session_id(), source=source
     )
     if document is None or document.kind != "ticket":
+        # A ticket of an export, imported into the queue since, is shared under its kb number.
+        number = services().tickets.imported().get(ticket_id)
+        if number is not None and services().selfservice.visible(ticket_document_id(number)):
+            return redirect(url_for("portal.resolved_request", ticket_id=number))
         raise client_error(404, _("There is no shared resolved request at this address."))
     return render_template("resolved.html", document=document, thanks=request.args.get("thanks"))
 
