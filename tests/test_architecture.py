@@ -61,6 +61,7 @@ PURE = [
     "kb/insights/candidates.py",
     "kb/authoring/forms.py",
     "kb/web/charts.py",
+    "kb/web/chart_parts.py",
     "kb/web/results.py",
     "kb/insights/outcomes.py",
     "kb/insights/metrics.py",

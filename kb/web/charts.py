@@ -3,7 +3,9 @@
 No JavaScript and nothing inline that the Content-Security-Policy refuses: colours are SVG
 presentation attributes, sizes come from the viewBox (the image scales to its container's
 width), and every chart is labelled as an image whose numbers the table beside it holds.
-A value of None (no data for that point) leaves a gap rather than a made-up zero.
+Each is drawn for one Layout (kb.web.chart_parts: a wide screen's or a phone's). Every series
+given is drawn, named in a legend when there are two or more. A value of None (no data for
+that point) leaves a gap rather than a made-up zero.
 """
 
 from __future__ import annotations
@@ -13,15 +15,37 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
-# Wide enough for a readable axis at 1280 px, narrow enough that text stays legible when
-# the image shrinks to a 390 px phone.
-WIDTH = 560
-LEFT, RIGHT, TOP, BOTTOM = 52, 16, 28, 40
-PALETTE = ("#2f6fe0", "#d9480f", "#2b8a3e", "#7048e8", "#c2255c")
-GRID = "#dfe3ea"
-INK = "#3b4457"
-FONT = 'font-family="system-ui, sans-serif" font-size="12"'
-MAX_X_LABELS = 8
+from kb.web.chart_parts import (
+    BOTTOM,
+    GRID,
+    INK,
+    LEFT,
+    LEGEND_ROW,
+    MARK_ROW,
+    PALETTE,
+    RIGHT,
+    TOP,
+    WIDE,
+    Layout,
+    Plot,
+    frame,
+    legend,
+    legend_rows,
+    nice_ceiling,
+    number_text,
+    plain_number,
+    runs,
+    scale_ticks,
+    shorten,
+    x_labels,
+    y_axis,
+)
+
+# A bar's thickness, and the space between one label's bars and the next label's.
+BAR = 14
+BAR_GAP = 8
+# A label written above its bars, in a layout with no room beside them.
+LABEL_ROW = 16
 
 
 @dataclass(frozen=True)
@@ -32,6 +56,17 @@ class Series:
     values: tuple[float | None, ...]
 
 
+def _check(labels: Sequence[str], series: Sequence[Series]) -> None:
+    for line in series:
+        if len(line.values) != len(labels):
+            raise ValueError(f"series {line.label!r} needs one value per label")
+
+
+def _ceiling(series: Sequence[Series], percent: bool) -> float:
+    known = [v for line in series for v in line.values if v is not None and math.isfinite(v)]
+    return 1.0 if percent else nice_ceiling(max(known, default=0.0))
+
+
 def line_chart(
     title: str,
     labels: Sequence[str],
@@ -40,91 +75,176 @@ def line_chart(
     percent: bool,
     positions: Sequence[float] | None = None,
     marks: Mapping[str, float] | None = None,
+    layout: Layout = WIDE,
+    tick_text: Callable[[float], str] = plain_number,
 ) -> str:
-    """Lines over `labels`, evenly spaced, or at `positions` in [0, 1] (a threshold axis,
-    where `marks` draws a labelled vertical rule at each named position)."""
-    height = 240
-    top = TOP + 18 * math.ceil(len(series) / 2)
-    plot = _Plot(LEFT, top, WIDTH - RIGHT, height - BOTTOM)
-    values = [v for s in series for v in s.values if v is not None]
-    ceiling = 1.0 if percent else _nice_ceiling(max(values, default=0.0))
+    """Lines over `labels`, evenly spaced; or at `positions` in [0, 1] (a threshold axis,
+    ticked at round steps written by `tick_text`, where `marks` draws a labelled vertical
+    rule at each named position)."""
+    _check(labels, series)
     count = len(labels)
     if positions is not None and len(positions) != count:
         raise ValueError("give one position per label")
+    names = [line.label for line in series]
+    top = TOP + LEGEND_ROW * legend_rows(names, layout) + (MARK_ROW if marks else 0)
+    height = top + 172 + BOTTOM
+    plot = Plot(LEFT, top, layout.width - RIGHT, height - BOTTOM)
+    ceiling = _ceiling(series, percent)
 
     def x_of(index: int) -> float:
         if positions is not None:
             return plot.x(positions[index])
         return plot.x(index / (count - 1) if count > 1 else 0.5)
 
-    parts = [_y_axis(plot, ceiling, percent)]
-    parts.append(_x_labels(plot, labels, x_of, numeric=positions is not None))
+    def y_of(value: float) -> float:
+        return plot.y(value / ceiling if ceiling else 0)
+
+    parts = [y_axis(plot, ceiling, percent)]
+    if positions is not None:
+        parts.append(scale_ticks(plot, layout.threshold_steps, tick_text))
+    else:
+        parts.append(x_labels(plot, labels, x_of, layout))
     for name, where in (marks or {}).items():
         x = plot.x(where)
+        # Written above the plot, on the side with room, so no line runs through it.
+        anchor, shift = ("end", -3) if where > 0.6 else ("start", 3)
         parts.append(
-            f'<line class="mark" x1="{x:.1f}" y1="{plot.top}" x2="{x:.1f}" y2="{plot.bottom}" '
-            f'stroke="{INK}" stroke-dasharray="4 3"/>'
-            f'<text x="{x + 3:.1f}" y="{plot.top + 11}" fill="{INK}">{escape(name)}</text>'
+            f'<line class="mark" x1="{x:.1f}" y1="{plot.top - MARK_ROW + 2}" x2="{x:.1f}" '
+            f'y2="{plot.bottom}" stroke="{INK}" stroke-dasharray="4 3"/>'
+            f'<text x="{x + shift:.1f}" y="{plot.top - 5}" text-anchor="{anchor}" '
+            f'fill="{INK}">{escape(name)}</text>'
         )
     for number, line in enumerate(series):
-        if len(line.values) != count:
-            raise ValueError(f"series {line.label!r} needs one value per label")
         colour = PALETTE[number % len(PALETTE)]
-        for run in _runs(line.values):
-            points = " ".join(
-                f"{x_of(i):.1f},{plot.y(value / ceiling if ceiling else 0):.1f}" for i, value in run
-            )
+        for run in runs(line.values):
             if len(run) > 1:
+                points = " ".join(f"{x_of(i):.1f},{y_of(value):.1f}" for i, value in run)
                 parts.append(
                     f'<polyline class="series" points="{points}" fill="none" '
                     f'stroke="{colour}" stroke-width="2"/>'
                 )
             for i, value in run:
                 parts.append(
-                    f'<circle class="point" cx="{x_of(i):.1f}" '
-                    f'cy="{plot.y(value / ceiling if ceiling else 0):.1f}" r="2.5" '
+                    f'<circle class="point" cx="{x_of(i):.1f}" cy="{y_of(value):.1f}" r="2.5" '
                     f'fill="{colour}"/>'
                 )
-    parts.append(_legend([s.label for s in series]))
-    return _svg(title, "line", height, parts)
+    parts.append(legend(names, layout))
+    return frame(title, "line", layout, height, parts)
 
 
-def bar_chart(title: str, labels: Sequence[str], values: Sequence[float], *, percent: bool) -> str:
-    """Horizontal bars, one per label, in the order given (a ranking reads top-down)."""
-    if len(labels) != len(values):
-        raise ValueError("give one value per label")
-    row = 22
-    label_width = 190
-    height = TOP + row * len(labels) + 10
-    left, right = label_width + 8, WIDTH - 56
-    ceiling = 1.0 if percent else _nice_ceiling(max(values, default=0.0))
-    parts = []
-    for index, (label, value) in enumerate(zip(labels, values, strict=True)):
-        y = TOP + index * row
-        width = (right - left) * (value / ceiling if ceiling else 0)
-        parts.append(
-            f'<text x="{label_width}" y="{y + 15}" text-anchor="end" fill="{INK}">'
-            f"{escape(_shorten(label, 26))}</text>"
-            f'<rect class="bar" x="{left}" y="{y + 3}" width="{max(width, 0):.1f}" '
-            f'height="{row - 6}" fill="{PALETTE[0]}"/>'
-            f'<text x="{left + width + 4:.1f}" y="{y + 15}" fill="{INK}">'
-            f"{_format(value, percent)}</text>"
-        )
-    return _svg(title, "bar", height, parts)
+def bar_chart(
+    title: str,
+    labels: Sequence[str],
+    series: Sequence[Series],
+    *,
+    percent: bool,
+    layout: Layout = WIDE,
+) -> str:
+    """Horizontal bars, one per label and series, in the order given (a ranking reads
+    top-down); each bar ends with its value. A layout without room for labels beside the
+    bars (label_width 0) writes each label above its bars."""
+    _check(labels, series)
+    names = [line.label for line in series]
+    rows = legend_rows(names, layout)
+    top = LEGEND_ROW * rows + 12 if rows else 10
+    above = layout.label_width == 0
+    label_row = LABEL_ROW if above else 0
+    row = label_row + BAR * max(len(series), 1) + BAR_GAP
+    height = top + row * len(labels) + 6
+    left = 8 if above else layout.label_width + 8
+    right = layout.width - 44
+    ceiling = _ceiling(series, percent)
+    parts = [legend(names, layout, left=left)]
+    for index, label in enumerate(labels):
+        y = top + index * row
+        shown = escape(shorten(label, layout.label_characters))
+        if above:
+            parts.append(f'<text x="{left}" y="{y + 12}" fill="{INK}">{shown}</text>')
+        else:
+            middle = y + BAR_GAP / 2 + BAR * len(series) / 2
+            parts.append(
+                f'<text x="{layout.label_width}" y="{middle + 4:.1f}" text-anchor="end" '
+                f'fill="{INK}">{shown}</text>'
+            )
+        for number, line in enumerate(series):
+            value = line.values[index]
+            if value is None or not math.isfinite(value):
+                continue
+            width = max((right - left) * (value / ceiling if ceiling else 0), 0)
+            bar_top = y + label_row + BAR_GAP / 2 + number * BAR
+            parts.append(
+                f'<rect class="bar" x="{left}" y="{bar_top:.1f}" width="{width:.1f}" '
+                f'height="{BAR - 2}" fill="{PALETTE[number % len(PALETTE)]}">'
+                f"<title>{escape(label)}, {escape(line.label)}: "
+                f"{number_text(value, percent)}</title></rect>"
+                f'<text x="{left + width + 4:.1f}" y="{bar_top + BAR - 4:.1f}" fill="{INK}">'
+                f"{number_text(value, percent)}</text>"
+            )
+    return frame(title, "bar", layout, height, parts)
+
+
+def column_chart(
+    title: str,
+    labels: Sequence[str],
+    series: Sequence[Series],
+    *,
+    percent: bool,
+    layout: Layout = WIDE,
+) -> str:
+    """Upright bars over `labels` in time order (counts per day or week), the series side
+    by side in each slot; None leaves a gap."""
+    _check(labels, series)
+    names = [line.label for line in series]
+    top = TOP + LEGEND_ROW * legend_rows(names, layout)
+    height = top + 152 + BOTTOM
+    plot = Plot(LEFT, top, layout.width - RIGHT, height - BOTTOM)
+    ceiling = _ceiling(series, percent)
+    count = len(labels)
+    slot = (plot.right - plot.left) / max(count, 1)
+    width = max(slot * 0.7 / max(len(series), 1), 1.0)
+
+    def x_of(index: int) -> float:
+        return plot.left + slot * (index + 0.5)
+
+    parts = [y_axis(plot, ceiling, percent), x_labels(plot, labels, x_of, layout)]
+    for number, line in enumerate(series):
+        offset = (number - len(series) / 2) * width
+        for index, value in enumerate(line.values):
+            if value is None or not math.isfinite(value):
+                continue
+            bar_top = plot.y(value / ceiling if ceiling else 0)
+            named = f"{escape(labels[index])}"
+            if len(series) > 1:
+                named += f", {escape(line.label)}"
+            parts.append(
+                f'<rect class="bar" x="{x_of(index) + offset:.1f}" y="{bar_top:.1f}" '
+                f'width="{width:.1f}" height="{plot.bottom - bar_top:.1f}" '
+                f'fill="{PALETTE[number % len(PALETTE)]}">'
+                f"<title>{named}: {number_text(value, percent)}</title></rect>"
+            )
+    parts.append(legend(names, layout))
+    return frame(title, "column", layout, height, parts)
 
 
 def reliability_chart(
-    title: str, predicted: Sequence[float | None], observed: Sequence[float | None]
+    title: str,
+    predicted: Sequence[float | None],
+    observed: Sequence[float | None],
+    *,
+    key: Sequence[str] = ("x: predicted", "y: observed", "dashed: perfectly calibrated"),
+    layout: Layout = WIDE,
+    tick_text: Callable[[float], str] = plain_number,
 ) -> str:
     """Observed share against mean predicted probability per bin; the diagonal is perfect
-    calibration. Bins without outcomes (None) are left out."""
+    calibration. Bins without outcomes (None) are left out. `key` explains the axes and the
+    diagonal, beside the plot where it fits, else below it."""
     if len(predicted) != len(observed):
         raise ValueError("give one observed share per predicted probability")
-    height = 300
-    plot = _Plot(LEFT, TOP, LEFT + height - TOP - BOTTOM, height - BOTTOM)
-    parts = [_y_axis(plot, 1.0, True)]
-    ticks = [f"{tick / 4:.2f}" for tick in range(5)]
-    parts.append(_x_labels(plot, ticks, lambda i: plot.x(i / 4), numeric=True))
+    side = 232
+    plot = Plot(LEFT, TOP, LEFT + side, TOP + side)
+    beside = layout.width - plot.right >= 200
+    height = plot.bottom + BOTTOM + (0 if beside else LEGEND_ROW * len(key))
+    parts = [y_axis(plot, 1.0, True), scale_ticks(plot, 4, tick_text)]
     parts.append(
         f'<line class="diagonal" x1="{plot.x(0)}" y1="{plot.y(0)}" x2="{plot.x(1)}" '
         f'y2="{plot.y(1)}" stroke="{INK}" stroke-dasharray="4 3"/>'
@@ -136,14 +256,13 @@ def reliability_chart(
             f'<circle class="point" cx="{plot.x(guess):.1f}" cy="{plot.y(seen):.1f}" r="4" '
             f'fill="{PALETTE[0]}"/>'
         )
-    parts.append(
-        f'<text x="{plot.right + 12}" y="{plot.top + 14}" fill="{INK}">'
-        "x: predicted deflection</text>"
-        f'<text x="{plot.right + 12}" y="{plot.top + 32}" fill="{INK}">y: observed share</text>'
-        f'<text x="{plot.right + 12}" y="{plot.top + 50}" fill="{INK}">'
-        "dashed: perfectly calibrated</text>"
-    )
-    return _svg(title, "reliability", height, parts)
+    for line, words in enumerate(key):
+        if beside:
+            x, y = plot.right + 12, plot.top + 14 + LEGEND_ROW * line
+        else:
+            x, y = 8, plot.bottom + BOTTOM - 4 + LEGEND_ROW * line
+        parts.append(f'<text x="{x}" y="{y}" fill="{INK}">{escape(words)}</text>')
+    return frame(title, "reliability", layout, height, parts)
 
 
 def interval_chart(
@@ -152,13 +271,15 @@ def interval_chart(
     values: Sequence[float | None],
     lows: Sequence[float | None],
     highs: Sequence[float | None],
+    *,
+    layout: Layout = WIDE,
 ) -> str:
     """Estimates (shares) with their 95% interval as whiskers. A difference that can fall
     below zero is drawn around a zero line, signed; shares that cannot (rates) from 0 up."""
     if not len(labels) == len(values) == len(lows) == len(highs):
         raise ValueError("give a value, a low and a high per label")
     row = 34
-    label_width = 150
+    label_width = 150 if layout.label_width else 124
     height = TOP + row * len(labels) + BOTTOM
     known = [v for v in (*values, *lows, *highs) if v is not None]
     reach = max((abs(v) for v in known), default=0.0)
@@ -167,7 +288,7 @@ def interval_chart(
     if not signed:  # a whole number of fifths, so each quarter is a round share
         reach = max(0.2, math.ceil(reach * 5 - 1e-9) / 5)
     start = -reach if signed else 0.0
-    plot = _Plot(label_width + 10, TOP, WIDTH - RIGHT - 20, TOP + row * len(labels))
+    plot = Plot(label_width + 10, TOP, layout.width - RIGHT - 20, TOP + row * len(labels))
 
     def x_of(share: float) -> float:
         return plot.x((share - start) / (reach - start))
@@ -180,13 +301,13 @@ def interval_chart(
             f'<line x1="{x:.1f}" y1="{plot.top}" x2="{x:.1f}" y2="{plot.bottom}" '
             f'stroke="{INK if abs(tick) < 1e-12 else GRID}"/>'
             f'<text x="{x:.1f}" y="{plot.bottom + 16}" text-anchor="middle" fill="{INK}">'
-            f"{_format(tick, True, signed=signed)}</text>"
+            f"{number_text(tick, True, signed=signed)}</text>"
         )
     for index, label in enumerate(labels):
         y = plot.top + index * row + row / 2
         parts.append(
             f'<text x="{label_width}" y="{y + 4:.1f}" text-anchor="end" fill="{INK}">'
-            f"{escape(_shorten(label, 24))}</text>"
+            f"{escape(shorten(label, 24 if layout.label_width else 16))}</text>"
         )
         low, high, value = lows[index], highs[index], values[index]
         if low is not None and high is not None:
@@ -199,142 +320,4 @@ def interval_chart(
                 f'<circle class="point" cx="{x_of(value):.1f}" cy="{y:.1f}" r="5" '
                 f'fill="{PALETTE[0]}"/>'
             )
-    return _svg(title, "interval", height, parts)
-
-
-def column_chart(
-    title: str, labels: Sequence[str], values: Sequence[float | None], *, percent: bool
-) -> str:
-    """Upright bars over `labels` in time order (a count per day or week); None leaves a gap."""
-    if len(labels) != len(values):
-        raise ValueError("give one value per label")
-    height = 220
-    plot = _Plot(LEFT, TOP, WIDTH - RIGHT, height - BOTTOM)
-    known = [value for value in values if value is not None and math.isfinite(value)]
-    ceiling = 1.0 if percent else _nice_ceiling(max(known, default=0.0))
-    count = len(labels)
-    slot = (plot.right - plot.left) / max(count, 1)
-    width = max(slot * 0.7, 1.0)
-
-    def x_of(index: int) -> float:
-        return plot.left + slot * (index + 0.5)
-
-    parts = [_y_axis(plot, ceiling, percent), _x_labels(plot, labels, x_of, numeric=False)]
-    for index, value in enumerate(values):
-        if value is None or not math.isfinite(value):
-            continue
-        top = plot.y(value / ceiling if ceiling else 0)
-        parts.append(
-            f'<rect class="bar" x="{x_of(index) - width / 2:.1f}" y="{top:.1f}" '
-            f'width="{width:.1f}" height="{plot.bottom - top:.1f}" fill="{PALETTE[0]}">'
-            f"<title>{escape(labels[index])}: {_format(value, percent)}</title></rect>"
-        )
-    return _svg(title, "column", height, parts)
-
-
-@dataclass(frozen=True)
-class _Plot:
-    left: float
-    top: float
-    right: float
-    bottom: float
-
-    def x(self, share: float) -> float:
-        return self.left + (self.right - self.left) * share
-
-    def y(self, share: float) -> float:
-        return self.bottom - (self.bottom - self.top) * share
-
-
-def _svg(title: str, kind: str, height: int, parts: Sequence[str]) -> str:
-    label = escape(f"{title} (chart; the table beside it holds the same numbers)")
-    return (
-        f'<svg class="chart chart-{kind}" data-chart="{kind}" viewBox="0 0 {WIDTH} {height}" '
-        f'width="100%" role="img" aria-label="{label}" {FONT}>'
-        f"<title>{escape(title)}</title>{''.join(parts)}</svg>"
-    )
-
-
-def _y_axis(plot: _Plot, ceiling: float, percent: bool) -> str:
-    lines = []
-    for step in range(5):
-        share = step / 4
-        y = plot.y(share)
-        lines.append(
-            f'<line x1="{plot.left}" y1="{y:.1f}" x2="{plot.right}" y2="{y:.1f}" stroke="{GRID}"/>'
-            f'<text x="{plot.left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="{INK}">'
-            f"{_format(ceiling * share, percent)}</text>"
-        )
-    return "".join(lines)
-
-
-def _x_labels(
-    plot: _Plot, labels: Sequence[str], x_of: Callable[[int], float], *, numeric: bool
-) -> str:
-    count = len(labels)
-    every = max(1, math.ceil(count / MAX_X_LABELS))
-    shown = []
-    for index, label in enumerate(labels):
-        if index % every and index != count - 1:
-            continue
-        if not numeric and index != count - 1 and count - 1 - index < every:
-            continue  # keep the last label clear of its neighbour
-        shown.append(
-            f'<text x="{x_of(index):.1f}" y="{plot.bottom + 18}" text-anchor="middle" '
-            f'fill="{INK}">{escape(label)}</text>'
-        )
-    return "".join(shown)
-
-
-def _legend(names: Sequence[str]) -> str:
-    if len(names) < 2:
-        return ""
-    entries = []
-    for number, name in enumerate(names):
-        x = LEFT + (number % 2) * 240
-        y = 14 + 18 * (number // 2)
-        entries.append(
-            f'<rect x="{x}" y="{y - 9}" width="14" height="4" fill="{PALETTE[number % 5]}"/>'
-            f'<text x="{x + 20}" y="{y - 3}" fill="{INK}">{escape(name)}</text>'
-        )
-    return "".join(entries)
-
-
-def _runs(values: Sequence[float | None]) -> list[list[tuple[int, float]]]:
-    """The unbroken stretches of known values, so a line has a gap where data is missing."""
-    runs: list[list[tuple[int, float]]] = []
-    current: list[tuple[int, float]] = []
-    for index, value in enumerate(values):
-        if value is None or not math.isfinite(value):
-            if current:
-                runs.append(current)
-            current = []
-        else:
-            current.append((index, value))
-    if current:
-        runs.append(current)
-    return runs
-
-
-def _nice_ceiling(value: float) -> float:
-    """The smallest 1, 2, 2.5 or 5 × 10^k at or above `value` (4 at least, for 4 grid steps)."""
-    if value <= 4:
-        return 4.0
-    power = 10 ** math.floor(math.log10(value))
-    for factor in (1, 2, 2.5, 5, 10):
-        if factor * power >= value:
-            return float(factor * power)
-    return float(10 * power)
-
-
-def _format(value: float, percent: bool, *, signed: bool = False) -> str:
-    sign = "+" if signed and value > 0 else ""
-    if percent:
-        return f"{sign}{value * 100:.0f}%"
-    if value == int(value):
-        return f"{sign}{int(value):,}"
-    return f"{sign}{value:,.1f}"
-
-
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return frame(title, "interval", layout, height, parts)

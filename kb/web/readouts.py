@@ -11,20 +11,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from flask_babel import format_date, format_decimal, format_percent
+from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
-from markupsafe import Markup
 
 from kb.errors import InvalidInputError
-from kb.insights.readout import Chart, Column, Number, Readout, Table
-from kb.web import charts
+from kb.insights.readout import Column, Number, Readout, Table
+from kb.web.readout_charts import Drawing, draw
 
 # Sorting by a column is offered where the order is not the point: a trend table stays in
 # time order, a reliability diagram's bins in theirs, and a single row has nothing to sort.
 UNSORTED_CHARTS = ("line", "reliability")
 MINIMUM_SORTED_ROWS = 2
-# A ranking's chart shows its highest rows, above zero; the table beside it holds them all.
-MAX_BARS = 15
 # A link cell's address must stay on this site or go to the web; nothing else is followed.
 LINK_PREFIXES = ("/", "https://", "http://")
 
@@ -117,7 +114,7 @@ class TableView:
     table: Table
     headers: tuple[Header, ...]
     rows: tuple[tuple[Cell, ...], ...]
-    charts: tuple[tuple[str, Markup], ...]  # (title, SVG)
+    charts: tuple[Drawing, ...]
     actions: tuple[tuple[Action, ...], ...] = ()  # one per row, when any row has some
     remarks: tuple[str, ...] = ()
 
@@ -185,99 +182,6 @@ def is_empty(readout: Readout) -> bool:
     return all(not number.value for number in readout.numbers) and all(
         not table.rows for table in readout.tables
     )
-
-
-def draw(chart: Chart, table: Table) -> list[tuple[str, Markup]]:
-    """The chart as SVG with its title, drawn from its table's rows. A trend mixing shares
-    and counts is drawn as two charts, one per scale, so neither is squashed flat by the other;
-    a ranking shows its highest rows above zero (MAX_BARS) and says so in its title."""
-    columns = {column.key: column for column in table.columns}
-    x_column = columns[chart.x]
-    labels = [_axis_label(row.get(chart.x), x_column.kind) for row in table.rows]
-    if chart.kind == "line":
-        # charts.py escapes every label and title it writes into the SVG.
-        return [(chart.title, Markup(svg)) for svg in _line_charts(chart, table, columns, labels)]
-    if chart.kind == "bar" and x_column.kind in ("date", "time"):
-        # Counts over time stand upright in time order, not ranked.
-        column = columns[chart.series[0]]
-        values = [_float(row.get(column.key)) for row in table.rows]
-        svg = charts.column_chart(chart.title, labels, values, percent=column.kind == "rate")
-        return [(chart.title, Markup(svg))]
-    if chart.kind == "bar":
-        column = columns[chart.series[0]]
-        valued = [
-            (label, _float(row.get(column.key)))
-            for label, row in zip(labels, table.rows, strict=True)
-        ]
-        above = [(label, value) for label, value in valued if value is not None and value > 0]
-        kept = sorted(above, key=lambda item: -item[1])[:MAX_BARS]
-        title = chart.title
-        if len(kept) < len(table.rows):
-            title = _(
-                "%(title)s, the %(shown)d highest of %(rows)d rows",
-                title=chart.title,
-                shown=len(kept),
-                rows=len(table.rows),
-            )
-        svg = charts.bar_chart(
-            title,
-            [label for label, _value in kept],
-            [value for _label, value in kept],
-            percent=column.kind == "rate",
-        )
-        return [(title, Markup(svg))]
-    if chart.kind == "reliability":
-        predicted_key, observed_key = (
-            chart.series[:2] if len(chart.series) >= 2 else (chart.x, chart.series[0])
-        )
-        svg = charts.reliability_chart(
-            chart.title,
-            [_float(row.get(predicted_key)) for row in table.rows],
-            [_float(row.get(observed_key)) for row in table.rows],
-        )
-        return [(chart.title, Markup(svg))]
-    if chart.kind == "interval":
-        value, low, high = chart.series[:3]
-        svg = charts.interval_chart(
-            chart.title,
-            labels,
-            [_float(row.get(value)) for row in table.rows],
-            [_float(row.get(low)) for row in table.rows],
-            [_float(row.get(high)) for row in table.rows],
-        )
-        return [(chart.title, Markup(svg))]
-    raise ValueError(f"no way to draw a chart of kind {chart.kind!r}")
-
-
-def _line_charts(
-    chart: Chart, table: Table, columns: Mapping[str, Column], labels: Sequence[str]
-) -> list[str]:
-    x_values = [_float(row.get(chart.x)) for row in table.rows]
-    # A threshold axis (values in [0, 1]) is drawn to scale, with its marks.
-    on_scale = columns[chart.x].kind in ("rate", "number") and all(
-        value is not None and 0 <= value <= 1 for value in x_values
-    )
-    positions = [value or 0.0 for value in x_values] if on_scale else None
-    drawn = []
-    for percent in (True, False):
-        keys = [key for key in chart.series if (columns[key].kind == "rate") == percent]
-        if not keys:
-            continue
-        series = [
-            charts.Series(columns[key].label, tuple(_float(row.get(key)) for row in table.rows))
-            for key in keys
-        ]
-        drawn.append(
-            charts.line_chart(
-                chart.title,
-                labels,
-                series,
-                percent=percent,
-                positions=positions,
-                marks=chart.marks if on_scale else None,
-            )
-        )
-    return drawn
 
 
 def _card(number: Number) -> Card:
@@ -373,17 +277,3 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     if isinstance(value, Mapping):
         return (2, str(value.get("label", "")).lower())
     return (2, str(value).lower())
-
-
-def _axis_label(value: Any, kind: str) -> str:
-    if isinstance(value, datetime):
-        value = value.date()
-    if isinstance(value, date):
-        return str(format_date(value, "d MMM"))
-    return format_value(value, kind)
-
-
-def _float(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None

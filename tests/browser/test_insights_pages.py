@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Locator, Page, expect
 
 from kb.cli.demo import needs_from, replay
 from kb.insights.reports import REPORTS
@@ -21,6 +21,8 @@ pytestmark = pytest.mark.model
 
 TIMEOUT_MS = 20_000
 MANAGER = "mona@example.com"
+# A chart's text shown smaller than this is hard to read, on a phone too.
+MINIMUM_TEXT_PX = 10
 
 
 @pytest.fixture
@@ -40,6 +42,34 @@ def context(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Browse
     opened.set_default_timeout(TIMEOUT_MS)
     yield opened
     opened.close()
+
+
+def shown_text_size(chart: Locator) -> float:
+    """The size, in CSS pixels, a chart's 12-unit text is shown at once the SVG is scaled."""
+    return float(
+        chart.evaluate("svg => 12 * svg.getBoundingClientRect().width / svg.viewBox.baseVal.width")
+    )
+
+
+def overlapping_labels(chart: Locator) -> list[str]:
+    """Texts under the plot (the x axis) whose boxes run into their neighbour's."""
+    return list(
+        chart.evaluate(
+            """svg => {
+                const boxes = [...svg.querySelectorAll('text[text-anchor="middle"]')]
+                    .map(text => [text.textContent, text.getBoundingClientRect()])
+                    .sort((a, b) => a[1].left - b[1].left);
+                const found = [];
+                for (let i = 1; i < boxes.length; i++) {
+                    const [name, box] = boxes[i], [before, last] = boxes[i - 1];
+                    if (Math.abs(box.top - last.top) < 4 && box.left < last.right + 2) {
+                        found.push(before + " / " + name);
+                    }
+                }
+                return found;
+            }"""
+        )
+    )
 
 
 def refusals(page: Page) -> list[str]:
@@ -78,10 +108,14 @@ def test_every_insights_page_draws_its_charts_beside_their_tables(
         current = page.locator('.report-nav a[aria-current="page"]')
         expect(current).to_have_attribute("href", f"{path}?days=30")
         for section in page.locator("section.report-table").all():
-            figures = section.locator("figure.chart-figure svg")
+            # Each chart is drawn for a wide screen and for a phone; one of them is shown.
+            figures = section.locator("figure.chart-figure svg:visible")
+            assert figures.count() == section.locator("figure.chart-figure").count(), report
             for index in range(figures.count()):
                 box = figures.nth(index).bounding_box()
                 assert box is not None and box["width"] > 200 and box["height"] > 40, report
+                assert shown_text_size(figures.nth(index)) >= MINIMUM_TEXT_PX, (report, width)
+                assert overlapping_labels(figures.nth(index)) == [], (report, width)
                 charts_seen += 1
             if figures.count():
                 # The same numbers as a table, row by row.

@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 
+from kb.web.chart_parts import NARROW, WIDE, Layout
 from kb.web.charts import (
     Series,
     bar_chart,
@@ -84,15 +85,134 @@ def test_a_threshold_axis_marks_todays_values() -> None:
     assert len(marks) == 2 and {"show 0.3", "confident 0.6"} <= set(texts(svg))
 
 
+def x_ticks(svg: str) -> list[tuple[float, str]]:
+    """The texts written under the plot (the x axis), left to right, with their x."""
+    root = parse(svg)
+    texts = [e for e in root.iter(SVG + "text") if e.get("text-anchor") == "middle"]
+    return sorted((float(e.get("x") or 0), e.text or "") for e in texts)
+
+
+@pytest.mark.parametrize("layout", [WIDE, NARROW], ids=["wide", "narrow"])
+def test_a_threshold_axis_is_ticked_at_round_steps_however_many_points(layout: Layout) -> None:
+    thresholds = [step / 20 for step in range(20)]  # 0, 0.05 … 0.95: twenty points
+    svg = line_chart(
+        "Precision and coverage",
+        [f"{value:g}" for value in thresholds],
+        [Series("precision", tuple(0.5 + value / 2 for value in thresholds))],
+        percent=True,
+        positions=thresholds,
+        marks={"show_threshold": 0.3},
+        layout=layout,
+        tick_text=lambda value: f"{value:g}".replace(".", ","),
+    )
+    ticks = x_ticks(svg)
+    steps = {WIDE: 10, NARROW: 4}[layout]
+    assert [text for _x, text in ticks] == [
+        f"{step / steps:g}".replace(".", ",") for step in range(steps + 1)
+    ]
+    # Four characters at 12 px take about 28 px: every label stands clear of the next.
+    gaps = [right - left for (left, _a), (right, _b) in zip(ticks, ticks[1:], strict=False)]
+    assert min(gaps) >= 40
+    assert len(elements(svg, "circle", "point")) == 20
+
+
+def test_a_mark_is_labelled_above_the_plot_on_the_side_with_room() -> None:
+    svg = line_chart(
+        "Precision",
+        ["0.2", "0.9"],
+        [Series("precision", (0.5, 0.9))],
+        percent=True,
+        positions=(0.2, 0.9),
+        marks={"confident_threshold": 0.9},
+    )
+    (mark,) = elements(svg, "line", "mark")
+    label = next(e for e in parse(svg).iter(SVG + "text") if e.text == "confident_threshold")
+    # Near the right edge the name ends at the rule instead of running out of the image.
+    assert label.get("text-anchor") == "end"
+    top_of_plot = max(float(c.get("cy") or 0) for c in elements(svg, "circle", "point"))
+    assert float(label.get("y") or 0) < float(mark.get("y2") or 0)
+    assert float(label.get("y") or 0) < top_of_plot
+
+
+def test_every_series_of_a_bar_chart_is_drawn_with_a_legend() -> None:
+    svg = bar_chart(
+        "Views and views from suggestions",
+        ["VPN", "Printer"],
+        [Series("Views", (40.0, 10.0)), Series("Views from suggestions", (20.0, None))],
+        percent=False,
+    )
+    bars = elements(svg, "rect", "bar")
+    # A bar per value given; the missing one draws nothing.
+    assert [bar.findtext(SVG + "title") for bar in bars] == [
+        "VPN, Views: 40",
+        "VPN, Views from suggestions: 20",
+        "Printer, Views: 10",
+    ]
+    widths = [float(bar.get("width") or 0) for bar in bars]
+    assert widths[0] == pytest.approx(2 * widths[1]) == pytest.approx(4 * widths[2])
+    assert len({bar.get("fill") for bar in bars}) == 2
+    swatches = elements(svg, "rect", "swatch")
+    assert [s.get("fill") for s in swatches] == [bars[0].get("fill"), bars[1].get("fill")]
+    assert {"Views", "Views from suggestions"} <= set(texts(svg))
+
+
+def test_a_single_series_needs_no_legend() -> None:
+    svg = bar_chart("Top searches", ["vpn"], [Series("Searches", (3.0,))], percent=False)
+    assert elements(svg, "rect", "swatch") == [] and "Searches" not in texts(svg)
+
+
+def test_columns_of_two_series_stand_side_by_side() -> None:
+    svg = column_chart(
+        "Tickets",
+        ["1 Nov", "2 Nov"],
+        [Series("Filed", (2.0, 4.0)), Series("Resolved", (1.0, 3.0))],
+        percent=False,
+    )
+    bars = elements(svg, "rect", "bar")
+    assert len(bars) == 4 and len(elements(svg, "rect", "swatch")) == 2
+    lefts = [float(bar.get("x") or 0) for bar in bars]
+    # Filed and resolved of a day next to each other, the next day further right.
+    assert lefts[0] < lefts[2] < lefts[1] < lefts[3]
+
+
+def test_a_phone_drawing_is_narrow_and_writes_bar_labels_above_their_bars() -> None:
+    svg = bar_chart(
+        "Views",
+        ["A long article title about shared mailboxes"],
+        [Series("Views", (3.0,))],
+        percent=False,
+        layout=NARROW,
+    )
+    root = parse(svg)
+    assert root.get("viewBox", "").split()[2] == str(NARROW.width)
+    assert "chart-narrow" in (root.get("class") or "")
+    label = next(e for e in root.iter(SVG + "text") if (e.text or "").startswith("A long"))
+    (bar,) = elements(svg, "rect", "bar")
+    assert float(label.get("y") or 0) < float(bar.get("y") or 0)
+    assert label.get("x") == bar.get("x")
+
+
+def test_the_reliability_key_is_the_one_given() -> None:
+    svg = reliability_chart(
+        "Fiabilidad", [0.5], [0.4], key=("x: predicha", "y: observada", "discontinua: perfecta")
+    )
+    assert {"x: predicha", "y: observada", "discontinua: perfecta"} <= set(texts(svg))
+    assert "predicted" not in svg
+
+
 def test_bars_are_as_long_as_their_share_of_the_axis() -> None:
-    svg = bar_chart("Top searches", ["vpn", "printer"], [40.0, 10.0], percent=False)
+    svg = bar_chart(
+        "Top searches", ["vpn", "printer"], [Series("searches", (40.0, 10.0))], percent=False
+    )
     long, short = (float(bar.get("width") or 0) for bar in elements(svg, "rect", "bar"))
     assert long == pytest.approx(4 * short)
     assert {"vpn", "printer", "40", "10"} <= set(texts(svg))
 
 
 def test_columns_stand_as_tall_as_their_count_in_time_order() -> None:
-    svg = column_chart("Tickets", ["1 Nov", "2 Nov", "3 Nov"], [2.0, None, 4.0], percent=False)
+    svg = column_chart(
+        "Tickets", ["1 Nov", "2 Nov", "3 Nov"], [Series("tickets", (2.0, None, 4.0))], percent=False
+    )
     bars = elements(svg, "rect", "bar")
     # The missing day draws nothing; the axis tops out at 4, so 4 fills it and 2 half of it.
     assert len(bars) == 2
@@ -105,7 +225,9 @@ def test_columns_stand_as_tall_as_their_count_in_time_order() -> None:
 
 def test_text_from_requesters_is_escaped() -> None:
     # Short enough to be written whole (a label past 26 characters is cut short).
-    svg = bar_chart("Searches", ["<script>alert(1)</script>"], [1.0], percent=False)
+    svg = bar_chart(
+        "Searches", ["<script>alert(1)</script>"], [Series("searches", (1.0,))], percent=False
+    )
     assert "<script>" not in svg and "<script>alert(1)</script>" in texts(svg)
 
 
@@ -144,8 +266,8 @@ def test_an_interval_without_data_draws_no_estimate() -> None:
     "draw",
     [
         lambda: line_chart("x", ["a", "b"], [Series("s", (1.0,))], percent=False),
-        lambda: bar_chart("x", ["a"], [1.0, 2.0], percent=False),
-        lambda: column_chart("x", ["a", "b"], [1.0], percent=False),
+        lambda: bar_chart("x", ["a"], [Series("s", (1.0, 2.0))], percent=False),
+        lambda: column_chart("x", ["a", "b"], [Series("s", (1.0,))], percent=False),
         lambda: reliability_chart("x", [0.1], []),
         lambda: interval_chart("x", ["a"], [0.1], [], [0.2]),
     ],

@@ -20,6 +20,7 @@ from kb.insights.reports import REPORTS
 from kb.services import DEMO_MARKER, Services
 from kb.web import create_app
 from kb.web.insight_rows import InsightRows
+from kb.web.readout_charts import draw
 from kb.workflow import NewTicket
 from tests.helpers import PASSWORD, FormClient, SignIn, html_between, signer
 
@@ -329,11 +330,13 @@ def test_the_overview_shows_each_number_with_the_previous_period(manager: FlaskC
 def test_each_chart_is_drawn_beside_a_table_of_the_same_numbers(manager: FlaskClient) -> None:
     page = manager.get("/insights/?days=7").get_data(as_text=True)
     section = html_between(page, 'id="table-trend"', "</section>")
-    # Shares and counts are drawn on two scales, each a labelled image.
-    assert section.count('<svg class="chart chart-line"') == 2
+    # Shares and counts are drawn on two scales, each a labelled image, once for a wide
+    # screen and once for a phone.
+    assert section.count('<svg class="chart chart-line chart-wide"') == 2
+    assert section.count('<svg class="chart chart-line chart-narrow"') == 2
     assert 'role="img"' in section
     # Counts by day stand as columns in time order, one per day, not as a ranking.
-    columns = html_between(section, '<svg class="chart chart-column"', "</svg>")
+    columns = html_between(section, '<svg class="chart chart-column chart-wide"', "</svg>")
     assert columns.count('class="bar"') == 7 and "chart-bar" not in section
     table = html_between(section, '<table class="grid readout-table"', "</table>")
     cells = re.findall(r'<td class="kind-(\w+)">([^<]*)</td>', table)
@@ -515,13 +518,53 @@ def test_what_a_row_offers_follows_the_roles(client: FlaskClient, sign_in: SignI
 def test_a_bar_chart_and_its_table(manager: FlaskClient) -> None:
     page = manager.get(f"/insights/{RANKED}").get_data(as_text=True)
     section = html_between(page, 'id="table-articles"', "</section>")
-    chart = html_between(section, '<svg class="chart chart-bar"', "</svg>")
+    chart = html_between(section, '<svg class="chart chart-bar chart-wide"', "</svg>")
     # The ranking draws the articles with views, highest first; the table lists them all.
     assert chart.count('class="bar"') == 3
     labels = re.findall(r'text-anchor="end" fill="[^"]+">([^<]+)</text>', chart)
     assert labels == ["Printer jams", "VPN, setup", "Wi-Fi"]
     caption = "Views by article, the 3 highest of 4 rows: the table below holds the same numbers."
     assert caption in section
+
+
+def test_a_ranking_draws_every_series_ranked_by_the_first(insights_app: Flask) -> None:
+    table = Table(
+        "articles",
+        "Articles",
+        (
+            Column("title", "Title"),
+            Column("views", "Views", "count"),
+            Column("suggested", "Views from suggestions", "count"),
+            Column("success", "Success", "rate"),
+        ),
+        (
+            {"title": "VPN", "views": 12, "suggested": 9, "success": 0.5},
+            {"title": "Printer", "views": 40, "suggested": 2, "success": 0.25},
+            {"title": "Toner", "views": 0, "suggested": 0, "success": None},
+        ),
+        empty="",
+    )
+    chart = Chart("views", "Views", "bar", "articles", "title", ("views", "suggested", "success"))
+    with insights_app.test_request_context("/insights/articles"):
+        drawings = draw(chart, table)
+    # The share gets its own scale, the counts share one; each drawn wide and narrow.
+    assert [len(drawing.svgs) for drawing in drawings] == [2, 2]
+    shares, counts = drawings
+    assert shares.title == counts.title == "Views, the 2 highest of 3 rows"
+    wide = str(counts.svgs[0])
+    assert "chart-wide" in wide and "chart-narrow" in str(counts.svgs[1])
+    bars = re.findall(r'<rect class="bar"[^>]*><title>([^<]+)</title>', wide)
+    assert bars == [
+        "Printer, Views: 40",
+        "Printer, Views from suggestions: 2",
+        "VPN, Views: 12",
+        "VPN, Views from suggestions: 9",
+    ]
+    assert re.findall(r'<rect class="bar"[^>]*><title>([^<]+)</title>', str(shares.svgs[0])) == [
+        "VPN, Success: 50%",
+        "Printer, Success: 25%",
+    ]
+    assert ">Views from suggestions</text>" in wide  # in the legend
 
 
 def test_an_empty_period_says_what_will_appear_and_why(
