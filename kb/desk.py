@@ -27,9 +27,9 @@ from kb.events import (
     TrailView,
     session_trail,
 )
-from kb.indexer.pipeline import Indexer, IndexReport
+from kb.indexer.pipeline import IndexReport
 from kb.knowledge_queue import KnowledgeQueue
-from kb.model import Filters, SearchHit, SearchQuery, Ticket, ticket_document_id
+from kb.model import Filters, SearchHit, SearchQuery, Ticket
 from kb.search.searcher import MAX_QUERY_CHARACTERS, Searcher
 from kb.store.events import EventStore
 from kb.store.tickets import StoredTicket, TicketQuery, TicketStore
@@ -100,7 +100,6 @@ class Desk:
         searcher: Searcher,
         tickets: TicketStore,
         events: EventStore,
-        indexer: Indexer,
         embedder: Embedder,
         same_problem_similarity: float,
         knowledge: KnowledgeQueue,
@@ -112,7 +111,6 @@ class Desk:
         self._searcher = searcher
         self.tickets = tickets
         self._events = events
-        self._indexer = indexer
         self._embedder = embedder
         self._knowledge = knowledge
 
@@ -264,24 +262,16 @@ class Desk:
         )
         return tickets
 
-    def import_tickets(self, tickets: list[Ticket], actor: str | None = None) -> IndexReport:
-        """Store tickets from another tool's export and index the resolved ones.
+    def import_tickets(self, tickets: list[Ticket], actor: str | None = None) -> IndexReport | None:
+        """Store tickets from another tool's export and index the resolved ones at once.
 
-        An export that `kb index --tickets` indexed before holds these tickets under the other
-        tool's ids: those copies leave the index in the same update, so each ticket is found
-        once, under its kb number (as the next `kb index` would leave it).
+        None when another writer holds the index: the tickets are stored all the same and
+        the resolved ones are indexed from the queue once the lock frees. Copies of these
+        tickets that `kb index --tickets` indexed under the other tool's ids leave the index
+        with them (kb.knowledge_queue), so each is found once, under its kb number.
         """
-        stored = self.tickets.import_tickets(tickets, actor)
-        knowledge = [ticket.knowledge() for ticket in stored]
-        # An id of the other tool that is also a kb number names one of kb's own tickets.
-        copies = [
-            ticket_document_id(ticket.external_id)
-            for ticket in stored
-            if ticket.external_id and self.tickets.get(ticket.external_id) is None
-        ]
-        return self._indexer.update(
-            [item.to_document() for item in knowledge if item is not None], removed=copies
-        )
+        self.tickets.import_tickets(tickets, actor)
+        return self._knowledge.drain()
 
     def _check_article(self, article_id: str) -> None:
         """NotFoundError unless `article_id` names an indexed article (the API's 404)."""

@@ -176,7 +176,9 @@ class Services:
         """Indexes resolved and reopened tickets the index could not take at once."""
         from kb.knowledge_queue import KnowledgeQueue
 
-        return KnowledgeQueue(self.tickets, self.index_queue, self.indexer)
+        return KnowledgeQueue(
+            self.tickets, self.index_queue, self.indexer, self.settings.articles_dir
+        )
 
     @cached_property
     def desk(self) -> Desk:
@@ -186,7 +188,6 @@ class Services:
             self.searcher,
             self.tickets,
             self.events,
-            self.indexer,
             self.embedder,
             self.settings.same_problem_similarity,
             self.knowledge_queue,
@@ -253,6 +254,7 @@ class Services:
             RevisionStore(self.engine),
             self.flags,
             self.desk,
+            self.knowledge_queue,
         )
 
     def index_files(

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from kb.backends import open_generation_store
 from kb.cli import cli
+from kb.config import Settings
 
 DATA = Path(__file__).parent / "data"
 BEIR = DATA / "beir-mini"
@@ -470,6 +472,35 @@ def test_import_tickets_with_a_column_mapping(tmp_path: Path, articles: Path) ->
     # A later full index keeps the imported knowledge: the store is one of its sources.
     reindexed = run("index", "--articles", str(articles), "--home", home)
     assert "0 removed" in reindexed.output, reindexed.output
+
+
+def test_import_while_the_index_is_locked_queues_the_knowledge_and_answers_at_once(
+    tmp_path: Path, articles: Path
+) -> None:
+    home = tmp_path / "home"
+    assert run("index", "--articles", str(articles), "--home", str(home)).exit_code == 0
+    export = tmp_path / "helpdesk-export.csv"
+    export.write_text(EXPORT_CSV, "utf-8")
+
+    def searched() -> list[str]:
+        found = run(
+            "search", "credential manager password prompt", "--home", str(home), "--json",
+            "--kind", "ticket",
+        )
+        return [hit["title"] for hit in json.loads(found.stdout)["hits"]]
+
+    # Another writer (a long `kb index`) holds the index's lock.
+    with open_generation_store(Settings(home=home)).lock(timeout=5):
+        imported = run("import", "tickets", str(export), *MAPPING, "--home", str(home))
+        assert imported.exit_code == 0, imported.output
+        assert "imported 2 tickets" in imported.stdout
+        assert "2 resolved tickets queued for the index" in imported.stdout
+        assert "become searchable as soon as it frees" in imported.stdout
+        assert "Outlook keeps asking for password" not in searched()
+
+    # Nothing was lost: the next `kb index` takes the queued tickets.
+    assert run("index", "--articles", str(articles), "--home", str(home)).exit_code == 0
+    assert searched()[0] == "Outlook keeps asking for password"
 
 
 def test_import_tickets_reports_a_mapping_to_a_missing_column(tmp_path: Path) -> None:

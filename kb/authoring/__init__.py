@@ -1,6 +1,7 @@
 """Knowledge authoring: the pure form logic (forms) and the editor over files and history."""
 
-from kb.authoring.editor import Authoring, Opened, Saved, write_atomically
+from kb.authoring.editor import Authoring, Opened, Saved
+from kb.authoring.files import write_atomically
 from kb.authoring.forms import (
     DUPLICATE_COSINE,
     ArticleForm,

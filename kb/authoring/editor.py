@@ -3,22 +3,19 @@
 The files stay the source of truth. A save writes `articles/<id>.md` atomically, keeps the text
 as a revision and re-indexes that one article, under a lock so that two saves never interleave;
 a save whose editor was opened on an older text is refused (ConflictError), so nothing is lost.
+When another writer holds the index, the save answers at once and the file waits in the index
+queue (kb.knowledge_queue), searchable once the lock frees.
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
-import tempfile
 import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from kb.authoring.files import no_article, one_save_at_a_time, read_text, write_atomically
 from kb.authoring.forms import (
     DUPLICATE_COSINE,
     DUPLICATE_WORDS,
@@ -38,8 +35,8 @@ from kb.config import Settings
 from kb.desk import Desk
 from kb.errors import (
     ArticleParseError,
-    BusyError,
     ConflictError,
+    IndexLockedError,
     IndexMismatchError,
     IndexNotFoundError,
     NotFoundError,
@@ -47,12 +44,11 @@ from kb.errors import (
 from kb.indexer.parse import parse_article
 from kb.indexer.pipeline import Indexer
 from kb.indexer.sources import read_article
+from kb.knowledge_queue import KnowledgeQueue
 from kb.model import STATUSES, Article, Document, Filters, SearchQuery
 from kb.search.searcher import MAX_QUERY_CHARACTERS, Searcher
 from kb.store.revisions import Flag, FlagStore, Revision, RevisionStore, text_digest
 from kb.store.tickets import StoredTicket
-
-LOCK_FILE = "authoring.lock"
 
 
 def conflict(
@@ -97,6 +93,8 @@ class Saved:
     article: Article
     revision: Revision | None  # None when the text was already the same
     index_problem: str | None = None
+    # The index was locked by another writer: the file waits in the index queue.
+    queued: bool = False
 
 
 @dataclass
@@ -116,8 +114,10 @@ class Authoring:
         revisions: RevisionStore,
         flags: FlagStore,
         desk: Desk,
+        knowledge: KnowledgeQueue,
     ) -> None:
         self._settings = settings
+        self._knowledge = knowledge
         self._indexer = indexer
         self._searcher = searcher
         self.revisions = revisions
@@ -163,7 +163,7 @@ class Authoring:
         article = self.listing().articles.get(article_id)
         if article is None:
             raise NotFoundError(no_article(article_id))
-        text = _read(Path(article.path), article_id)
+        text = read_text(Path(article.path), article_id)
         return Opened(parse_article(text, article.path), text)
 
     def history(self, article_id: str) -> list[Revision]:
@@ -241,7 +241,7 @@ class Authoring:
         """
         if article_id is None and form.status not in NEW_STATUSES:
             raise FormError([f"A new article starts as {' or '.join(NEW_STATUSES)}."])
-        with self._locked():
+        with one_save_at_a_time(self._settings.home, max(self._settings.lock_timeout, 5.0)):
             listing = self.listing()
             if article_id is None:
                 taken = set(listing.articles) | {
@@ -266,7 +266,7 @@ class Authoring:
 
     def transition(self, article_id: str, status: str, base_digest: str, author: str) -> Saved:
         """Move the article along the workflow, e.g. review → published."""
-        with self._locked():
+        with one_save_at_a_time(self._settings.home, max(self._settings.lock_timeout, 5.0)):
             current = self._current(self.listing(), article_id, base_digest)
             before = current.article.status
             if status not in TRANSITIONS.get(before, ()):
@@ -283,7 +283,7 @@ class Authoring:
         revision = self.revisions.get(article_id, number)
         if revision is None:
             raise NotFoundError(f"{article_id!r} has no revision {number}")
-        with self._locked():
+        with one_save_at_a_time(self._settings.home, max(self._settings.lock_timeout, 5.0)):
             current = self._current(self.listing(), article_id, base_digest)
             return self._write(
                 article_id,
@@ -311,7 +311,7 @@ class Authoring:
         article = listing.articles.get(article_id)
         if article is None:
             raise NotFoundError(no_article(article_id))
-        text = _read(Path(article.path), article_id)
+        text = read_text(Path(article.path), article_id)
         if text_digest(text) != base_digest:
             raise conflict(article_id, article.path, text, self.revisions.latest(article_id))
         return Opened(parse_article(text, article.path), text)
@@ -344,15 +344,21 @@ class Authoring:
                 return Saved(article, None)
         write_atomically(path, text)
         revision = self.revisions.add(article_id, text, author, message or "saved")
-        return Saved(article, revision, self._reindex(article))
-
-    def _reindex(self, article: Article) -> str | None:
         try:
-            self._indexer.update([article.to_document()])
+            self._indexer.update([article.to_document()], wait=0.0)
         except IndexMismatchError as error:
             # The file is saved either way; searching it must wait for a full rebuild.
-            return str(error)
-        return None
+            return Saved(article, revision, index_problem=str(error))
+        except IndexLockedError:
+            # Another writer (`kb index`, a resolution) holds the index: answer now, and let
+            # the queue's drain index the file as it is once the lock frees.
+            self._knowledge.queue_article(path)
+            return Saved(article, revision, queued=True)
+        return Saved(article, revision)
+
+    def indexing(self, article: Article) -> bool:
+        """Whether the article's saved file still waits in the index queue."""
+        return self._knowledge.article_waiting(Path(article.path))
 
     def _semantic(self, text: str, k: int) -> list[tuple[Any, float]]:
         query = " ".join(text.split())[:MAX_QUERY_CHARACTERS]
@@ -366,55 +372,3 @@ class Authoring:
         except IndexNotFoundError:
             return []
         return [(hit, hit.evidence.semantic) for hit in result.hits]
-
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        """One save at a time across processes: check, write, record and index together."""
-        home = self._settings.home
-        home.mkdir(parents=True, exist_ok=True)
-        deadline = time.monotonic() + max(self._settings.lock_timeout, 5.0)
-        with open(home / LOCK_FILE, "a+", encoding="utf-8") as handle:
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise BusyError("another save is taking long; try again") from None
-                    time.sleep(0.05)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def no_article(article_id: str) -> str:
-    return f"there is no article {article_id!r} in the articles folder"
-
-
-def _read(path: Path, article_id: str) -> str:
-    try:
-        return path.read_text("utf-8")
-    except FileNotFoundError:
-        # Deleted (e.g. by a git checkout) since the folder was listed.
-        raise NotFoundError(no_article(article_id)) from None
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace `path` with `text` in one step: a temporary file in the same folder, renamed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    # A hidden name, so that a reader scanning the folder never picks up a half-written file.
-    handle = tempfile.NamedTemporaryFile(
-        "wb", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
-    )
-    try:
-        with handle:
-            handle.write(text.encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(handle.name, mode)
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise

@@ -72,10 +72,18 @@ def import_tickets(
             return
         fresh = [ticket for ticket in tickets if ticket.id not in already]
         report = services.desk.import_tickets(fresh, actor="kb import")
+    if report is None:
+        resolved = sum(1 for ticket in fresh if ticket.resolution)
+        indexed = (
+            f"{resolved} resolved tickets queued for the index: another writer (`kb index`, "
+            "a save) holds it, so they become searchable as soon as it frees (within seconds "
+            "while `kb serve` runs, else at the next `kb index`)"
+        )
+    else:
+        indexed = f"{len(report.added) + len(report.updated)} resolved tickets indexed as knowledge"
     click.echo(
         f"imported {len(fresh)} tickets ({len(tickets) - len(fresh)} imported before), "
-        f"{len(errors)} rows skipped; {len(report.added) + len(report.updated)} resolved "
-        f"tickets indexed as knowledge"
+        f"{len(errors)} rows skipped; {indexed}"
     )
 
 

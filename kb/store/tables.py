@@ -346,10 +346,12 @@ class OutboxRow(Base):
 
 class IndexQueueRow(Base):
     """A ticket whose note must be indexed again (resolved) or taken out (reopened), written
-    with the change; a row is deleted once the index holds the ticket's state at that time."""
+    with the change, or an article file saved while the index was locked (its path under the
+    articles folder); a row is deleted once the index holds what it names as it was then."""
 
     __tablename__ = "index_queue"
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    ticket: Mapped[str] = mapped_column(String(32), index=True)
+    ticket: Mapped[str | None] = mapped_column(String(32), index=True)
+    article: Mapped[str | None] = mapped_column(String(1000))
     queued: Mapped[datetime]

@@ -420,8 +420,9 @@ class TicketStore:
     def import_tickets(self, tickets: list[Ticket], actor: str | None = None) -> list[StoredTicket]:
         """Add tickets exported from another tool, all in one transaction (all or none).
 
-        A ticket with a resolution arrives resolved; its id in the other tool is kept as
-        `external_id`, and a ticket imported before under the same id is skipped.
+        A ticket with a resolution arrives resolved, and is queued for the index with the
+        import; its id in the other tool is kept as `external_id`, and a ticket imported
+        before under the same id is skipped.
         """
         stored = []
         with Session(self.engine) as session, session.begin():
@@ -459,6 +460,9 @@ class TicketStore:
                 session.flush()
                 row.number = ticket_number(ticket.type, row.id)
                 _note(session, row, "change", actor, f"imported from {ticket.id}")
+                if row.resolution:
+                    # Indexed from the queue, as a resolution is: a busy index loses nothing.
+                    index_queue.enqueue(session, row.number)
                 stored.append(_stored(row))
         return stored
 

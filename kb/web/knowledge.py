@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from kb.authoring import (
     ArticleForm,
     FormError,
+    Saved,
     allowed_statuses,
     diff_lines,
     form_for,
@@ -88,7 +89,7 @@ def new() -> str | Response:
         )
     except FormError as error:
         return _editor(form, None, base_digest="", from_ticket=number, problems=error.problems)
-    return _saved(saved.article.id, saved.index_problem, "created")
+    return _saved(saved.article.id, saved, "created")
 
 
 @blueprint.route("/articles/<article_id>/edit", methods=["GET", "POST"])
@@ -123,7 +124,7 @@ def edit(article_id: str) -> str | Response | tuple[str, int]:
             conflict_diff=diff_lines(saved_body, form.body, "saved version", "your version"),
         )
         return page, 409
-    return _saved(article_id, saved.index_problem, "saved" if saved.revision else "unchanged")
+    return _saved(article_id, saved, "saved" if saved.revision else "unchanged")
 
 
 @blueprint.get("/articles/<article_id>")
@@ -147,16 +148,17 @@ def article(article_id: str) -> str:
         transitions=allowed_statuses(opened.article.status)[1:],
         done=request.args.get("done"),
         index_stale=request.args.get("index") == "stale",
+        indexing=authoring.indexing(opened.article),
     )
 
 
 @blueprint.post("/articles/<article_id>/status")
 @require_role("agent")
 def status(article_id: str) -> Response:
-    services().authoring.transition(
+    saved = services().authoring.transition(
         article_id, request.form.get("status", ""), request.form.get("base_digest", ""), actor()
     )
-    return redirect(url_for("knowledge.article", article_id=article_id, done="status"))
+    return _saved(article_id, saved, "status")
 
 
 @blueprint.post("/articles/<article_id>/flags")
@@ -213,7 +215,7 @@ def restore(article_id: str, number: int) -> Response:
     saved = services().authoring.restore(
         article_id, number, request.form.get("base_digest", ""), actor()
     )
-    return _saved(article_id, saved.index_problem, "restored")
+    return _saved(article_id, saved, "restored")
 
 
 @blueprint.get("/lookup")
@@ -287,9 +289,10 @@ def _editor(form: ArticleForm, article: Any, *, base_digest: str, **context: Any
     )
 
 
-def _saved(article_id: str, index_problem: str | None, done: str) -> Response:
+def _saved(article_id: str, saved: Saved, done: str) -> Response:
     # The problem itself is logged by nobody else, so say it here; the page shows a fixed hint.
-    if index_problem:
-        log.warning("saved %s but could not index it: %s", article_id, index_problem)
-    stale = "stale" if index_problem else None
+    if saved.index_problem:
+        log.warning("saved %s but could not index it: %s", article_id, saved.index_problem)
+    # A save the index could not take at once shows as "indexing…" on the page, from the queue.
+    stale = "stale" if saved.index_problem else None
     return redirect(url_for("knowledge.article", article_id=article_id, done=done, index=stale))

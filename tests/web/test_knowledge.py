@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from kb.backends import open_generation_store
 from kb.model import Filters, SearchQuery
 from kb.services import Services
 from kb.store.tickets import NewTicket
@@ -195,6 +196,40 @@ def test_live_preview_renders_as_the_portal_does_and_sanitises(agent: FlaskClien
     assert agent.post("/desk/knowledge/preview", json={"body": "x"}).status_code == 400
     wrong_shape = agent.post("/desk/knowledge/preview", json=["x"], headers={"X-CSRF-Token": token})
     assert wrong_shape.status_code == 400
+
+
+def test_a_save_while_the_index_is_locked_answers_at_once_and_is_indexed_once_it_frees(
+    agent: FlaskClient, kb: Services
+) -> None:
+    fields = editor_fields(agent, "vpn-setup")
+    fields.update(
+        body=fields["body"] + "\n\n## Split tunnelling\n\nThe Zephyrine plotter needs it on.\n",
+        action="save",
+    )
+
+    def found() -> bool:
+        query = SearchQuery("Zephyrine plotter", mode="keyword", filters=Filters())
+        hits = kb.searcher.search(query).hits
+        return any(hit.id == "vpn-setup" for hit in hits)
+
+    # Another writer (a long `kb index`) holds the index's lock.
+    with open_generation_store(kb.settings).lock(timeout=5):
+        saved = agent.post("/desk/knowledge/articles/vpn-setup/edit", data=fields)
+        assert saved.status_code == 302
+        shown = page(agent.get(saved.headers["Location"]))
+        assert "Saved." in shown and 'id="indexing"' in shown and "indexing…" in shown
+        assert "becomes searchable a few seconds after the index frees" in shown
+        path = kb.settings.articles_dir / "vpn-setup.md"
+        assert "The Zephyrine plotter needs it on." in path.read_text("utf-8")
+        assert [revision.number for revision in kb.authoring.history("vpn-setup")] == [2, 1]
+        assert not found()
+        # A worker's drain finds the lock still held and leaves the file queued.
+        assert kb.knowledge_queue.drain() is None
+
+    report = kb.knowledge_queue.drain()
+    assert report is not None and report.updated == ["vpn-setup"]
+    assert found()
+    assert 'id="indexing"' not in page(agent.get("/desk/knowledge/articles/vpn-setup"))
 
 
 def test_editing_keeps_unknown_front_matter_and_the_original_as_revision_one(
