@@ -150,6 +150,33 @@ class Catalog(Protocol):
     def close(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """What a search fetches before fusion: both rankers' chunks and what they belong to."""
+
+    keyword: Ranking
+    semantic: Ranking
+    # The document of each candidate chunk the catalog holds.
+    owners: dict[str, str]
+    # The title embedding of each owning document that has one.
+    titles: dict[str, Vectors]
+    # Chunks in the vector index: asking for more than this cannot find more.
+    total: int
+
+
+@runtime_checkable
+class Retriever(Protocol):
+    """Fetches a search's Candidates in one go, where the parts share one server.
+
+    A generation without one asks its parts in turn; on PostgreSQL the keyword ranking, the
+    nearest vectors and the catalog's lookups are one statement, one round trip.
+    """
+
+    def candidates(self, text: str, vector: Vectors, limit: int) -> Candidates:
+        """Up to `limit` chunks from each ranker for `text` and `vector`, best first."""
+        ...
+
+
 @dataclass
 class Generation:
     """One index generation's three parts, opened together by a GenerationStore."""
@@ -158,7 +185,18 @@ class Generation:
     catalog: Catalog
     keyword: KeywordIndex
     vectors: VectorIndex
+    retriever: Retriever | None = None
     _closed: bool = field(default=False, repr=False)
+
+    def candidates(self, text: str, vector: Vectors, limit: int) -> Candidates:
+        """Up to `limit` chunks from each ranker, their documents, those documents' titles."""
+        if self.retriever is not None:
+            return self.retriever.candidates(text, vector, limit)
+        keyword = self.keyword.search(text, limit)
+        semantic = self.vectors.search(vector, limit)
+        owners = self.catalog.owners([chunk for chunk, _ in keyword + semantic])
+        titles = self.catalog.title_vectors(dict.fromkeys(owners.values()))
+        return Candidates(keyword, semantic, owners, titles, self.vectors.count())
 
     def close(self) -> None:
         if not self._closed:

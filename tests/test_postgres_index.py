@@ -13,7 +13,7 @@ import sqlalchemy
 
 from kb.backends import Generation, open_generation_store
 from kb.config import Settings
-from kb.model import Document, SearchQuery
+from kb.model import Document, Filters, SearchQuery
 from kb.services import Services, build_services
 from kb.workflow import NewTicket
 from tests.conftest import ARTICLES
@@ -111,6 +111,24 @@ def test_update_adds_replaces_and_removes_in_place(
     assert parts.keyword.count() == parts.vectors.count() == chunks
     assert "ticket-1" not in parts.catalog.manifest()
     parts.close()
+
+
+def test_a_document_made_internal_in_place_leaves_requesters_results(
+    both: tuple[Services, Services],
+) -> None:
+    """On PostgreSQL the generation keeps its name through an update, so what the searcher
+    remembered about a document (the filters' verdicts) must not outlive the change."""
+    public_only = Filters(audiences=("public",))
+    for services in both:
+        shared = replace(
+            ticket(3, "The badge reader at the loading dock beeps red."), audience="public"
+        )
+        services.indexer.update([shared])
+        query = SearchQuery("badge reader beeps", mode="keyword", filters=public_only)
+        assert services.searcher.search(query).hits[0].document.id == "ticket-3"
+        services.indexer.update([replace(shared, audience="internal")])
+        found = [hit.document.id for hit in services.searcher.search(query).hits]
+        assert "ticket-3" not in found, services.settings.index_store
 
 
 def test_two_hosts_with_empty_folders_share_one_index(

@@ -8,11 +8,13 @@ a streaming replica, else through the primary.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy
 
@@ -22,9 +24,12 @@ from kb.store.database import create_engine_for
 
 # Generation names become parts of table names, so they are made by kb and checked here.
 GENERATION_NAME = re.compile(r"g[0-9]{8}t[0-9]{12}[a-z0-9]{0,8}")
+# HNSW's candidate list per search (hnsw.ef_search), above kb's usual 50 candidates.
+HNSW_SEARCH_DEPTH = 128
 
 _engines: dict[str, sqlalchemy.Engine] = {}
 _engines_lock = threading.Lock()
+_fork_hook: list[bool] = []
 
 
 def shared_engine(url: str) -> sqlalchemy.Engine:
@@ -32,8 +37,45 @@ def shared_engine(url: str) -> sqlalchemy.Engine:
     with _engines_lock:
         engine = _engines.get(url)
         if engine is None:
+            if not _engines and not _fork_hook:
+                # A forked process (kb serve's workers) must not use its parent's pooled
+                # connections: both would talk over one socket. The child opens its own.
+                os.register_at_fork(after_in_child=_forget_inherited_connections)
+                _fork_hook.append(True)
             engine = _engines[url] = create_engine_for(url)
+            sqlalchemy.event.listen(engine, "connect", _configure_search)
         return engine
+
+
+def _forget_inherited_connections() -> None:
+    for engine in _engines.values():
+        engine.dispose(close=False)
+
+
+def _configure_search(connection: Any, record: Any) -> None:
+    """pgvector's search settings, once per connection instead of once per search.
+
+    ef_search is the HNSW candidate list (pgvector's default is 40); with iterative scans a
+    search asking for more rows than that goes on through the graph instead of stopping short,
+    in relaxed order (the rows are sorted again by distance). Before pgvector is loaded in
+    the connection these are placeholders, which it adopts when it loads.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET hnsw.ef_search = {HNSW_SEARCH_DEPTH}")
+        cursor.execute("SET hnsw.iterative_scan = relaxed_order")
+    connection.commit()
+
+
+@dataclass(frozen=True)
+class RankingQuery:
+    """One ranker's search as a SELECT of (chunk_id, score, position), best first.
+
+    Parameter names carry the ranker's prefix (`keyword_`, `semantic_`), so the Retriever
+    can run both as parts of one statement.
+    """
+
+    sql: str
+    parameters: dict[str, Any]
 
 
 def dispose_engines() -> None:

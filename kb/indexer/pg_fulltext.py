@@ -28,7 +28,7 @@ from kb.backends import Ranking
 from kb.config import Settings
 from kb.errors import ConfigError
 from kb.indexer.analysis import OTHER, TAGS_WEIGHT, TITLE_WEIGHT, Analysis, chunk_fields
-from kb.indexer.pg_database import Session
+from kb.indexer.pg_database import RankingQuery, Session
 from kb.model import Chunk, Document
 
 # kb's language codes and the PostgreSQL configurations with a Snowball stemmer for them.
@@ -66,8 +66,8 @@ def configuration_name(language: str) -> str:
 
 
 def or_query(configuration: str) -> str:
-    """SQL for the query text (:text) as a tsquery whose lexemes are alternatives."""
-    made = f"plainto_tsquery(CAST('{configuration}' AS regconfig), :text)::text"
+    """SQL for the query text (:keyword_text) as a tsquery whose lexemes are alternatives."""
+    made = f"plainto_tsquery(CAST('{configuration}' AS regconfig), :keyword_text)::text"
     return f"CAST(replace(replace({made}, '<->', '|'), '&', '|') AS tsquery)"
 
 
@@ -137,8 +137,17 @@ class PostgresFullTextIndex:
         self._flush()
 
     def search(self, text_query: str, limit: int) -> Ranking:
-        if limit < 1 or not text_query.strip():
+        query = self.ranking_query(text_query, limit)
+        if query is None:
             return []
+        with self._session.connection() as connection:
+            rows = connection.execute(text(query.sql), query.parameters).all()
+        return [(row[0], float(row[1])) for row in rows]
+
+    def ranking_query(self, text_query: str, limit: int) -> RankingQuery | None:
+        """The ts_rank ranking of `text_query` as one SELECT, or None for an empty query."""
+        if limit < 1 or not text_query.strip():
+            return None
         self._flush()
         # One tsquery per language; each chunk is matched with its language's and the
         # unstemmed one (its tags).
@@ -148,16 +157,17 @@ class PostgresFullTextIndex:
             for language in self._languages
         )
         sql = (
-            f"WITH q AS ({queries}) "
-            f"SELECT f.chunk_id, ts_rank('{RANK_WEIGHTS}', f.lexemes, q.query, "
+            f"WITH q AS ({queries}), "
+            f"r AS (SELECT f.chunk_id, ts_rank('{RANK_WEIGHTS}', f.lexemes, q.query, "
             f"{RANK_NORMALISATION}) AS score "
             f"FROM q JOIN {self._table} f ON f.language = q.language "
-            "WHERE numnode(q.query) > 0 AND f.lexemes @@ q.query "
-            "ORDER BY score DESC, f.chunk_id LIMIT :limit"
+            "WHERE numnode(q.query) > 0 AND f.lexemes @@ q.query) "
+            "SELECT chunk_id, score, row_number() OVER (ORDER BY score DESC, chunk_id) "
+            "AS position FROM (SELECT chunk_id, score FROM r WHERE score > 0 "
+            "ORDER BY score DESC, chunk_id LIMIT :keyword_limit) best "
+            "ORDER BY score DESC, chunk_id"
         )
-        with self._session.connection() as connection:
-            rows = connection.execute(text(sql), {"text": text_query, "limit": limit}).all()
-        return [(row[0], float(row[1])) for row in rows if row[1] > 0]
+        return RankingQuery(sql, {"keyword_text": text_query, "keyword_limit": limit})
 
     def terms(self, text_query: str) -> set[str]:
         return self._analysis.terms(text_query)

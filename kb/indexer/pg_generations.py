@@ -38,6 +38,7 @@ from kb.indexer.pg_database import (
     postgres_urls,
     shared_engine,
 )
+from kb.indexer.pg_retriever import KeywordRanker, PostgresRetriever, VectorRanker
 from kb.indexer.pg_vectors import create_vector_table
 from kb.store.schema import check_schema
 
@@ -230,7 +231,11 @@ class PostgresGenerationStore:
         catalog = PostgresCatalog(session)
         keyword: KeywordIndex = self._keyword(session, self._settings)
         vectors: VectorIndex = self._vectors(session, self._settings, dimension)
-        return Generation(session.tables.generation, catalog, keyword, vectors)
+        retriever = None
+        # A class named by dotted path may not offer its search as SQL: its parts answer.
+        if isinstance(keyword, KeywordRanker) and isinstance(vectors, VectorRanker):
+            retriever = PostgresRetriever(session, keyword, vectors)
+        return Generation(session.tables.generation, catalog, keyword, vectors, retriever)
 
     def _check(self) -> None:
         if not self._checked:

@@ -24,7 +24,7 @@ from kb.backends import Ranking
 from kb.config import Settings
 from kb.indexer.analysis import TAGS_WEIGHT, TITLE_WEIGHT, Analysis, chunk_fields
 from kb.indexer.bm25 import K1, B
-from kb.indexer.pg_database import Session
+from kb.indexer.pg_database import RankingQuery, Session
 from kb.model import Chunk, Document
 
 PART = "keyword"
@@ -128,35 +128,58 @@ class PostgresKeywordIndex:
         self._flush()
 
     def search(self, text_query: str, limit: int) -> Ranking:
+        query = self.ranking_query(text_query, limit)
+        if query is None:
+            return []
+        with self._session.connection() as connection:
+            rows = connection.execute(text(query.sql), query.parameters).all()
+        return [(row[0], float(row[1])) for row in rows]
+
+    def ranking_query(self, text_query: str, limit: int) -> RankingQuery | None:
+        """The BM25F ranking of `text_query` as one SELECT, or None when it has no terms.
+
+        Each query term's postings are read through the (term, chunk) key, one index scan
+        per term (OFFSET 0 keeps the planner from turning them into one scan of every
+        posting), and all arithmetic is in float8: numeric arithmetic cost more than the
+        scan. Chunk ids are looked up only for the best `limit` scores.
+        """
         terms = sorted(self._query_terms(text_query))
         if not terms or limit < 1:
-            return []
+            return None
         self._flush()
         tables = self._tables
 
         def field(name: str, weight: float) -> str:
-            average = f"greatest(t.{name}::float8 / greatest(t.count, 1), 1e-9)"
-            return f"{weight} * p.{name} / (1 - {B} + {B} * p.{name}_length / {average})"
+            return (
+                f"{weight!r}::float8 * p.{name} / "
+                f"({1 - B!r}::float8 + {B!r}::float8 * p.{name}_length / t.{name}_average)"
+            )
+
+        def average(name: str) -> str:
+            return f"greatest({name}::float8 / greatest(count, 1), 1e-9) AS {name}_average"
 
         blended = " + ".join(
             (field("body", 1.0), field("title", TITLE_WEIGHT), field("tags", TAGS_WEIGHT))
         )
         sql = (
-            f"WITH t AS (SELECT count, body, title, tags FROM {tables.totals} "
-            f"WHERE part = '{PART}'), "
-            "q AS (SELECT w.term, ln(1 + (t.count - w.chunks + 0.5) / (w.chunks + 0.5)) AS idf "
-            f"FROM {tables.terms} w, t WHERE w.term = ANY(:terms) AND w.chunks > 0), "
-            f"f AS (SELECT p.chunk, q.idf, ({blended}) AS blended "
-            f"FROM q JOIN {tables.postings} p ON p.term = q.term CROSS JOIN t), "
-            f"s AS (SELECT chunk, sum(idf * blended * {K1 + 1} / (blended + {K1})) AS score "
-            "FROM f GROUP BY chunk) "
-            f"SELECT c.chunk_id, s.score FROM s JOIN {tables.keyword_chunks} c "
-            "ON c.number = s.chunk WHERE s.score > 0 ORDER BY s.score DESC, c.chunk_id "
-            "LIMIT :limit"
+            f"WITH t AS (SELECT count::float8 AS n, {average('body')}, {average('title')}, "
+            f"{average('tags')} FROM {tables.totals} WHERE part = '{PART}'), "
+            "q AS MATERIALIZED (SELECT w.term, "
+            "ln(1 + (t.n - w.chunks::float8 + 0.5) / (w.chunks::float8 + 0.5)) AS idf "
+            f"FROM {tables.terms} w, t WHERE w.term = ANY(:keyword_terms) AND w.chunks > 0), "
+            f"s AS MATERIALIZED (SELECT f.chunk, sum(q.idf * f.blended * {K1 + 1!r}::float8 "
+            f"/ (f.blended + {K1!r}::float8)) AS score FROM q CROSS JOIN t CROSS JOIN LATERAL "
+            f"(SELECT p.chunk, {blended} AS blended FROM {tables.postings} p "
+            "WHERE p.term = q.term OFFSET 0) f GROUP BY f.chunk), "
+            "least AS (SELECT min(score) AS score FROM "
+            "(SELECT score FROM s ORDER BY score DESC LIMIT :keyword_limit) best) "
+            "SELECT c.chunk_id, s.score, "
+            "row_number() OVER (ORDER BY s.score DESC, c.chunk_id) AS position "
+            f"FROM s JOIN least ON s.score >= least.score JOIN {tables.keyword_chunks} c "
+            "ON c.number = s.chunk WHERE s.score > 0 "
+            "ORDER BY s.score DESC, c.chunk_id LIMIT :keyword_limit"
         )
-        with self._session.connection() as connection:
-            rows = connection.execute(text(sql), {"terms": terms, "limit": limit}).all()
-        return [(row[0], float(row[1])) for row in rows]
+        return RankingQuery(sql, {"keyword_terms": terms, "keyword_limit": limit})
 
     def terms(self, text_query: str) -> set[str]:
         return self._analysis.terms(text_query)

@@ -3,7 +3,8 @@
 Vectors are normalised, so 1 - cosine distance is the cosine kb's fusion expects. pgvector's
 HNSW index is updated in place by inserts and deletes, inside the writer's transaction.
 `hnsw.iterative_scan` lets a search return as many rows as asked even past `ef_search`,
-which the Searcher relies on when filters make it ask for more candidates.
+which the Searcher relies on when filters make it ask for more candidates; both are set
+once per connection (kb/indexer/pg_database.py).
 """
 
 from __future__ import annotations
@@ -16,13 +17,12 @@ from sqlalchemy import text
 
 from kb.backends import Ranking, Vectors
 from kb.config import Settings
-from kb.indexer.pg_database import Session
+from kb.indexer.pg_database import RankingQuery, Session
 
 PART = "vectors"
 # pgvector's defaults are m=16, ef_construction=64; kb's FAISS graph uses 32 and 80.
 HNSW_NEIGHBOURS = 16
 HNSW_BUILD_DEPTH = 64
-HNSW_SEARCH_DEPTH = 128
 
 
 def create_vector_table(
@@ -97,25 +97,25 @@ class PgvectorIndex:
     def search(self, vector: Vectors, limit: int) -> Ranking:
         if limit < 1:
             return []
+        query = self.ranking_query(vector, limit)
         with self._session.connection() as connection:
-            connection.execute(
-                text(
-                    "SELECT set_config('hnsw.ef_search', :depth, true), "
-                    "set_config('hnsw.iterative_scan', 'relaxed_order', true)"
-                ),
-                {"depth": str(min(1000, max(HNSW_SEARCH_DEPTH, limit)))},
-            )
-            # Relaxed order may return neighbours slightly out of order: sorted again here.
-            rows = connection.execute(
-                text(
-                    "WITH nearest AS MATERIALIZED ("
-                    f"SELECT chunk_id, embedding <=> CAST(:query AS vector) AS distance "
-                    f"FROM {self._table} ORDER BY distance LIMIT :limit) "
-                    "SELECT chunk_id, 1 - distance FROM nearest ORDER BY distance, chunk_id"
-                ),
-                {"query": vector_literal(vector), "limit": limit},
-            ).all()
+            rows = connection.execute(text(query.sql), query.parameters).all()
         return [(row[0], float(row[1])) for row in rows]
+
+    def ranking_query(self, vector: Vectors, limit: int) -> RankingQuery:
+        """The `limit` nearest chunks as one SELECT, on the connection's HNSW settings."""
+        # Relaxed order may return neighbours slightly out of order: sorted again here.
+        sql = (
+            "WITH nearest AS MATERIALIZED ("
+            "SELECT chunk_id, embedding <=> CAST(:semantic_vector AS vector) AS distance "
+            f"FROM {self._table} ORDER BY distance LIMIT :semantic_limit) "
+            "SELECT chunk_id, 1 - distance AS score, "
+            "row_number() OVER (ORDER BY distance, chunk_id) AS position "
+            "FROM nearest ORDER BY distance, chunk_id"
+        )
+        return RankingQuery(
+            sql, {"semantic_vector": vector_literal(vector), "semantic_limit": max(limit, 0)}
+        )
 
     def vectors_of(self, ids: Sequence[str]) -> Vectors:
         wanted = list(ids)

@@ -124,8 +124,9 @@ class _Generation:
     def allowed(self, filters: Filters, document_ids: Iterable[str]) -> set[str]:
         """Those of `document_ids` in the catalog that `filters` let through.
 
-        A generation never changes, so each document is judged once per set of filters
-        instead of being looked up and judged again for every search it is a candidate of.
+        Until the generation changes (forget_verdicts), each document is judged once per set
+        of filters instead of being looked up and judged again for every search it is a
+        candidate of.
         """
         verdicts = self._verdicts.get(filters)
         if verdicts is None:
@@ -140,6 +141,10 @@ class _Generation:
                 document = found.get(document_id)
                 verdicts[document_id] = document is not None and allows(filters, document)
         return {document_id for document_id in wanted if verdicts[document_id]}
+
+    def forget_verdicts(self) -> None:
+        """Documents were replaced in place: the filters' verdicts on them may be stale."""
+        self._verdicts = {}
 
     @property
     def name(self) -> str:
@@ -168,6 +173,8 @@ class _Candidates:
     semantic: Ranking
     # The document of each candidate chunk the filters allow.
     owners: Mapping[str, str]
+    # The title embedding of each of those documents that has one.
+    titles: Mapping[str, Vectors]
 
 
 class Searcher:
@@ -234,7 +241,7 @@ class Searcher:
         owner = candidates.owners.get
         keyword_documents, keyword_best = collapse(candidates.keyword, owner)
         semantic_documents, semantic_best = collapse(candidates.semantic, owner)
-        titles = _title_cosines(generation.catalog, candidates)
+        titles = _title_cosines(candidates)
         semantic_documents = with_titles(semantic_documents, titles)
         if query.mode == "keyword":
             ranking = keyword_documents
@@ -333,17 +340,22 @@ class Searcher:
         evidence of both.
         """
         vector = self._embedder.embed_query(text)
-        total = generation.vectors.count()
         limit = max(self._settings.candidates, query.k * 5)
         while True:
-            keyword = generation.keyword.search(text, limit)
-            semantic = generation.vectors.search(vector, limit)
-            found = generation.catalog.owners([c for c, _ in keyword] + [c for c, _ in semantic])
-            allowed = generation.allowed(query.filters, found.values())
-            owners = {chunk: document for chunk, document in found.items() if document in allowed}
+            found = generation.parts.candidates(text, vector, limit)
+            keyword, semantic = found.keyword, found.semantic
+            allowed = generation.allowed(query.filters, found.owners.values())
+            owners = {
+                chunk: document for chunk, document in found.owners.items() if document in allowed
+            }
             exhausted = len(keyword) < limit and len(semantic) < limit
-            if exhausted or limit >= total or _enough(owners, semantic, query.k):
-                return _Candidates(vector, keyword, semantic, owners)
+            if exhausted or limit >= found.total or _enough(owners, semantic, query.k):
+                titles = {
+                    document: found.titles[document]
+                    for document in dict.fromkeys(owners.values())
+                    if document in found.titles
+                }
+                return _Candidates(vector, keyword, semantic, owners, titles)
             limit *= 4
 
     def _current(self) -> _Generation:
@@ -355,6 +367,8 @@ class Searcher:
             if current is None:
                 raise IndexNotFoundError(self._settings.home)
             if self._generation is not None and self._generation.name == current:
+                # Changed in place (a store without file generations): judge documents again.
+                self._generation.forget_verdicts()
                 self._marker = marker
                 return self._generation
             fingerprint = canonical_fingerprint(
@@ -397,9 +411,9 @@ def _enough(owners: Mapping[str, str], semantic: Ranking, k: int) -> bool:
     return len({owners[c] for c, _ in semantic if c in owners}) >= k
 
 
-def _title_cosines(catalog: Catalog, candidates: _Candidates) -> dict[str, float]:
+def _title_cosines(candidates: _Candidates) -> dict[str, float]:
     """The query's cosine with the title of every candidate document that has a title vector."""
-    vectors = catalog.title_vectors(dict.fromkeys(candidates.owners.values()))
+    vectors = candidates.titles
     if not vectors:
         return {}
     cosines = np.stack(list(vectors.values())) @ candidates.vector

@@ -124,6 +124,36 @@ class GenerationStoreContract:
         assert found(store, "authenticator") == []
         assert found(store, "certificate") == ["vpn#0"]
 
+    def test_a_search_fetches_what_the_parts_answer_in_turn(
+        self, store: GenerationStore, published: str
+    ) -> None:
+        """Generation.candidates (one statement on PostgreSQL) holds both rankings, each
+        candidate chunk's document, the title vectors of those documents and the count."""
+        generation = store.begin(published, DIMENSION)
+        titles = np.eye(DIMENSION, dtype=np.float32)[:1]
+        generation.catalog.put_title_vectors(["vpn"], titles)
+        commit(generation)
+        store.publish(generation, {})
+        reading = store.open(store.current() or "", DIMENSION)
+        try:
+            query = np.random.default_rng(1).normal(size=DIMENSION).astype(np.float32)
+            query /= np.linalg.norm(query)
+            for text, keyword in (("certificate error", ["vpn#0"]), ("?!", [])):
+                fetched = reading.candidates(text, query, 10)
+                assert [chunk for chunk, _ in fetched.keyword] == keyword
+                assert fetched.keyword == reading.keyword.search(text, 10)
+                assert [chunk for chunk, _ in fetched.semantic] == ["vpn#0", "printer#0"]
+                semantic = reading.vectors.search(query, 10)
+                assert [score for _, score in fetched.semantic] == pytest.approx(
+                    [score for _, score in semantic], abs=1e-6
+                )
+                assert fetched.owners == {"vpn#0": "vpn", "printer#0": "printer"}
+                assert list(fetched.titles) == ["vpn"]
+                assert fetched.titles["vpn"].tolist() == titles[0].tolist()
+                assert fetched.total == 2
+        finally:
+            reading.close()
+
     def test_one_writer_at_a_time(self, store: GenerationStore) -> None:
         other = open_generation_store(self.settings())
         with store.lock(timeout=1.0):
