@@ -12,7 +12,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-PARTS = ("indexing", "latency", "memory", "cold_start", "portal", "events", "postgres")
+PARTS = (
+    "indexing",
+    "updates",
+    "latency",
+    "memory",
+    "cold_start",
+    "portal",
+    "events",
+    "postgres",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,13 +33,14 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.threads:
         os.environ["OMP_NUM_THREADS"] = str(arguments.threads)
 
-    from bench import cold_start, events, indexing, latency, memory, portal, postgres
+    from bench import cold_start, events, indexing, latency, memory, portal, postgres, updates
     from bench.config import FULL, QUICK, log
     from bench.context import Context
     from bench.report import Table, render, write_json
 
     runners: dict[str, Callable[[Context], Table | list[Table]]] = {
         "indexing": indexing.run,
+        "updates": updates.run,
         "latency": latency.run,
         "memory": memory.run,
         "cold_start": cold_start.run,

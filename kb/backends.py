@@ -97,7 +97,9 @@ class Catalog(Protocol):
     The manifest drives incremental indexing; searches look up what a chunk id belongs to.
     """
 
-    def manifest(self) -> Manifest: ...
+    def manifest(self, ids: Iterable[str] | None = None) -> Manifest:
+        """Every document's entry, or only those of `ids` the catalog holds."""
+        ...
 
     def put(self, document: Document, chunks: Sequence[Chunk]) -> None:
         """Add or replace one document and its chunks."""
@@ -227,15 +229,20 @@ class GenerationStore(Protocol):
         ...
 
     def metadata(self, name: str) -> dict[str, Any]:
-        """What `publish` recorded for the generation (its fingerprint, counts, time)."""
+        """What `publish` recorded for the generation (its fingerprint, counts, time; a
+        delta segment's `layers`, base first, on a store that writes them)."""
         ...
 
     def open(self, name: str, dimension: int) -> Generation:
         """The parts of a published generation, for reading."""
         ...
 
-    def begin(self, base: str | None, dimension: int) -> Generation:
-        """Writable parts of a new generation, holding what `base` holds (None: nothing)."""
+    def begin(self, base: str | None, dimension: int, *, small: bool = False) -> Generation:
+        """Writable parts of a new generation, holding what `base` holds (None: nothing).
+
+        `small` says only a few documents will change, so a store may write the change
+        beside `base` (a delta segment) instead of a whole new generation.
+        """
         ...
 
     def publish(self, generation: Generation, metadata: dict[str, Any]) -> str:

@@ -109,6 +109,12 @@ class Settings:
     keep_generations: int = _setting(
         2, "Index generations kept besides the current one, for readers still using them."
     )
+    index_segments: int = _setting(
+        8,
+        "A saved article or resolved ticket is written as a small segment over the last full "
+        "index, searched with it; past this many segments the next change merges them into a "
+        "new full index (0: every change writes a full index).",
+    )
     database_url: str | None = _setting(
         None, "Where tickets and events are stored; unset means kb.sqlite3 in the KB home."
     )
@@ -365,6 +371,8 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("setting `minutes_per_ticket` cannot be negative: give the minutes")
     if settings.keep_generations < 0:
         raise ConfigError("setting `keep_generations` cannot be negative")
+    if settings.index_segments < 0:
+        raise ConfigError("setting `index_segments` cannot be negative (0 turns segments off)")
     for host in settings.image_hosts:
         # Each goes into the Content-Security-Policy as it is: a host name and nothing else.
         if not _IMAGE_HOST.fullmatch(host):

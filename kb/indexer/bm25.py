@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,17 +30,18 @@ import numpy.typing as npt
 from kb.backends import Ranking
 from kb.config import Settings
 from kb.errors import DependencyMissingError, IndexMismatchError
-from kb.indexer.analysis import TAGS_WEIGHT, TITLE_WEIGHT, Analysis, chunk_fields
+from kb.indexer.analysis import Analysis, chunk_fields
+from kb.indexer.bm25_weights import FIELD_WEIGHTS, Segment, top_scores, weighted_entries
 from kb.model import Chunk, Document
 
-K1 = 1.2
-B = 0.75
 FORMAT = 2
-# Field codes of a posting, and each field's weight in a chunk's score.
+# Field codes of a posting (FIELD_WEIGHTS gives each one's weight in a chunk's score).
 BODY, TITLE, TAGS = 0, 1, 2
-FIELD_WEIGHTS = (1.0, TITLE_WEIGHT, TAGS_WEIGHT)
 # The BM25 weights of the committed postings, so that opening an index does not compute them.
 MATRIX_FILE = "weights.npz"
+# Each weight's frequencies per field, and each chunk's lengths per field (kb.indexer.bm25_layers).
+ENTRIES_FILE = "entries.npy"
+LENGTHS_FILE = "lengths.npy"
 
 
 def _sparse() -> Any:
@@ -66,6 +67,10 @@ class BM25KeywordIndex:
     _fields: list[int]
     _matrix: Any
     _built_ids: list[str]
+    # Per matrix entry its frequency in each field, and per chunk its field lengths; a
+    # reader loads them only when asked for its segment.
+    _entry_frequencies: npt.NDArray[np.float32] | None
+    _row_lengths: npt.NDArray[np.float32]
 
     def __init__(self, directory: Path, settings: Settings) -> None:
         self._directory = directory
@@ -82,6 +87,7 @@ class BM25KeywordIndex:
             languages = tuple(settings.languages)
         self._analysis = Analysis(languages)
         self._postings_loaded = False
+        self._row_numbers: dict[str, int] | None = None
         if (directory / MATRIX_FILE).exists():
             # A reader needs only the weights commit saved; the postings wait for a write.
             self._load_matrix()
@@ -134,15 +140,14 @@ class BM25KeywordIndex:
         matrix, built_ids = self._matrix, self._built_ids
         if limit < 1 or matrix is None:
             return []
-        # Terms added since the last commit have no column yet.
+        # Terms added since the last commit have no column yet. Columns are summed in the
+        # order of their terms, as a search over several segments sums them.
         built_terms = matrix.shape[1]
-        columns = sorted(
-            {
-                column
-                for term in self._query_terms(text)
-                if (column := self._term_ids.get(term, built_terms)) < built_terms
-            }
-        )
+        columns = [
+            column
+            for term in sorted(self._query_terms(text))
+            if (column := self._term_ids.get(term, built_terms)) < built_terms
+        ]
         if not columns:
             return []
         starts, ends = matrix.indptr[columns], matrix.indptr[np.asarray(columns) + 1]
@@ -151,16 +156,47 @@ class BM25KeywordIndex:
         if len(rows) == 0:
             return []
         scores = np.bincount(rows, weights=data, minlength=matrix.shape[0])
-        candidates = np.flatnonzero(scores > 0)
-        if len(candidates) > limit:
-            top = np.argpartition(-scores[candidates], limit - 1)[:limit]
-            candidates = candidates[top]
-        # Best first; ties broken by chunk id so results are the same on every run.
-        ordered = sorted(candidates.tolist(), key=lambda row: (-scores[row], built_ids[row]))
-        return [(built_ids[row], float(scores[row])) for row in ordered]
+        return top_scores(scores, built_ids, limit)
 
     def terms(self, text: str) -> set[str]:
         return self._analysis.terms(text)
+
+    def query_terms(self, text: str) -> set[str]:
+        """The index terms a search for `text` looks up (each carrying its language)."""
+        return self._query_terms(text)
+
+    def rows_of(self, chunk_ids: Iterable[str]) -> npt.NDArray[np.int64]:
+        """The committed rows of those of `chunk_ids` this index holds, sorted."""
+        if self._row_numbers is None:
+            self._row_numbers = {chunk_id: row for row, chunk_id in enumerate(self._built_ids)}
+        rows = self._row_numbers
+        return np.asarray(
+            sorted(rows[chunk_id] for chunk_id in chunk_ids if chunk_id in rows), dtype=np.int64
+        )
+
+    def segment(self) -> Segment:
+        """The committed entries with their frequencies per field and the chunks' lengths,
+        for scoring this index together with others (kb.indexer.bm25_layers)."""
+        frequencies = self._entry_frequencies
+        if frequencies is None:
+            folder = self._directory
+            if (folder / ENTRIES_FILE).exists():
+                # Mapped, not read: a search touches only its terms' entries.
+                frequencies = np.load(folder / ENTRIES_FILE, mmap_mode="r")
+                self._row_lengths = np.load(folder / LENGTHS_FILE)
+            else:
+                frequencies = self._derive_entries()
+            self._entry_frequencies = frequencies
+        matrix = self._matrix
+        empty = np.zeros(0, dtype=np.int32)
+        return Segment(
+            chunk_ids=self._built_ids,
+            columns=self._term_ids,
+            pointers=np.zeros(1, dtype=np.int32) if matrix is None else matrix.indptr,
+            rows=empty if matrix is None else matrix.indices,
+            frequencies=frequencies,
+            lengths=self._row_lengths,
+        )
 
     def count(self) -> int:
         # A reader's chunks are all alive: commit drops the removed ones.
@@ -205,38 +241,48 @@ class BM25KeywordIndex:
         self._alive = [True] * len(keep)
 
     def _build(self) -> None:
-        """The BM25 weight matrix (chunks × terms) of the committed postings."""
+        """The BM25 weight matrix (chunks × terms) of the committed postings.
+
+        Each entry also keeps its frequency in each field, beside each chunk's field lengths,
+        so that a segment read with others (kb.indexer.bm25_layers) is scored again from the
+        statistics of them all, by the same `weigh`.
+        """
         count = len(self._chunk_ids)
+        self._row_numbers = None
+        self._entry_frequencies = np.zeros((0, len(FIELD_WEIGHTS)), dtype=np.float32)
+        self._row_lengths = _field_lengths(self._lengths).astype(np.float32)
         if count == 0 or not self._rows:
             self._matrix, self._built_ids = None, list(self._chunk_ids)
             return
-        rows = np.asarray(self._rows, dtype=np.int64)
-        columns = np.asarray(self._columns, dtype=np.int64)
-        frequencies = np.asarray(self._frequencies, dtype=np.float64)
-        fields = np.asarray(self._fields, dtype=np.int64)
-        lengths = _field_lengths(self._lengths)
-        alive = np.asarray(self._alive, dtype=bool)
-        live = alive[rows]
-        rows, columns = rows[live], columns[live]
-        frequencies, fields = frequencies[live], fields[live]
-        documents = int(alive.sum())
-        terms = len(self._terms)
-        average = lengths[alive].mean(axis=0) if documents else np.ones(len(FIELD_WEIGHTS))
-        # BM25F: each field's frequency is weighted and normalised by the field's own length,
-        # the fields of a chunk are summed in the term's column, and the sum saturates once.
-        normalised = lengths[rows, fields] / np.maximum(average[fields], 1e-9)
-        blended = np.asarray(FIELD_WEIGHTS)[fields] * frequencies / (1.0 - B + B * normalised)
-        matrix = _sparse().csc_matrix((blended, (rows, columns)), shape=(count, terms))
-        matrix.sum_duplicates()
-        # A term's document frequency counts each chunk once, whichever fields hold it: once
-        # a chunk's fields are summed, the entries of its column (every weight is positive).
-        frequency_of_term = np.diff(matrix.indptr)
-        idf = np.log1p((documents - frequency_of_term + 0.5) / (frequency_of_term + 0.5))
-        term_of_entry = np.repeat(np.arange(terms), np.diff(matrix.indptr))
-        matrix.data = (
-            idf[term_of_entry] * matrix.data * (K1 + 1.0) / (matrix.data + K1)
-        ).astype(np.float32)
+        matrix, per_field = _weighted(
+            np.asarray(self._rows, dtype=np.int64),
+            np.asarray(self._columns, dtype=np.int64),
+            np.asarray(self._frequencies, dtype=np.float64),
+            np.asarray(self._fields, dtype=np.int64),
+            _field_lengths(self._lengths),
+            np.asarray(self._alive, dtype=bool),
+            len(self._terms),
+        )
+        self._entry_frequencies = per_field.astype(np.float32)
         self._matrix, self._built_ids = matrix, list(self._chunk_ids)
+
+    def _derive_entries(self) -> npt.NDArray[np.float32]:
+        """The per-field frequencies of an index committed before they were saved, from its
+        postings (numpy only: the postings are not loaded for writing)."""
+        with np.load(self._directory / "postings.npz") as saved:
+            lengths = saved["lengths"].astype(np.float64).reshape(-1, len(FIELD_WEIGHTS))
+            matrix, per_field = _weighted(
+                saved["rows"].astype(np.int64),
+                saved["columns"].astype(np.int64),
+                saved["frequencies"].astype(np.float64),
+                saved["fields"].astype(np.int64),
+                lengths,
+                np.ones(len(lengths), dtype=bool),
+                len(self._terms),
+            )
+        self._matrix = matrix
+        self._row_lengths = lengths.astype(np.float32)
+        return per_field.astype(np.float32)
 
     def _writable(self) -> None:
         """Load the postings, which only writing needs, once."""
@@ -253,6 +299,8 @@ class BM25KeywordIndex:
             parts = (saved["data"], saved["indices"], saved["indptr"])
             self._matrix = _sparse().csc_matrix(parts, shape=shape) if shape[0] else None
         self._built_ids = list(self._chunk_ids)
+        self._row_numbers = None
+        self._entry_frequencies = None
 
     def _load_postings(self) -> None:
         folder = self._directory
@@ -290,6 +338,10 @@ class BM25KeywordIndex:
             fields=_array(self._fields, np.int8),
             lengths=_array(self._lengths, np.float32),
         )
+        frequencies = self._entry_frequencies
+        empty_entries = np.zeros((0, len(FIELD_WEIGHTS)), dtype=np.float32)
+        np.save(folder / ENTRIES_FILE, empty_entries if frequencies is None else frequencies)
+        np.save(folder / LENGTHS_FILE, self._row_lengths)
         matrix = self._matrix
         empty = np.zeros(0, dtype=np.float32)
         np.savez(
@@ -299,6 +351,27 @@ class BM25KeywordIndex:
             indptr=np.zeros(1, dtype=np.int32) if matrix is None else matrix.indptr,
             shape=np.asarray((0, 0) if matrix is None else matrix.shape, dtype=np.int64),
         )
+
+
+def _weighted(
+    rows: npt.NDArray[np.int64],
+    columns: npt.NDArray[np.int64],
+    frequencies: npt.NDArray[np.float64],
+    fields: npt.NDArray[np.int64],
+    lengths: npt.NDArray[np.float64],
+    alive: npt.NDArray[np.bool_],
+    terms: int,
+) -> tuple[Any, npt.NDArray[np.float64]]:
+    """The weight matrix (chunks × terms) of `weighted_entries` and its entries' per-field
+    frequencies."""
+    weights, entry_rows, pointers, per_field = weighted_entries(
+        rows, columns, frequencies, fields, lengths, alive, terms
+    )
+    matrix = _sparse().csc_matrix(
+        (weights.astype(np.float32), entry_rows.astype(np.int32), pointers.astype(np.int32)),
+        shape=(len(alive), terms),
+    )
+    return matrix, per_field
 
 
 def _field_lengths(lengths: list[float]) -> npt.NDArray[np.float64]:

@@ -57,6 +57,11 @@ class SqliteCatalog:
     def __init__(self, path: Path, *, writable: bool = False) -> None:
         if writable:
             self._connection = sqlite3.connect(path, check_same_thread=False)
+            # Written only inside a generation being built, which the store syncs to disk
+            # as a whole before publishing it (and throws away after a crash): SQLite's own
+            # journal and syncs would only pay for the same durability again.
+            self._connection.execute("PRAGMA journal_mode = OFF")
+            self._connection.execute("PRAGMA synchronous = OFF")
             self._connection.executescript(SCHEMA)
         else:
             self._connection = sqlite3.connect(
@@ -69,9 +74,14 @@ class SqliteCatalog:
         self._title_vectors: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
         self._owners: OrderedDict[str, str] = OrderedDict()
 
-    def manifest(self) -> Manifest:
-        """Every document id with its kind, content hash and source path (if a file)."""
-        rows = self._query("SELECT id, kind, content_hash, path FROM documents")
+    def manifest(self, ids: Iterable[str] | None = None) -> Manifest:
+        """Every document id with its kind, content hash and source path (if a file), or
+        only those of `ids` the catalog holds."""
+        sql = "SELECT id, kind, content_hash, path FROM documents"
+        if ids is None:
+            rows = self._query(sql)
+        else:
+            rows = self._lookup(f"{sql} WHERE id IN ({{marks}})", ids)
         return {row[0]: (row[1], row[2], row[3]) for row in rows}
 
     def put(self, document: Document, chunks: Sequence[Chunk]) -> None:

@@ -46,7 +46,8 @@ def copy_index(
     name = source.current()
     if name is None:
         raise ValueError("the source has no index to copy")
-    metadata = source.metadata(name)
+    # The copy is one whole generation, whatever layers the source's was read from.
+    metadata = {key: value for key, value in source.metadata(name).items() if key != "layers"}
     fingerprint: dict[str, Any] = {**metadata.get("fingerprint", {}), **backends}
     dimension = int(fingerprint["dimension"])
     reading = source.open(name, dimension)

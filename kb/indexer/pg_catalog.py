@@ -43,8 +43,12 @@ class PostgresCatalog:
         self._documents = session.tables.documents
         self._chunks = session.tables.chunks
 
-    def manifest(self) -> Manifest:
-        rows = self._all(f"SELECT id, kind, content_hash, path FROM {self._documents}")
+    def manifest(self, ids: Iterable[str] | None = None) -> Manifest:
+        sql = f"SELECT id, kind, content_hash, path FROM {self._documents}"
+        if ids is None:
+            rows = self._all(sql)
+        else:
+            rows = self._all(f"{sql} WHERE id = ANY(:ids)", {"ids": list(dict.fromkeys(ids))})
         return {row[0]: (row[1], row[2], row[3]) for row in rows}
 
     def put(self, document: Document, chunks: Sequence[Chunk]) -> None:

@@ -117,7 +117,8 @@ class PostgresGenerationStore:
     def open(self, name: str, dimension: int) -> Generation:
         return self._parts(Session(GenerationTables(name), self._reader), dimension)
 
-    def begin(self, base: str | None, dimension: int) -> Generation:
+    def begin(self, base: str | None, dimension: int, *, small: bool = False) -> Generation:
+        # Every change is already one transaction on the current generation's tables.
         self._check()
         if base is None:
             self._create_vector_extension()

@@ -23,7 +23,7 @@ from sqlalchemy import text
 from kb.backends import Ranking
 from kb.config import Settings
 from kb.indexer.analysis import TAGS_WEIGHT, TITLE_WEIGHT, Analysis, chunk_fields
-from kb.indexer.bm25 import K1, B
+from kb.indexer.bm25_weights import K1, B
 from kb.indexer.pg_database import RankingQuery, Session
 from kb.model import Chunk, Document
 

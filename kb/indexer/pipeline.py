@@ -109,9 +109,7 @@ class Indexer:
             previous = self._store.current()
             fingerprint = self.fingerprint()
             reuse = (
-                previous is not None
-                and not rebuild
-                and self._built_with(previous) == fingerprint
+                previous is not None and not rebuild and self._built_with(previous) == fingerprint
             )
             manifest: Manifest = {}
             if reuse and previous is not None:
@@ -119,7 +117,17 @@ class Indexer:
             report, fresh, removals = _plan(manifest, snapshots)
             report.errors = errors
             report.rebuilt = not reuse
-            self._publish(previous if reuse else None, manifest, fresh, removals, report, progress)
+            # Delta segments written by `update` are merged into one generation here, even
+            # when no document changed.
+            segmented = reuse and previous is not None and self._segmented(previous)
+            if previous is not None and not report.changed and not segmented:
+                report.generation = previous
+                report.documents = len(manifest)
+                report.chunks = int(self._store.metadata(previous).get("chunks", 0))
+            else:
+                base = previous if reuse else None
+                generation = self._store.begin(base, self._embedder.dimension)
+                self._publish(generation, fresh, removals, report, progress)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -133,36 +141,54 @@ class Indexer:
         """Add or replace `documents` and delete the ids in `removed`, leaving the rest.
 
         The quick path for one article saved in the editor or one ticket resolved at the
-        desk: only those documents are embedded, and a new generation is published as by
-        `index`. Raises IndexMismatchError when the current index was built with other
-        settings, since adding to it would mix two kinds of vectors, and IndexLockedError
-        when another writer holds the lock for longer than `wait` seconds (default: the
-        lock_timeout setting).
+        desk: only those documents are embedded and looked up, and the change is published
+        as a small generation beside the current one (a delta segment, on stores that keep
+        them), so its cost does not grow with the KB. Raises IndexMismatchError when the
+        current index was built with other settings, since adding to it would mix two kinds
+        of vectors, and IndexLockedError when another writer holds the lock for longer than
+        `wait` seconds (default: the lock_timeout setting).
         """
         started = time.perf_counter()
         with self._store.lock(self._settings.lock_timeout if wait is None else wait):
             self._store.clean_up(self._settings.keep_generations)
             previous = self._store.current()
-            manifest: Manifest = {}
-            if previous is not None:
-                if self._built_with(previous) != self.fingerprint():
-                    raise IndexMismatchError(
-                        f"the index in {self._settings.home} was built with other settings; "
-                        "run `kb index --rebuild` before changing single documents"
-                    )
-                manifest = self._manifest(previous)
+            if previous is not None and self._built_with(previous) != self.fingerprint():
+                raise IndexMismatchError(
+                    f"the index in {self._settings.home} was built with other settings; "
+                    "run `kb index --rebuild` before changing single documents"
+                )
+            generation = self._store.begin(previous, self._embedder.dimension, small=True)
             report = IndexReport(generation=None)
             fresh: list[Document] = []
             removals: list[str] = []
+            try:
+                # Only the entries of the documents named: reading every one costs per KB.
+                manifest = generation.catalog.manifest(
+                    [*(document.id for document in documents), *removed]
+                )
+            except BaseException:
+                self._store.discard(generation)
+                raise
             for document in documents:
                 _compare(manifest, document, report, fresh, removals)
             for document_id in removed:
                 if document_id in manifest and document_id not in removals:
                     report.removed.append(document_id)
                     removals.append(document_id)
-            self._publish(previous, manifest, fresh, removals, report, None)
+            if previous is not None and not report.changed:
+                self._store.discard(generation)
+                metadata = self._store.metadata(previous)
+                report.generation = previous
+                report.documents = int(metadata.get("documents", 0))
+                report.chunks = int(metadata.get("chunks", 0))
+            else:
+                self._publish(generation, fresh, removals, report, None)
         report.seconds = time.perf_counter() - started
         return report
+
+    def _segmented(self, name: str) -> bool:
+        """Whether the generation is a base with delta segments over it."""
+        return len(self._store.metadata(name).get("layers", ())) > 1
 
     def _manifest(self, name: str) -> Manifest:
         generation = self._store.open(name, self._embedder.dimension)
@@ -173,23 +199,14 @@ class Indexer:
 
     def _publish(
         self,
-        previous: str | None,
-        manifest: Manifest,
+        generation: Generation,
         fresh: Sequence[Document],
         removals: Sequence[str],
         report: IndexReport,
         progress: Progress | None,
     ) -> None:
-        """Write a new generation from `previous` (None: from nothing) and make it current.
-
-        Nothing is written when nothing changed; the caller holds the lock.
-        """
-        if previous is not None and not report.changed:
-            report.generation = previous
-            report.documents = len(manifest)
-            report.chunks = int(self._store.metadata(previous).get("chunks", 0))
-            return
-        generation = self._store.begin(previous, self._embedder.dimension)
+        """Write the changes into the begun `generation` and make it current (or discard it
+        on failure); the caller holds the lock."""
         try:
             self._write(generation, fresh, removals, report, progress)
             metadata = {

@@ -9,11 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb.backends import Catalog
+from kb.backends import Catalog, Generation, open_generation_store
 from kb.config import Settings
 from kb.indexer.catalog import SqliteCatalog
 from kb.model import Chunk, Document
 from tests.postgres import GenerationsByPlace
+
+DIMENSION = 4
 
 
 def article(document_id: str, title: str, *texts: str, **fields: object) -> tuple:
@@ -64,6 +66,12 @@ class CatalogContract:
         assert manifest["vpn"] == ("article", document.content_hash(), "articles/vpn.md")
         assert manifest["INC-1"][0] == "ticket" and manifest["INC-1"][2] is None
         assert set(manifest) == {"vpn", "printer", "INC-1"}
+
+    def test_manifest_of_some_documents(self, catalog: Catalog) -> None:
+        everything = catalog.manifest()
+        some = catalog.manifest(["printer", "missing", "INC-1", "printer"])
+        assert some == {"printer": everything["printer"], "INC-1": everything["INC-1"]}
+        assert catalog.manifest([]) == {}
 
     def test_documents_and_chunks_come_back_whole(self, catalog: Catalog) -> None:
         document, chunks = article("vpn", "VPN fails", "Reinstall the client.", "Check the date.")
@@ -174,6 +182,42 @@ class TestSqliteCatalog(CatalogContract):
 
     def open(self, writable: bool) -> Catalog:
         return SqliteCatalog(self.path, writable=writable)
+
+
+class TestLayeredCatalog(CatalogContract):
+    """A delta segment's catalog over a published base holding older versions of two of the
+    documents (vpn in three parts, printer); reopening publishes the delta and reads it."""
+
+    @pytest.fixture(autouse=True)
+    def _store(self, tmp_path: Path) -> Iterator[None]:
+        self.store = open_generation_store(Settings(home=tmp_path / ".kb", index_segments=8))
+        base = self.store.begin(None, DIMENSION)
+        base.catalog.put(*article("vpn", "VPN", "Old one.", "Old two.", "Old three."))
+        base.catalog.put(*article("printer", "Printer", "Old text."))
+        self.base = self.store.publish(base, {})
+        self.opened: list[Generation] = []
+        yield
+        for generation in self.opened:
+            generation.close()
+
+    def open(self, writable: bool) -> Catalog:
+        if writable:
+            generation = self.store.begin(self.base, DIMENSION, small=True)
+        else:
+            generation = self.store.open(self.store.current() or "", DIMENSION)
+        self.opened.append(generation)
+        return generation.catalog
+
+    def reopen(self, catalog: Catalog) -> Catalog:
+        written = self.opened.pop()
+        assert written.catalog is catalog
+        self.store.publish(written, {})
+        return self.open(writable=False)
+
+    def test_a_delta_is_written_over_the_base(self, catalog: Catalog) -> None:
+        self.reopen(catalog)
+        current = self.store.current() or ""
+        assert self.store.metadata(current)["layers"] == [self.base, current]
 
 
 class TestPostgresCatalog(CatalogContract):

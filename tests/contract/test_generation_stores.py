@@ -103,6 +103,29 @@ class GenerationStoreContract:
         assert found(store, "printer") == []
         assert found(store, "certificate") == ["vpn#0"]
 
+    def test_a_small_change_on_the_current_keeps_its_content(
+        self, store: GenerationStore, published: str
+    ) -> None:
+        generation = store.begin(published, DIMENSION, small=True)
+        write(generation, "mfa", "Scan the authenticator code.", seed=3)
+        write(generation, "vpn", "The vpn client rejects the token.", seed=4)
+        generation.keyword.remove(["printer"])
+        generation.vectors.remove(generation.catalog.remove(["printer"]))
+        commit(generation)
+        assert found(store, "authenticator") == []
+        store.publish(generation, {"documents": 2})
+        assert found(store, "authenticator") == ["mfa#0"]
+        assert found(store, "printer") == [] and found(store, "certificate") == []
+        assert found(store, "token") == ["vpn#0"]
+        current = store.open(store.current() or "", DIMENSION)
+        try:
+            assert current.catalog.counts() == (2, 2) and current.vectors.count() == 2
+            assert current.keyword.count() == 2
+            assert set(current.catalog.manifest()) == {"vpn", "mfa"}
+            assert current.catalog.documents(["vpn"])["vpn"].body.endswith("token.")
+        finally:
+            current.close()
+
     def test_building_from_nothing_replaces_everything(
         self, store: GenerationStore, published: str
     ) -> None:

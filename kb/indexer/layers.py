@@ -1,0 +1,116 @@
+"""Which layer of a layered generation holds each document and chunk, and which are dead.
+
+A layered generation is a full base generation with small delta segments on top, oldest
+first (kb.indexer.segments writes and opens them). Each delta adds documents with their chunks
+and removes documents of the layers below it: a replaced document is removed below and added
+again in the delta. A chunk or document is live in the highest layer that adds it, unless a
+layer above that one removes it. Pure bookkeeping over sets: no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+BASE = 0
+
+
+@dataclass
+class LayerChanges:
+    """What one delta segment adds and what it removes from the layers below it.
+
+    The removed sets name only what was live below when the delta was written, so counts
+    are the layers' own counts less the removed ones.
+    """
+
+    documents: set[str] = field(default_factory=set)
+    chunks: set[str] = field(default_factory=set)
+    removed_documents: set[str] = field(default_factory=set)
+    removed_chunks: set[str] = field(default_factory=set)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "documents": sorted(self.documents),
+            "chunks": sorted(self.chunks),
+            "removed_documents": sorted(self.removed_documents),
+            "removed_chunks": sorted(self.removed_chunks),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LayerChanges:
+        return cls(
+            set(data["documents"]),
+            set(data["chunks"]),
+            set(data["removed_documents"]),
+            set(data["removed_chunks"]),
+        )
+
+
+class LayerStack:
+    """The changes of every delta over one base: layer 0 is the base, 1.. the deltas."""
+
+    def __init__(self, deltas: Iterable[LayerChanges]) -> None:
+        self.deltas = list(deltas)
+        # Bumped by every change to the top layer, so derived sets can be cached.
+        self.version = 0
+
+    @property
+    def depth(self) -> int:
+        """How many layers, the base included."""
+        return len(self.deltas) + 1
+
+    def top(self) -> LayerChanges:
+        return self.deltas[-1]
+
+    def document_layer(self, document_id: str) -> int | None:
+        """The delta holding the document live; BASE if none adds or removes it (the base
+        may or may not hold it); None when it was removed and not added again."""
+        for number in range(len(self.deltas), 0, -1):
+            changes = self.deltas[number - 1]
+            if document_id in changes.documents:
+                return number
+            if document_id in changes.removed_documents:
+                return None
+        return BASE
+
+    def chunk_layer(self, chunk_id: str) -> int | None:
+        """As `document_layer`, for a chunk."""
+        for number in range(len(self.deltas), 0, -1):
+            changes = self.deltas[number - 1]
+            if chunk_id in changes.chunks:
+                return number
+            if chunk_id in changes.removed_chunks:
+                return None
+        return BASE
+
+    def dead_chunks(self, layer: int) -> set[str]:
+        """The chunks of `layer` that a layer above it removed."""
+        dead: set[str] = set()
+        for changes in self.deltas[layer:]:
+            dead |= changes.removed_chunks
+        return dead
+
+    def removed_documents(self) -> int:
+        return sum(len(changes.removed_documents) for changes in self.deltas)
+
+    def removed_chunks(self) -> int:
+        return sum(len(changes.removed_chunks) for changes in self.deltas)
+
+    def by_document_layer(self, document_ids: Iterable[str]) -> dict[int, list[str]]:
+        """The live ones of `document_ids`, grouped by the layer to look them up in."""
+        grouped: dict[int, list[str]] = {}
+        for document_id in dict.fromkeys(document_ids):
+            layer = self.document_layer(document_id)
+            if layer is not None:
+                grouped.setdefault(layer, []).append(document_id)
+        return grouped
+
+    def by_chunk_layer(self, chunk_ids: Iterable[str]) -> dict[int, list[str]]:
+        """The live ones of `chunk_ids`, grouped by the layer to look them up in."""
+        grouped: dict[int, list[str]] = {}
+        for chunk_id in dict.fromkeys(chunk_ids):
+            layer = self.chunk_layer(chunk_id)
+            if layer is not None:
+                grouped.setdefault(layer, []).append(chunk_id)
+        return grouped
