@@ -21,6 +21,7 @@ PARTS = (
     "portal",
     "events",
     "postgres",
+    "hosts",
 )
 
 
@@ -33,7 +34,17 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.threads:
         os.environ["OMP_NUM_THREADS"] = str(arguments.threads)
 
-    from bench import cold_start, events, indexing, latency, memory, portal, postgres, updates
+    from bench import (
+        cold_start,
+        events,
+        hosts,
+        indexing,
+        latency,
+        memory,
+        portal,
+        postgres,
+        updates,
+    )
     from bench.config import FULL, QUICK, log
     from bench.context import Context
     from bench.report import Table, render, write_json
@@ -47,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         "portal": portal.run,
         "events": events.run,
         "postgres": postgres.run,
+        "hosts": hosts.run,
     }
     context = Context(QUICK if arguments.quick else FULL)
     environment = _environment(arguments.quick)

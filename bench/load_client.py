@@ -1,7 +1,8 @@
 """A bounded load generator: N keep-alive clients POST /api/v1/suggest; prints JSON figures.
 
 Run as its own process (`python -m bench.load_client`), so the client's work does not share
-the server's interpreter. Targets 127.0.0.1 only.
+the server's interpreter. Targets 127.0.0.1 only. Given several base URLs (hosts serving one
+KB), client n talks to URL n modulo their number, as a load balancer would spread them.
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ MAX_REQUESTS_PER_CLIENT = 10_000
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("url", help="Base URL, e.g. http://127.0.0.1:5000")
+    parser.add_argument("urls", nargs="+", help="Base URLs, e.g. http://127.0.0.1:5000")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--payloads", type=Path, required=True, help="JSON list of bodies.")
     arguments = parser.parse_args()
-    target = urlsplit(arguments.url)
-    if target.hostname not in {"127.0.0.1", "localhost"}:
+    targets = [urlsplit(url) for url in arguments.urls]
+    if any(target.hostname not in {"127.0.0.1", "localhost"} for target in targets):
         raise SystemExit("the load client only targets this machine (127.0.0.1)")
     payloads: list[dict[str, str]] = json.loads(arguments.payloads.read_text())
     latencies: list[float] = []
@@ -35,6 +36,7 @@ def main() -> None:
     deadline = time.monotonic() + arguments.seconds
 
     def client(number: int) -> None:
+        target = targets[number % len(targets)]
         connection = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
         mine: list[float] = []
         errors = 0

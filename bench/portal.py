@@ -48,7 +48,7 @@ def _budget(home: Path, requests: int) -> Table:
         "One POST /api/v1/suggest in-process on one thread (sample KB, new text each time)",
         ["query encoder", "ms per request", "encoding ms", "rest ms", "ceiling req/s on 2 cores"],
     )
-    bodies = _payloads()
+    bodies = suggest_payloads()
     with tempfile.TemporaryDirectory(prefix="kb-bench-budget-") as scratch:
         for encoder in ("onnx", "onnx-int8", "pytorch"):
             settings = load_settings(
@@ -110,7 +110,7 @@ def _under_load(context: Context, sample: Path, quick: bool) -> Table:
     )
     with tempfile.TemporaryDirectory(prefix="kb-bench-load-") as scratch:
         payloads = Path(scratch) / "payloads.json"
-        payloads.write_text(json.dumps(_payloads()), "utf-8")
+        payloads.write_text(json.dumps(suggest_payloads()), "utf-8")
         for label, home, settings in homes:
             log(f"serving {label} and loading it for {SECONDS['quick' if quick else 'full']} s")
             figures = _load(
@@ -135,7 +135,7 @@ def _under_load(context: Context, sample: Path, quick: bool) -> Table:
     return table
 
 
-def _payloads() -> list[dict[str, str]]:
+def suggest_payloads() -> list[dict[str, str]]:
     bodies = []
     for line in TICKETS_FILE.read_text("utf-8").splitlines():
         record = json.loads(line)
@@ -146,7 +146,7 @@ def _payloads() -> list[dict[str, str]]:
 def _load(
     home: Path, payloads: Path, seconds: float, scratch: str, settings: dict[str, str]
 ) -> dict[str, float]:
-    port = _free_port()
+    port = free_port()
     environment = {key: value for key, value in os.environ.items() if not key.startswith("KB_")}
     environment.update(
         HF_HUB_OFFLINE="1",
@@ -164,22 +164,25 @@ def _load(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(base, server)
+        wait_until_up(base, server)
         # Warm both workers: a few requests each before timing.
-        _client(base, payloads, clients=4, seconds=3.0)
-        return _client(base, payloads, clients=CLIENTS, seconds=seconds)
+        run_load_client(base, payloads, clients=4, seconds=3.0)
+        return run_load_client(base, payloads, clients=CLIENTS, seconds=seconds)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(60)
 
 
-def _client(base: str, payloads: Path, clients: int, seconds: float) -> dict[str, float]:
+def run_load_client(
+    base: str | list[str], payloads: Path, clients: int, seconds: float
+) -> dict[str, float]:
+    """bench.load_client's figures for `clients` clients on one base URL or spread over several."""
     completed = subprocess.run(
         [
             sys.executable,
             "-m",
             "bench.load_client",
-            base,
+            *([base] if isinstance(base, str) else base),
             "--clients",
             str(clients),
             "--seconds",
@@ -195,7 +198,7 @@ def _client(base: str, payloads: Path, clients: int, seconds: float) -> dict[str
     return figures
 
 
-def _wait_until_up(base: str, server: subprocess.Popen[bytes]) -> None:
+def wait_until_up(base: str, server: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -208,7 +211,7 @@ def _wait_until_up(base: str, server: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("kb serve did not answer within 180 s")
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])

@@ -79,7 +79,7 @@ def _measure(context: Context, size: int, url: str, texts: list[str], table: Tab
         copy_seconds: list[float | None] = [None]
         chunks = 0
         for backend in KEYWORD_BACKENDS:
-            schema = stack.enter_context(_fresh_schema(url))
+            schema = stack.enter_context(fresh_schema(url))
             target = target_settings(replace(embedded, home=folder / backend), schema)
             target = replace(target, keyword_backend=backend)
             log(f"copying the {size}-chunk KB into PostgreSQL, keyword {backend} (kb migrate)")
@@ -132,7 +132,7 @@ def _update_seconds(indexer: Indexer) -> float:
 
 
 @contextmanager
-def _fresh_schema(url: str) -> Iterator[str]:
+def fresh_schema(url: str) -> Iterator[str]:
     """A URL working in a new schema of `url`'s database (extensions stay in public)."""
     schema = f"bench_{uuid.uuid4().hex[:12]}"
     admin = sqlalchemy.create_engine(url, poolclass=sqlalchemy.NullPool)
