@@ -60,7 +60,8 @@ class HoldoutCounts:
 def holdout_counts(
     sessions: Sequence[StartedSession], now: datetime, window: timedelta = DEFAULT_WINDOW
 ) -> HoldoutCounts:
-    """Count each group's sessions whose window (from their start) closed by `now`."""
+    """Count each group's sessions whose window (from their start) closed by `now`: the
+    definition kb.insights.session_rollups.holdout_tallies counts in SQL."""
     held_out = held_out_tickets = treated = treated_tickets = pending = 0
     for session in sessions:
         end = session.started + window

@@ -145,7 +145,7 @@ def deflection_rates(outcomes: Iterable[str | None]) -> DeflectionRates:
 
 def tally_rates(tally: Mapping[str | None, int]) -> DeflectionRates:
     """deflection_rates from how many sessions had each outcome (SQL counts them, see
-    kb.insights.sessions.outcome_tallies); None counts sessions never shown suggestions."""
+    kb.insights.session_rollups.outcome_tallies); None counts sessions never shown suggestions."""
     for item in tally:
         if item is not None and item not in OUTCOMES:
             raise ValueError(f"unknown outcome {item!r}; expected one of {', '.join(OUTCOMES)}")

@@ -1,9 +1,9 @@
 """The overview readout: how many visits helped themselves, and what that saved. Pure.
 
-SQL counts a period's sessions by outcome (kb.insights.sessions.outcome_tallies, which judges
-them as kb.insights.outcomes.outcome does) and its activity (kb.insights.activity); the
-figures, rates and trend are made from those counts here, as DESIGN.md's "Events and metrics"
-defines them.
+SQL counts a period's sessions by outcome (kb.insights.session_rollups.outcome_tallies,
+which judges them as kb.insights.outcomes.outcome does) and its activity
+(kb.insights.activity); the figures, rates and trend are made from those counts here, as
+DESIGN.md's "Events and metrics" defines them.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ class Figures:
 
 def figures(tally: Mapping[str | None, int], activity: PortalActivity) -> Figures:
     """The counts of one period from how many of its sessions had each outcome (None: never
-    shown suggestions), as kb.insights.sessions.outcome_tallies counts them."""
+    shown suggestions), as kb.insights.session_rollups.outcome_tallies counts them."""
     return Figures(
         help_sessions=sum(tally.values()),
         shown=sum(count for name, count in tally.items() if name is not None),

@@ -1,7 +1,7 @@
 """Insights: the managers' reports, each a method `(period, filters) -> Readout`.
 
 Each method reads its period and the previous one of the same length from the store (SQL in
-kb.insights.sessions, kb.insights.activity and the report's own module) and hands the rows
+kb.insights.session_rollups, kb.insights.activity and the report's own module) and hands the rows
 to its report's pure functions; pages, the JSON API and `kb report` only present readouts.
 """
 
@@ -22,14 +22,14 @@ from kb.insights.calibration import calibration_readout
 from kb.insights.calibration_rows import calibration_inputs
 from kb.insights.content_gaps import ContentGaps
 from kb.insights.gaps import gaps_readout
-from kb.insights.holdout import holdout_counts, holdout_readout
+from kb.insights.holdout import holdout_readout
 from kb.insights.metrics import trend_buckets
 from kb.insights.overview import figures, overview_readout, trend
 from kb.insights.problems import ProblemCandidates, problems_readout
 from kb.insights.readout import Filters, Period, Readout
 from kb.insights.search_activity import search_counts
 from kb.insights.searches import searches_readout
-from kb.insights.sessions import outcome_tallies, sessions
+from kb.insights.session_rollups import holdout_tallies, outcome_tallies
 from kb.model import Article
 from kb.store.problems import ProblemStore
 from kb.store.thresholds import ThresholdStore
@@ -159,11 +159,8 @@ class Insights:
         """True deflection: held-out against treated sessions' ticket rates. Every session
         is counted whatever the filters (kb.insights.holdout says why)."""
         now = self._clock()
-        every = Filters()
         counts = [
-            holdout_counts(
-                sessions(self._engine, chosen.start, chosen.end, every), now, self._window
-            )
+            holdout_tallies(self._engine, chosen.start, chosen.end, self._window, now)
             for chosen in (period, period.previous())
         ]
         return holdout_readout(

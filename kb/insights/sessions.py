@@ -1,14 +1,13 @@
-"""Help sessions of a period in one SQL query: when each started and the times that decide its
-deflection outcome, as kb.insights.outcomes.outcome_times defines them for one session; or
-only how many sessions had each outcome, judged in the same query as
-kb.insights.outcomes.outcome judges those times."""
+"""Help sessions in one SQL query over their events: when each started and the times that
+decide its deflection outcome, as kb.insights.outcomes.outcome_times defines them for one
+session. The reports read these summaries from their roll-up (kb.insights.session_rollups),
+which this module computes; `sessions` reads a period's straight from the events."""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy
@@ -56,94 +55,56 @@ def sessions(
         return [_summary(row) for row in connection.execute(statement)]
 
 
-def outcome_tallies(
-    engine: sqlalchemy.Engine,
-    edges: Sequence[tuple[datetime, datetime]],
-    filters: Filters,
-    window: timedelta,
-    now: datetime,
-) -> list[Counter[str | None]]:
-    """For each [start, end) of `edges` (in order, each starting where the one before ended),
-    how many sessions that started in it and match `filters` had each outcome, judged at
-    `now` as kb.insights.outcomes.outcome judges one session's times; None counts sessions
-    never shown suggestions. Counted in SQL, so a period costs one row per outcome and edge."""
-    if not edges:
+def summaries_of(
+    connection: sqlalchemy.Connection, session_ids: Collection[str]
+) -> list[SessionSummary]:
+    """The summaries of these sessions from all their events, whenever they started (the
+    roll-up's input, kb.insights.session_rollups); a session without a start has none."""
+    if not session_ids:
         return []
-    if window < timedelta(0):
-        raise ValueError("the deflection window cannot be negative")
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("`now` must be timezone-aware, e.g. datetime.now(UTC)")
-    summary = _summaries(edges[0][0], edges[-1][1], filters).subquery("summary")
-    column = summary.c
-
-    def inside(moment: Any) -> ColumnElement[bool]:
-        return _within(engine.dialect.name, moment, column.opened, window)
-
-    judged = case(
-        (column.opened.is_(None), None),
-        (inside(column.ticket), "not_deflected"),
-        (inside(column.confirmed), "confirmed"),
-        (inside(column.joined), "known_issue"),
-        # Still inside the window at `now`: now <= opened + window.
-        (column.opened >= now - window, "pending"),
-        (inside(column.viewed), "potential"),
-        else_="no_signal",
-    ).label("outcome")
-    bucket = case(
-        *(
-            (and_(column.started >= first, column.started < last), position)
-            for position, (first, last) in enumerate(edges)
-        ),
-        else_=None,
-    ).label("bucket")
-    statement = select(bucket, judged, func.count()).select_from(summary).group_by(bucket, judged)
-    tallies: list[Counter[str | None]] = [Counter() for _ in edges]
-    with engine.connect() as connection:
-        for position, name, count in connection.execute(statement):
-            if position is not None:
-                tallies[position][name] += count
-    return tallies
+    started = (
+        _started()
+        .where(EVENTS.c.kind == SessionStarted.kind, EVENTS.c.session_id.in_(sorted(session_ids)))
+        .group_by(EVENTS.c.session_id)
+        .cte("started")
+    )
+    return [_summary(row) for row in connection.execute(_summary_of(started))]
 
 
-def _within(dialect: str, moment: Any, opened: Any, window: timedelta) -> ColumnElement[bool]:
-    """`moment` is at most `window` after `opened`, to the microsecond. SQLite keeps times as
-    text ("2026-12-04 19:10:38.123456"), so there the difference is counted in whole seconds
-    (strftime %s of the first 19 characters: given a fraction, SQLite rounds it to the
-    millisecond, so .9996 s would count as the next second) plus the microseconds after the
-    20th character; PostgreSQL adds an interval."""
-    within: ColumnElement[bool]
-    if dialect == "sqlite":
-        seconds = func.strftime("%s", func.substr(moment, 1, 19)) - func.strftime(
-            "%s", func.substr(opened, 1, 19)
-        )
-        micro = func.substr(moment, 21) - func.substr(opened, 21)
-        within = seconds * 1_000_000 + micro <= window // timedelta(microseconds=1)
-    else:
-        within = moment <= opened + sqlalchemy.literal(window, sqlalchemy.Interval())
-    return within
+def _started() -> Select[Any]:
+    """Per session (to be grouped): its first start, whether it was held out, and the
+    category and language of its start."""
+    return select(
+        EVENTS.c.session_id,
+        func.min(EVENTS.c.at).label("started"),
+        func.max(case((EVENTS.c.data["holdout"].as_boolean(), 1), else_=0)).label("holdout"),
+        func.min(EVENTS.c.category).label("category"),
+        func.min(EVENTS.c.language).label("language"),
+    )
 
 
 def _summaries(start: datetime, end: datetime, filters: Filters) -> Select[Any]:
     """One row per session that started in [start, end) and matches `filters`: its id,
     start, holdout flag, category, language and outcome times."""
     started = (
-        select(
-            EVENTS.c.session_id,
-            func.min(EVENTS.c.at).label("started"),
-            func.max(case((EVENTS.c.data["holdout"].as_boolean(), 1), else_=0)).label("holdout"),
-            func.min(EVENTS.c.category).label("category"),
-            func.min(EVENTS.c.language).label("language"),
-        )
+        _started()
         .where(EVENTS.c.kind == SessionStarted.kind, EVENTS.c.at >= start, EVENTS.c.at < end)
         .where(*_filters(filters))
         .group_by(EVENTS.c.session_id)
         .cte("started")
     )
+    return _summary_of(started)
+
+
+def _summary_of(started: Any) -> Select[Any]:
+    """The outcome times of the sessions of `started` (a CTE of _started's columns)."""
     opening = EVENTS.alias("opening")
     opened = (
         select(opening.c.session_id, func.min(opening.c.at).label("opened"))
-        .join(started, started.c.session_id == opening.c.session_id)
-        .where(opening.c.kind.in_((SuggestionsShown.kind, ProblemJoined.kind)))
+        .where(
+            opening.c.session_id.in_(select(started.c.session_id)),
+            opening.c.kind.in_((SuggestionsShown.kind, ProblemJoined.kind)),
+        )
         .group_by(opening.c.session_id)
         .cte("opened")
     )

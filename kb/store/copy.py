@@ -4,7 +4,9 @@ Both databases are at the schema this kb needs. Rows keep their ids, so tickets,
 events and what refers to them come out the same; on PostgreSQL the id sequences are moved
 past the copied ids, so the next row gets a fresh one. The index's own tables
 (index_generations, index_state) are left out: the index is copied through its
-GenerationStore, which names its generations itself.
+GenerationStore, which names its generations itself. So is the session roll-up's state row
+(session_rollup_state), which each database's migrations make; the roll-up and the stale
+sessions are copied with the events they were computed from.
 """
 
 from __future__ import annotations
@@ -15,16 +17,20 @@ import sqlalchemy
 
 from kb.errors import TargetNotEmptyError
 from kb.model import WorkDone
-from kb.store.tables import Base, IndexGenerationRow, IndexStateRow
+from kb.store.tables import Base, IndexGenerationRow, IndexStateRow, SessionRollupStateRow
 
 # Rows read and written at a time: a million events never sit in memory at once.
 COPY_BATCH = 2000
-INDEX_TABLES = {IndexGenerationRow.__tablename__, IndexStateRow.__tablename__}
+NOT_COPIED = {
+    IndexGenerationRow.__tablename__,
+    IndexStateRow.__tablename__,
+    SessionRollupStateRow.__tablename__,
+}
 
 
 def store_tables() -> list[sqlalchemy.Table]:
     """The store's tables, each after those it refers to."""
-    return [table for table in Base.metadata.sorted_tables if table.name not in INDEX_TABLES]
+    return [table for table in Base.metadata.sorted_tables if table.name not in NOT_COPIED]
 
 
 def row_counts(engine: sqlalchemy.Engine) -> dict[str, int]:

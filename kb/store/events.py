@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy
-from sqlalchemy import ColumnElement, case, delete, func, select, update
+from sqlalchemy import ColumnElement, case, delete, func, insert, select, update
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from kb.errors import InvalidInputError
@@ -25,7 +25,7 @@ from kb.events import (
     from_record,
     to_record,
 )
-from kb.store.tables import EventItemRow, EventRow
+from kb.store.tables import EventItemRow, EventRow, StaleSessionRow
 
 # How often a process deletes events past the retention period, at most.
 PRUNE_SECONDS = 3600.0
@@ -76,12 +76,15 @@ class EventStore:
                 for item in items:
                     item.event_id = row.id
                 session.add_all(items)
+            session.add(StaleSessionRow(session_id=stored.session_id))
         if self.retention_days:
             self._prune_now_and_then()
 
     def prune(self, before: datetime) -> int:
         """Delete the events recorded before `before`; returns how many went."""
         with Session(self.engine) as session, session.begin():
+            touched = select(EventRow.session_id).where(EventRow.at < before).distinct()
+            session.execute(insert(StaleSessionRow).from_select(["session_id"], touched))
             session.execute(delete(EventItemRow).where(EventItemRow.at < before))
             result = session.execute(delete(EventRow).where(EventRow.at < before))
             return int(getattr(result, "rowcount", 0) or 0)
@@ -130,6 +133,7 @@ class EventStore:
             session.execute(
                 update(EventItemRow).where(EventItemRow.session_id == old).values(session_id=new)
             )
+            session.add_all([StaleSessionRow(session_id=old), StaleSessionRow(session_id=new)])
 
     def sessions_with(self, kind: str, since: datetime | None = None) -> list[str]:
         """Distinct ids of the sessions with an event of `kind` (at or after `since`).

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     Dialect,
     Float,
@@ -309,6 +310,8 @@ class EventItemRow(Base):
         Index("ix_event_items_role_at", "role", "at"),
         Index("ix_event_items_document_role", "document_id", "role"),
         Index("ix_event_items_session_role", "session_id", "role"),
+        # Was this document suggested earlier in the session (kb.insights.sessions)?
+        Index("ix_event_items_session_document", "session_id", "role", "document_id", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
@@ -319,6 +322,51 @@ class EventItemRow(Base):
     document_id: Mapped[str]
     position: Mapped[int] = mapped_column(default=0)
     deflection: Mapped[float | None] = mapped_column(Float)
+
+
+class SessionRollupRow(Base):
+    """One help session as the reports read it: its start and the moments that decide its
+    outcome (kb.insights.sessions), computed again from all its events whenever one of them
+    is recorded, moved or pruned (kb.insights.session_rollups), so that a report reads one
+    row per session instead of every event. Delays are whole microseconds."""
+
+    __tablename__ = "session_rollups"
+
+    session_id: Mapped[str] = mapped_column(primary_key=True)
+    started: Mapped[datetime] = mapped_column(index=True)
+    holdout: Mapped[bool]
+    category: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(16))
+    # When the outcome's window opened (kb.insights.outcomes.OutcomeTimes.opened), or null.
+    opened: Mapped[datetime | None]
+    # From the start to the first ticket at or after it (the holdout's comparison).
+    ticket_after_start: Mapped[int | None] = mapped_column(BigInteger)
+    # From `opened` to the first ticket, confirmation, view of a suggestion, known issue joined.
+    ticket_after_opened: Mapped[int | None] = mapped_column(BigInteger)
+    confirmed_after_opened: Mapped[int | None] = mapped_column(BigInteger)
+    viewed_after_opened: Mapped[int | None] = mapped_column(BigInteger)
+    joined_after_opened: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class StaleSessionRow(Base):
+    """A session whose events changed since its roll-up was computed: written in the same
+    transaction as the change, taken (deleted) by the refresh that computes it again."""
+
+    __tablename__ = "stale_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    session_id: Mapped[str]
+
+
+class SessionRollupStateRow(Base):
+    """The one row every roll-up refresh updates first: it holds refreshes to one at a time."""
+
+    __tablename__ = "session_rollup_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refreshed: Mapped[datetime | None]
+
+
 class OutboxRow(Base):
     """A notification to mail (kb.notifications), written with the change it is about.
 

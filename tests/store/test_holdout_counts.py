@@ -9,6 +9,7 @@ import sqlalchemy
 from kb.events import Search, SessionStarted, ShownSuggestion, SuggestionsShown, TicketCreated
 from kb.insights.holdout import HoldoutCounts, holdout_counts, holdout_readout
 from kb.insights.readout import Filters, Period
+from kb.insights.session_rollups import holdout_tallies
 from kb.insights.sessions import sessions
 from kb.store.events import EventStore
 
@@ -51,6 +52,9 @@ def test_held_out_and_treated_ticket_rates_from_events(engine: sqlalchemy.Engine
     assert found == HoldoutCounts(
         held_out=2, held_out_tickets=1, treated=3, treated_tickets=1, pending=1
     )
+    # The report counts the sessions' roll-up in SQL, and comes to the same.
+    window = timedelta(hours=24)
+    assert holdout_tallies(engine, PERIOD.start, PERIOD.end, window, now) == found
     readout = holdout_readout(PERIOD, Filters(), found, HoldoutCounts(), share=0.4)
     # 1/2 − 1/3 = 1/6 of a ticket per session, on five sessions: far too few to say.
     assert readout.number("true_deflection").value == 1 / 2 - 1 / 3

@@ -20,7 +20,7 @@ WINDOW = timedelta(hours=24)
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
-# Sessions by outcome (as kb.insights.sessions.outcome_tallies counts them; None: never shown
+# Sessions by outcome (as kb.insights.session_rollups.outcome_tallies counts them; None: never shown
 # suggestions): two confirmed (one with a ticket after its window), one each of the others.
 TALLY: Counter[str | None] = Counter(
     {
