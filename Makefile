@@ -10,7 +10,7 @@ export TRANSFORMERS_OFFLINE := 1
 # written by hand; the compiled .mo files beside them are built here and not kept in git.
 CATALOGUES := $(wildcard kb/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
-BABEL_EXTRACT := -F babel.cfg -k lazy_gettext --add-location=file --sort-output --no-wrap
+BABEL_EXTRACT := -F babel.cfg -k lazy_gettext -k Text --add-location=file --sort-output --no-wrap
 
 .PHONY: install run index test lint bench eval calibrate clean messages
 

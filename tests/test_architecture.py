@@ -73,6 +73,7 @@ PURE = [
     "kb/insights/overview.py",
     "kb/insights/searches.py",
     "kb/insights/gaps.py",
+    "kb/insights/wording.py",
 ]
 HEAVY = {"flask", "whoosh", "faiss", "sqlalchemy", "sentence_transformers", "torch", "sqlite3"}
 # What a pure module may not import besides HEAVY: the file system, processes and the network.

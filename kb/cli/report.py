@@ -80,12 +80,12 @@ def render(readout: Readout, *, demo: bool = False) -> str:
     ]
     if demo:
         lines.append("Demo data: this KB home holds the simulated traffic of `kb demo`.")
-    lines.extend(readout.notes)
+    lines.extend(str(note) for note in readout.notes)
     if readout.numbers:
         lines.append("")
-        width = max(len(number.label) for number in readout.numbers)
+        width = max(len(str(number.label)) for number in readout.numbers)
         for number in readout.numbers:
-            lines.append(f"{number.label:<{width}}  {_number_line(number)}")
+            lines.append(f"{str(number.label):<{width}}  {_number_line(number)}")
             if number.note:
                 lines.append(f"{'':<{width}}  {number.note}")
     for table in readout.tables:
@@ -109,12 +109,13 @@ def _number_line(number: Number) -> str:
 
 
 def _table_lines(table: Table) -> list[str]:
-    lines = [table.title, "-" * len(table.title)]
+    title = str(table.title)
+    lines = [title, "-" * len(title)]
     if table.note:
-        lines.append(table.note)
+        lines.append(str(table.note))
     if not table.rows:
-        return [*lines, table.empty]
-    header = [column.label for column in table.columns]
+        return [*lines, str(table.empty)]
+    header = [str(column.label) for column in table.columns]
     body = [[_cell(row, column.key, column.kind) for column in table.columns] for row in table.rows]
     widths = [max(len(line[index]) for line in [header, *body]) for index in range(len(header))]
     for line in [header, *body]:

@@ -19,10 +19,13 @@ from typing import Any
 
 from kb.insights.metrics import ratio
 from kb.insights.readout import Chart, Column, Filters, Number, Period, Readout, Table
+from kb.insights.wording import Text
 from kb.model import Article
 
 # The reason of the flag kb raises by itself on an article that fails often (kb.track_record).
 FAILING = "failing"
+# A flag's reason (kb.store.revisions.FLAG_REASONS) as the report names it.
+FLAG_NAMES = {"wrong": Text("wrong"), "outdated": Text("outdated"), FAILING: Text("failing")}
 
 
 @dataclass(frozen=True)
@@ -110,10 +113,13 @@ def _row(
     flags: Mapping[str, Sequence[OpenFlag]],
 ) -> dict[str, Any]:
     own = flags.get(article_id, ())
+    reasons = [flag.reason for flag in own]
     evidence = [flag.comment for flag in own if flag.reason == FAILING and flag.comment]
     return {
         "id": article_id,
-        "title": article.title if article else f"{article_id} (no longer in articles/)",
+        "title": article.title
+        if article
+        else Text("%(article)s (no longer in articles/)", article=article_id),
         "audience": article.audience if article else None,
         "status": article.status if article else None,
         "category": article.category if article else None,
@@ -132,39 +138,39 @@ def _row(
         "outcomes": counts.successes + counts.failures,
         "updated": article.updated if article else None,
         "review_by": article.review_by if article else None,
-        "flags": tuple(dict.fromkeys(flag.reason for flag in own)),
+        "flags": tuple(FLAG_NAMES.get(reason, reason) for reason in dict.fromkeys(reasons)),
         "evidence": "; ".join(evidence),
     }
 
 
 ARTICLE_COLUMNS = (
-    Column("id", "Article"),
-    Column("title", "Title"),
-    Column("audience", "Audience"),
-    Column("status", "Status"),
-    Column("views", "Views", "count"),
-    Column("suggestion_views", "Views from suggestions", "count"),
-    Column("helpful", "Helpful", "count"),
-    Column("unhelpful", "Not helpful", "count"),
-    Column("solved", "This solved it", "count"),
-    Column("failed", "Tickets after viewing, same problem", "count"),
-    Column("shown", "Sessions suggested", "count"),
-    Column("opened", "Sessions opened the suggestion", "count"),
-    Column("open_rate", "Opened when suggested", "rate"),
-    Column("predicted", "Mean deflection probability", "rate"),
-    Column("observed", "Observed success", "rate"),
-    Column("outcomes", "Outcomes behind it", "count"),
-    Column("updated", "Last updated", "date"),
-    Column("review_by", "Review by", "date"),
-    Column("flags", "Open flags"),
-    Column("evidence", "Why it is flagged as failing"),
+    Column("id", Text("Article")),
+    Column("title", Text("Title")),
+    Column("audience", Text("Audience")),
+    Column("status", Text("Status")),
+    Column("views", Text("Views"), "count"),
+    Column("suggestion_views", Text("Views from suggestions"), "count"),
+    Column("helpful", Text("Helpful"), "count"),
+    Column("unhelpful", Text("Not helpful"), "count"),
+    Column("solved", Text("This solved it"), "count"),
+    Column("failed", Text("Tickets after viewing, same problem"), "count"),
+    Column("shown", Text("Sessions suggested"), "count"),
+    Column("opened", Text("Sessions opened the suggestion"), "count"),
+    Column("open_rate", Text("Opened when suggested"), "rate"),
+    Column("predicted", Text("Mean deflection probability"), "rate"),
+    Column("observed", Text("Observed success"), "rate"),
+    Column("outcomes", Text("Outcomes behind it"), "count"),
+    Column("updated", Text("Last updated"), "date"),
+    Column("review_by", Text("Review by"), "date"),
+    Column("flags", Text("Open flags")),
+    Column("evidence", Text("Why it is flagged as failing")),
 )
 COMMENT_COLUMNS = (
-    Column("at", "When", "time"),
-    Column("id", "Article"),
-    Column("title", "Title"),
-    Column("vote", "Vote"),
-    Column("comment", "Comment"),
+    Column("at", Text("When"), "time"),
+    Column("id", Text("Article")),
+    Column("title", Text("Title")),
+    Column("vote", Text("Vote")),
+    Column("comment", Text("Comment")),
 )
 
 
@@ -191,37 +197,37 @@ def articles_readout(
             "at": comment.at,
             "id": comment.article_id,
             "title": titles.get(comment.article_id, comment.article_id),
-            "vote": "helpful" if comment.helpful else "not helpful",
+            "vote": Text("helpful") if comment.helpful else Text("not helpful"),
             "comment": comment.comment,
         }
         for comment in sorted(comments, key=lambda item: item.at, reverse=True)
         if comment.article_id in listed
     ]
     numbers = (
-        _total("views", "Article views", rows, before),
-        _total("suggestion_views", "Views from suggestions", rows, before),
-        _total("helpful", "Helpful votes", rows, before),
-        _total("unhelpful", "Not helpful votes", rows, before),
-        _total("solved", '"This solved it"', rows, before),
-        _total("failed", "Tickets after viewing, same problem", rows, before),
+        _total("views", Text("Article views"), rows, before),
+        _total("suggestion_views", Text("Views from suggestions"), rows, before),
+        _total("helpful", Text("Helpful votes"), rows, before),
+        _total("unhelpful", Text("Not helpful votes"), rows, before),
+        _total("solved", Text('"This solved it"'), rows, before),
+        _total("failed", Text("Tickets after viewing, same problem"), rows, before),
         Number(
             "failing",
-            "Articles flagged as failing",
-            sum(FAILING in row["flags"] for row in rows),
+            Text("Articles flagged as failing"),
+            sum(any(flag.reason == FAILING for flag in flags.get(row["id"], ())) for row in rows),
             None,
-            note="open flags now; kb raises one on its own with the evidence",
+            note=Text("open flags now; kb raises one on its own with the evidence"),
         ),
     )
     articles_table = Table(
         "articles",
-        "Article effectiveness",
+        Text("Article effectiveness"),
         ARTICLE_COLUMNS,
         tuple(rows),
-        empty=(
+        empty=Text(
             "Every article is listed here; its numbers grow as requesters view, rate and "
             "solve their problems with it in the portal."
         ),
-        note=(
+        note=Text(
             "Observed success = (helpful + this solved it) / (those + not helpful + tickets "
             "filed after viewing it about the same problem). A ticket about something else "
             "does not count against an article."
@@ -229,15 +235,15 @@ def articles_readout(
     )
     comments_table = Table(
         "comments",
-        "Comments with votes",
+        Text("Comments with votes"),
         COMMENT_COLUMNS,
         tuple(said),
-        empty="Comments requesters leave with a vote (helpful or not) appear here.",
+        empty=Text("Comments requesters leave with a vote (helpful or not) appear here."),
     )
     viewed = tuple(row for row in rows if row["views"])
     return Readout(
         report="articles",
-        title="Article effectiveness",
+        title=Text("Article effectiveness"),
         period=period,
         filters=filters,
         numbers=numbers,
@@ -245,7 +251,7 @@ def articles_readout(
         charts=(
             Chart(
                 "views",
-                "Views and views from suggestions",
+                Text("Views and views from suggestions"),
                 "bar",
                 "articles",
                 "title",
@@ -255,14 +261,16 @@ def articles_readout(
         if viewed
         else (),
         notes=(
-            "Internal articles are listed with their audience: agents read them, requesters "
-            "never see them.",
+            Text(
+                "Internal articles are listed with their audience: agents read them, requesters "
+                "never see them."
+            ),
         ),
         generated=generated,
     )
 
 
 def _total(
-    key: str, label: str, rows: Sequence[Mapping[str, Any]], before: Sequence[Mapping[str, Any]]
+    key: str, label: Text, rows: Sequence[Mapping[str, Any]], before: Sequence[Mapping[str, Any]]
 ) -> Number:
     return Number(key, label, sum(row[key] for row in rows), sum(row[key] for row in before))

@@ -22,6 +22,7 @@ from kb.insights.calibration_fit import (
     verdict,
 )
 from kb.insights.readout import Chart, Column, Filters, Number, Period, Readout, Table
+from kb.insights.wording import Text
 
 
 class ThresholdChange(Protocol):
@@ -68,44 +69,56 @@ def calibration_readout(
     numbers = (
         Number(
             "suggestion_outcomes",
-            "Suggestions with an outcome",
+            Text("Suggestions with an outcome"),
             hits.outcomes,
             hits_before.outcomes,
         ),
         Number(
             "suggestion_auroc",
-            "AUROC, suggestions",
+            Text("AUROC, suggestions"),
             hits.auroc,
             hits_before.auroc,
             "number",
-            "the chance a suggestion that solved it scored above one that did not",
+            Text("the chance a suggestion that solved it scored above one that did not"),
         ),
         Number(
             "suggestion_error",
-            "Calibration error, suggestions",
+            Text("Calibration error, suggestions"),
             hits.calibration_error,
             hits_before.calibration_error,
             "rate",
-            "mean gap between predicted and observed, over ten bins",
+            Text("mean gap between predicted and observed, over ten bins"),
         ),
         Number(
-            "session_outcomes", "Sessions with an outcome", visits.outcomes, visits_before.outcomes
+            "session_outcomes",
+            Text("Sessions with an outcome"),
+            visits.outcomes,
+            visits_before.outcomes,
         ),
-        Number("session_auroc", "AUROC, sessions", visits.auroc, visits_before.auroc, "number"),
+        Number(
+            "session_auroc", Text("AUROC, sessions"), visits.auroc, visits_before.auroc, "number"
+        ),
         Number(
             "session_error",
-            "Calibration error, sessions",
+            Text("Calibration error, sessions"),
             visits.calibration_error,
             visits_before.calibration_error,
             "rate",
         ),
     )
     tables = (
-        _bins_table("suggestion_reliability", "Reliability of suggestions' probabilities", hits),
-        _bins_table("session_reliability", "Reliability of the query-level probability", visits),
-        _curve_table("show_curve", "What show_threshold keeps (suggestions)", hits, show),
+        _bins_table(
+            "suggestion_reliability", Text("Reliability of suggestions' probabilities"), hits
+        ),
+        _bins_table(
+            "session_reliability", Text("Reliability of the query-level probability"), visits
+        ),
+        _curve_table("show_curve", Text("What show_threshold keeps (suggestions)"), hits, show),
         _curve_table(
-            "confident_curve", "What confident_threshold keeps (sessions)", visits, confident
+            "confident_curve",
+            Text("What confident_threshold keeps (sessions)"),
+            visits,
+            confident,
         ),
         _thresholds_table(thresholds, defaults, last),
         _history_table(history),
@@ -113,7 +126,7 @@ def calibration_readout(
     charts = (
         Chart(
             "suggestion_reliability",
-            "Suggestions: predicted against observed",
+            Text("Suggestions: predicted against observed"),
             "reliability",
             "suggestion_reliability",
             "predicted",
@@ -121,7 +134,7 @@ def calibration_readout(
         ),
         Chart(
             "session_reliability",
-            "Sessions: predicted against observed",
+            Text("Sessions: predicted against observed"),
             "reliability",
             "session_reliability",
             "predicted",
@@ -129,7 +142,7 @@ def calibration_readout(
         ),
         Chart(
             "show_curve",
-            "Precision and coverage of show_threshold",
+            Text("Precision and coverage of show_threshold"),
             "line",
             "show_curve",
             "threshold",
@@ -138,7 +151,7 @@ def calibration_readout(
         ),
         Chart(
             "confident_curve",
-            "Precision and coverage of confident_threshold",
+            Text("Precision and coverage of confident_threshold"),
             "line",
             "confident_curve",
             "threshold",
@@ -147,21 +160,34 @@ def calibration_readout(
         ),
     )
     notes = (
-        verdict(hits, "suggestions", "that solved it", "that did not"),
-        verdict(visits, "sessions", "confirmed deflections", "not deflected"),
-        f"Behind the suggestions' figures: {hits.outcomes} suggestions with an outcome "
-        f"({hits.resolved} solved it); {hits.unlabelled} more had none and are left out.",
-        f"Behind the sessions' figures: {visits.outcomes} sessions confirmed or not deflected "
-        f"({visits.resolved} confirmed); {visits.unlabelled} more had neither a ticket nor a "
-        "confirmation in their window and are left out: potential deflections and sessions "
-        "without a signal (whether an answer solved anything is unknown), known issues, and "
-        "windows still open.",
-        f"Suggestions under show_threshold are not shown, so nothing below today's {show:g} "
-        "has outcomes unless the threshold was lower in the period.",
+        verdict(hits, "suggestions"),
+        verdict(visits, "sessions"),
+        Text(
+            "Behind the suggestions' figures: %(outcomes)s suggestions with an outcome "
+            "(%(resolved)s solved it); %(unlabelled)s more had none and are left out.",
+            outcomes=hits.outcomes,
+            resolved=hits.resolved,
+            unlabelled=hits.unlabelled,
+        ),
+        Text(
+            "Behind the sessions' figures: %(outcomes)s sessions confirmed or not deflected "
+            "(%(resolved)s confirmed); %(unlabelled)s more had neither a ticket nor a "
+            "confirmation in their window and are left out: potential deflections and sessions "
+            "without a signal (whether an answer solved anything is unknown), known issues, and "
+            "windows still open.",
+            outcomes=visits.outcomes,
+            resolved=visits.resolved,
+            unlabelled=visits.unlabelled,
+        ),
+        Text(
+            "Suggestions under show_threshold are not shown, so nothing below today's "
+            "%(show)s has outcomes unless the threshold was lower in the period.",
+            show=show,
+        ),
     )
     return Readout(
         report="calibration",
-        title="Calibration and thresholds",
+        title=Text("Calibration and thresholds"),
         period=period,
         filters=filters,
         numbers=numbers,
@@ -173,21 +199,21 @@ def calibration_readout(
 
 
 BIN_COLUMNS = (
-    Column("bin", "Predicted"),
-    Column("count", "Outcomes", "count"),
-    Column("predicted", "Mean predicted", "rate"),
-    Column("observed", "Observed resolved", "rate"),
+    Column("bin", Text("Predicted")),
+    Column("count", Text("Outcomes"), "count"),
+    Column("predicted", Text("Mean predicted"), "rate"),
+    Column("observed", Text("Observed resolved"), "rate"),
 )
 CURVE_COLUMNS = (
-    Column("threshold", "Threshold", "number"),
-    Column("kept", "Kept", "count"),
-    Column("coverage", "Coverage", "rate"),
-    Column("precision", "Precision", "rate"),
-    Column("today", "In force"),
+    Column("threshold", Text("Threshold"), "number"),
+    Column("kept", Text("Kept"), "count"),
+    Column("coverage", Text("Coverage"), "rate"),
+    Column("precision", Text("Precision"), "rate"),
+    Column("today", Text("In force")),
 )
 
 
-def _bins_table(key: str, title: str, found: Fit) -> Table:
+def _bins_table(key: str, title: Text, found: Fit) -> Table:
     rows = tuple(
         {
             "bin": f"{item.low:.1f}–{item.high:.1f}",
@@ -203,23 +229,26 @@ def _bins_table(key: str, title: str, found: Fit) -> Table:
         title,
         BIN_COLUMNS,
         rows,
-        empty=(
+        empty=Text(
             'Appears once requesters act on suggestions: "this solved it", votes and tickets '
             "give each prediction an outcome to compare with."
         ),
-        note=f"{found.outcomes} outcomes; a calibrated model's observed share equals its mean "
-        "prediction in every bin.",
+        note=Text(
+            "%(outcomes)s outcomes; a calibrated model's observed share equals its mean "
+            "prediction in every bin.",
+            outcomes=found.outcomes,
+        ),
     )
 
 
-def _curve_table(key: str, title: str, found: Fit, today: float) -> Table:
+def _curve_table(key: str, title: Text, found: Fit, today: float) -> Table:
     rows = tuple(
         {
             "threshold": point.threshold,
             "kept": point.kept,
             "coverage": point.coverage,
             "precision": point.precision,
-            "today": "today" if math.isclose(point.threshold, today) else "",
+            "today": Text("today") if math.isclose(point.threshold, today) else "",
         }
         for point in found.points
         if found.outcomes
@@ -229,9 +258,11 @@ def _curve_table(key: str, title: str, found: Fit, today: float) -> Table:
         title,
         CURVE_COLUMNS,
         rows,
-        empty="Appears once predictions have outcomes to count at each threshold.",
-        note="Coverage: the share of outcomes at or above the threshold; precision: the share "
-        "of those that resolved.",
+        empty=Text("Appears once predictions have outcomes to count at each threshold."),
+        note=Text(
+            "Coverage: the share of outcomes at or above the threshold; precision: the share "
+            "of those that resolved."
+        ),
     )
 
 
@@ -254,29 +285,29 @@ def _thresholds_table(
         )
     return Table(
         "thresholds",
-        "Thresholds in force",
+        Text("Thresholds in force"),
         (
-            Column("name", "Threshold"),
-            Column("value", "Value", "number"),
-            Column("default", "Setting", "number"),
-            Column("changed_by", "Changed by"),
-            Column("changed_at", "Changed", "time"),
+            Column("name", Text("Threshold")),
+            Column("value", Text("Value"), "number"),
+            Column("default", Text("Setting"), "number"),
+            Column("changed_by", Text("Changed by")),
+            Column("changed_at", Text("Changed"), "time"),
         ),
         tuple(rows),
-        empty="No thresholds.",
-        note="A threshold no admin changed keeps its setting (kb.toml or KB_*).",
+        empty=Text("No thresholds."),
+        note=Text("A threshold no admin changed keeps its setting (kb.toml or KB_*)."),
     )
 
 
 def _history_table(history: Sequence[ThresholdChange]) -> Table:
     return Table(
         "threshold_history",
-        "Changes of thresholds",
+        Text("Changes of thresholds"),
         (
-            Column("changed_at", "When", "time"),
-            Column("name", "Threshold"),
-            Column("value", "Value", "number"),
-            Column("changed_by", "By"),
+            Column("changed_at", Text("When"), "time"),
+            Column("name", Text("Threshold")),
+            Column("value", Text("Value"), "number"),
+            Column("changed_by", Text("By")),
         ),
         tuple(
             {
@@ -287,5 +318,5 @@ def _history_table(history: Sequence[ThresholdChange]) -> Table:
             }
             for change in history
         ),
-        empty="No admin has changed a threshold: the settings' values are in force.",
+        empty=Text("No admin has changed a threshold: the settings' values are in force."),
     )

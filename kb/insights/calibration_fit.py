@@ -32,6 +32,7 @@ from kb.insights.metrics import (
     wilson_interval,
 )
 from kb.insights.outcomes import OutcomeTimes, outcome
+from kb.insights.wording import Fixed, Text
 from kb.search.deflection import auroc, expected_calibration_error
 
 # Suggestions are grouped in SQL to a thousandth of probability: every member of a group
@@ -162,33 +163,67 @@ def curve_thresholds(today: float) -> tuple[float, ...]:
     return tuple(sorted({*CURVE_STEPS, round(today, 6)}))
 
 
-def verdict(found: Fit, what: str, good: str, bad: str) -> str:
-    """What the fit of `what` ("suggestions") allows one to say, in plain words; `good` and
-    `bad` name its two outcomes ("that solved it", "that did not")."""
+def verdict(found: Fit, subject: str) -> Text:
+    """What the fit allows one to say, in plain words, about `subject`: "suggestions" (the
+    outcomes: solved it or not) or "sessions" (confirmed deflections or not deflected)."""
+    sessions = subject == "sessions"
     if not found.enough:
-        return (
-            f"Too few outcomes to conclude about {what}: AUROC and calibration error need at "
-            f"least {MINIMUM_OUTCOMES} {what} with an outcome, {MINIMUM_EACH} {good} and "
-            f"{MINIMUM_EACH} {bad} ({found.outcomes} so far: {found.resolved} {good}, "
-            f"{found.unresolved} {bad})."
+        counts = {
+            "minimum": MINIMUM_OUTCOMES,
+            "each": MINIMUM_EACH,
+            "outcomes": found.outcomes,
+            "resolved": found.resolved,
+            "unresolved": found.unresolved,
+        }
+        if sessions:
+            return Text(
+                "Too few outcomes to conclude about sessions: AUROC and calibration error need "
+                "at least %(minimum)s sessions with an outcome, %(each)s confirmed deflections "
+                "and %(each)s not deflected (%(outcomes)s so far: %(resolved)s confirmed "
+                "deflections, %(unresolved)s not deflected).",
+                **counts,
+            )
+        return Text(
+            "Too few outcomes to conclude about suggestions: AUROC and calibration error need "
+            "at least %(minimum)s suggestions with an outcome, %(each)s that solved it and "
+            "%(each)s that did not (%(outcomes)s so far: %(resolved)s that solved it, "
+            "%(unresolved)s that did not).",
+            **counts,
         )
     assert found.auroc is not None and found.calibration_error is not None
     assert found.predicted is not None and found.observed is not None
     interval = wilson_interval(found.resolved, found.outcomes)
     if found.predicted > interval.high:
-        overall = "overconfident: it predicts more success than happened"
+        overall = Text("overconfident: it predicts more success than happened")
     elif found.predicted < interval.low:
-        overall = "underconfident: it predicts less success than happened"
+        overall = Text("underconfident: it predicts less success than happened")
     else:
-        overall = "within the 95% interval of what happened"
-    return (
-        f"On {found.outcomes} {what} with an outcome: AUROC {found.auroc:.2f} (0.5 is a coin "
-        f"toss, 1 ranks every success above every failure); predictions miss the observed "
-        f"share by {_points(found.calibration_error)} points on average (calibration error); "
-        f"the mean prediction, {_points(found.predicted)}%, against {_points(found.observed)}% "
-        f"{good}, is {overall}."
+        overall = Text("within the 95%% interval of what happened")
+    figures = {
+        "outcomes": found.outcomes,
+        "auroc": Fixed(found.auroc, 2),
+        "error": _points(found.calibration_error),
+        "predicted": _points(found.predicted),
+        "observed": _points(found.observed),
+        "overall": overall,
+    }
+    if sessions:
+        return Text(
+            "On %(outcomes)s sessions with an outcome: AUROC %(auroc)s (0.5 is a coin toss, 1 "
+            "ranks every success above every failure); predictions miss the observed share by "
+            "%(error)s points on average (calibration error); the mean prediction, "
+            "%(predicted)s%%, against %(observed)s%% confirmed deflections, is %(overall)s.",
+            **figures,
+        )
+    return Text(
+        "On %(outcomes)s suggestions with an outcome: AUROC %(auroc)s (0.5 is a coin toss, 1 "
+        "ranks every success above every failure); predictions miss the observed share by "
+        "%(error)s points on average (calibration error); the mean prediction, "
+        "%(predicted)s%%, against %(observed)s%% that solved it, is %(overall)s.",
+        **figures,
     )
 
 
-def _points(share: float) -> str:
-    return f"{share * 100:.1f}"
+def _points(share: float) -> Fixed:
+    """A share in points of a hundred, to one decimal."""
+    return Fixed(share * 100, 1)

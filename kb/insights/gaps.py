@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 from kb.insights.clustering import by_centrality, cluster_vectors
 from kb.insights.readout import Chart, Column, Filters, Number, Period, Readout, Table
 from kb.insights.searches import query_key
+from kb.insights.wording import Text
 
 GAP_DISTANCE = 0.45
 # Texts of a gap shown as its examples, its own first.
@@ -238,18 +239,18 @@ class DismissedGap:
 
 
 GAP_COLUMNS = (
-    Column("gap", "Gap"),
-    Column("examples", "Examples"),
-    Column("lost", "Sessions lost", "count"),
-    Column("sessions", "Sessions", "count"),
-    Column("ticketed", "Sessions that filed a ticket", "count"),
-    Column("searches", "Searches", "count"),
-    Column("requests", "Requests", "count"),
-    Column("texts", "Different texts", "count"),
-    Column("languages", "Languages"),
-    Column("categories", "Categories"),
-    Column("first", "First", "time"),
-    Column("last", "Last", "time"),
+    Column("gap", Text("Gap")),
+    Column("examples", Text("Examples")),
+    Column("lost", Text("Sessions lost"), "count"),
+    Column("sessions", Text("Sessions"), "count"),
+    Column("ticketed", Text("Sessions that filed a ticket"), "count"),
+    Column("searches", Text("Searches"), "count"),
+    Column("requests", Text("Requests"), "count"),
+    Column("texts", Text("Different texts"), "count"),
+    Column("languages", Text("Languages")),
+    Column("categories", Text("Categories")),
+    Column("first", Text("First"), "time"),
+    Column("last", Text("Last"), "time"),
 )
 
 
@@ -283,25 +284,29 @@ def gaps_readout(
     numbers = (
         Number(
             "gaps",
-            "Content gaps",
+            Text("Content gaps"),
             len(current.gaps),
             len(previous.gaps),
-            note="Searches and requests close in meaning count as one; dismissed gaps do not.",
+            note=Text(
+                "Searches and requests close in meaning count as one; dismissed gaps do not."
+            ),
         ),
         Number(
             "sessions_lost",
-            "Sessions lost to gaps",
+            Text("Sessions lost to gaps"),
             current.lost,
             previous.lost,
-            note=(
+            note=Text(
                 "Sessions that filed a ticket after a gap, or opened nothing and confirmed "
                 "nothing after it."
             ),
         ),
-        Number("gap_sessions", "Sessions that met a gap", current.sessions, previous.sessions),
+        Number(
+            "gap_sessions", Text("Sessions that met a gap"), current.sessions, previous.sessions
+        ),
         Number(
             "ticketed",
-            "Sessions that filed a ticket after a gap",
+            Text("Sessions that filed a ticket after a gap"),
             current.ticketed,
             previous.ticketed,
         ),
@@ -309,34 +314,40 @@ def gaps_readout(
     notes = []
     if current.left_out:
         notes.append(
-            f"{current.left_out:,} texts that cost fewer sessions were not grouped or counted "
-            f"(at most {MAX_TEXTS:,} are): choose a shorter period or a filter to see them."
+            Text(
+                "%(left_out)s texts that cost fewer sessions were not grouped or counted (at "
+                "most %(most)s are): choose a shorter period or a filter to see them.",
+                left_out=current.left_out,
+                most=MAX_TEXTS,
+            )
         )
     if not current.gaps:
         notes.append(
-            "No content gaps in this period. Searches and requests with no confident answer, "
-            "or after which a ticket was filed, appear here grouped by meaning."
+            Text(
+                "No content gaps in this period. Searches and requests with no confident "
+                "answer, or after which a ticket was filed, appear here grouped by meaning."
+            )
         )
     tables = (
         Table(
             key="gaps",
-            title="Content gaps",
+            title=Text("Content gaps"),
             columns=GAP_COLUMNS,
             rows=rows,
-            empty="Searches and requests the knowledge base did not answer appear here.",
-            note=(
+            empty=Text("Searches and requests the knowledge base did not answer appear here."),
+            note=Text(
                 "Ranked by the sessions they cost; a dismissed gap, and those close to it in "
                 "meaning, are left out from then on."
             ),
         ),
         Table(
             key="dismissed",
-            title="Dismissed gaps",
+            title=Text("Dismissed gaps"),
             columns=(
-                Column("id", "Number", "count"),
-                Column("gap", "Gap"),
-                Column("dismissed_by", "Dismissed by"),
-                Column("dismissed_at", "Dismissed", "time"),
+                Column("id", Text("Number"), "count"),
+                Column("gap", Text("Gap")),
+                Column("dismissed_by", Text("Dismissed by")),
+                Column("dismissed_at", Text("Dismissed"), "time"),
             ),
             rows=tuple(
                 {
@@ -347,17 +358,21 @@ def gaps_readout(
                 }
                 for item in dismissed
             ),
-            empty="Gaps a manager dismisses appear here, and searches like them are left out.",
+            empty=Text(
+                "Gaps a manager dismisses appear here, and searches like them are left out."
+            ),
         ),
     )
     return Readout(
         report="gaps",
-        title="Content gaps",
+        title=Text("Content gaps"),
         period=period,
         filters=filters,
         numbers=numbers,
         tables=tables,
-        charts=(Chart("gaps_lost", "Sessions lost to gaps", "bar", "gaps", "gap", ("lost",)),),
+        charts=(
+            Chart("gaps_lost", Text("Sessions lost to gaps"), "bar", "gaps", "gap", ("lost",)),
+        ),
         notes=tuple(notes),
         generated=generated,
     )

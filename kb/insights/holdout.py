@@ -17,6 +17,7 @@ from typing import Protocol
 from kb.insights.metrics import TrueDeflection, true_deflection, wilson_interval
 from kb.insights.outcomes import DEFAULT_WINDOW
 from kb.insights.readout import Chart, Column, Filters, Number, Period, Readout, Table
+from kb.insights.wording import Fixed, Text
 
 # Fewer sessions than this in either group and the readout concludes nothing, even when the
 # interval clears zero. Newcombe's interval keeps its coverage at small counts, but with a
@@ -78,40 +79,44 @@ def holdout_counts(
     return HoldoutCounts(held_out, held_out_tickets, treated, treated_tickets, pending)
 
 
-def verdict(counts: HoldoutCounts, share: float) -> str:
+def verdict(counts: HoldoutCounts, share: float) -> Text:
     """What the numbers allow a manager to say, in one sentence."""
     found = counts.estimate()
     if counts.held_out == 0:
         if share <= 0:
-            return (
+            return Text(
                 "No session was held out: set holdout_share (for example 0.05) to measure "
                 "what suggestions prevent."
             )
-        return "No held-out session has closed its window yet: too few sessions to conclude."
+        return Text("No held-out session has closed its window yet: too few sessions to conclude.")
     if not counts.enough:
-        return (
-            f"Too few sessions to conclude: each group needs at least {MINIMUM_SESSIONS} "
-            f"sessions whose window has closed ({counts.held_out} held out, "
-            f"{counts.treated} treated so far)."
+        return Text(
+            "Too few sessions to conclude: each group needs at least %(minimum)s sessions "
+            "whose window has closed (%(held_out)s held out, %(treated)s treated so far).",
+            minimum=MINIMUM_SESSIONS,
+            held_out=counts.held_out,
+            treated=counts.treated,
         )
     if not found.conclusive or found.difference is None:
-        return (
-            "Too few sessions to conclude: the 95% interval of the difference spans zero, so "
+        return Text(
+            "Too few sessions to conclude: the 95%% interval of the difference spans zero, so "
             "suggestions may prevent tickets or not."
         )
     if found.difference > 0:
-        return (
-            f"Suggestions prevent tickets: treated sessions file {_points(found.difference)} "
-            "fewer tickets per 100 sessions than held-out ones."
+        return Text(
+            "Suggestions prevent tickets: treated sessions file %(points)s fewer tickets per "
+            "100 sessions than held-out ones.",
+            points=_points(found.difference),
         )
-    return (
-        f"Sessions shown suggestions file {_points(-found.difference)} more tickets per 100 "
-        "sessions than held-out ones: the suggestions are not preventing tickets."
+    return Text(
+        "Sessions shown suggestions file %(points)s more tickets per 100 sessions than "
+        "held-out ones: the suggestions are not preventing tickets.",
+        points=_points(-found.difference),
     )
 
 
-def _points(share: float) -> str:
-    return f"{share * 100:.1f}"
+def _points(share: float) -> Fixed:
+    return Fixed(share * 100, 1)
 
 
 def holdout_readout(
@@ -133,49 +138,49 @@ def holdout_readout(
     numbers = (
         Number(
             "true_deflection",
-            "True deflection",
+            Text("True deflection"),
             now.difference,
             before.difference,
             "rate",
-            "held-out ticket rate − treated ticket rate",
+            Text("held-out ticket rate − treated ticket rate"),
         ),
-        Number("interval_low", "95% interval, low", now.low, before.low, "rate"),
-        Number("interval_high", "95% interval, high", now.high, before.high, "rate"),
+        Number("interval_low", Text("95%% interval, low"), now.low, before.low, "rate"),
+        Number("interval_high", Text("95%% interval, high"), now.high, before.high, "rate"),
         Number(
             "held_out_rate",
-            "Ticket rate, held out",
+            Text("Ticket rate, held out"),
             now.held_out_rate,
             before.held_out_rate,
             "rate",
         ),
         Number(
             "treated_rate",
-            "Ticket rate, shown suggestions",
+            Text("Ticket rate, shown suggestions"),
             now.treated_rate,
             before.treated_rate,
             "rate",
         ),
-        Number("held_out_sessions", "Held-out sessions", current.held_out, previous.held_out),
-        Number("treated_sessions", "Treated sessions", current.treated, previous.treated),
+        Number("held_out_sessions", Text("Held-out sessions"), current.held_out, previous.held_out),
+        Number("treated_sessions", Text("Treated sessions"), current.treated, previous.treated),
     )
     columns = (
-        Column("group", "Group"),
-        Column("sessions", "Sessions", "count"),
-        Column("tickets", "Sessions with a ticket", "count"),
-        Column("rate", "Ticket rate", "rate"),
-        Column("low", "95% interval, low", "rate"),
-        Column("high", "95% interval, high", "rate"),
+        Column("group", Text("Group")),
+        Column("sessions", Text("Sessions"), "count"),
+        Column("tickets", Text("Sessions with a ticket"), "count"),
+        Column("rate", Text("Ticket rate"), "rate"),
+        Column("low", Text("95%% interval, low"), "rate"),
+        Column("high", Text("95%% interval, high"), "rate"),
     )
     rows = []
     if current.held_out or current.treated:
         rows = [
-            _group_row("Held out", current.held_out, current.held_out_tickets),
-            _group_row("Shown suggestions", current.treated, current.treated_tickets),
+            _group_row(Text("Held out"), current.held_out, current.held_out_tickets),
+            _group_row(Text("Shown suggestions"), current.treated, current.treated_tickets),
         ]
         if now.difference is not None:
             rows.append(
                 {
-                    "group": "Difference (true deflection)",
+                    "group": Text("Difference (true deflection)"),
                     "sessions": current.held_out + current.treated,
                     "tickets": current.held_out_tickets + current.treated_tickets,
                     "rate": now.difference,
@@ -186,37 +191,46 @@ def holdout_readout(
     hours = window.total_seconds() / 3600
     table = Table(
         "groups",
-        "Ticket rate of held-out and treated sessions",
+        Text("Ticket rate of held-out and treated sessions"),
         columns,
         tuple(rows),
-        empty=(
+        empty=Text(
             "Sessions appear here once their window has closed. With holdout_share above 0, "
             "that share of help sessions is shown no suggestions, so that their ticket rate "
             "can be compared with everyone else's."
         ),
-        note=(
-            f"A session filed a ticket when one came within {hours:g} hours of its start; "
-            "intervals are Wilson's for each rate and Newcombe's for the difference."
+        note=Text(
+            "A session filed a ticket when one came within %(hours)s hours of its start; "
+            "intervals are Wilson's for each rate and Newcombe's for the difference.",
+            hours=hours,
         ),
     )
     notes = [verdict(current, share)]
     if current.pending:
         notes.append(
-            f"{current.pending} sessions of the period are still inside their window and are "
-            "not counted yet."
+            Text(
+                "%(pending)s sessions of the period are still inside their window and are "
+                "not counted yet.",
+                pending=current.pending,
+            )
         )
     if filters.category or filters.language:
         notes.append(
-            "Category and language filters do not apply here: held-out sessions are shown no "
-            "answer to take a category from, so every session is counted."
+            Text(
+                "Category and language filters do not apply here: held-out sessions are shown "
+                "no answer to take a category from, so every session is counted."
+            )
         )
     notes.append(
-        f"A verdict needs at least {MINIMUM_SESSIONS} sessions in each group and a 95% "
-        "interval that does not span zero."
+        Text(
+            "A verdict needs at least %(minimum)s sessions in each group and a 95%% interval "
+            "that does not span zero.",
+            minimum=MINIMUM_SESSIONS,
+        )
     )
     return Readout(
         report="holdout",
-        title="True deflection (holdout)",
+        title=Text("True deflection (holdout)"),
         period=period,
         filters=filters,
         numbers=numbers,
@@ -224,12 +238,12 @@ def holdout_readout(
         charts=(
             Chart(
                 "groups",
-                "Ticket rates with their 95% intervals",
+                Text("Ticket rates with their 95%% intervals"),
                 "interval",
                 "groups",
                 "group",
                 ("rate", "low", "high"),
-                {"no difference": 0.0},
+                {Text("no difference"): 0.0},
             ),
         ),
         notes=tuple(notes),
@@ -237,7 +251,7 @@ def holdout_readout(
     )
 
 
-def _group_row(name: str, sessions: int, tickets: int) -> dict[str, object]:
+def _group_row(name: Text, sessions: int, tickets: int) -> dict[str, object]:
     interval = wilson_interval(tickets, sessions)
     rate = tickets / sessions if sessions else None
     return {

@@ -15,14 +15,15 @@ from datetime import date, datetime, timedelta
 from kb.insights.metrics import hours_saved, kcs_link_rate, ratio, self_service_score
 from kb.insights.outcomes import OUTCOMES, DeflectionRates, tally_rates
 from kb.insights.readout import Chart, Column, Filters, Number, Period, Readout, Table
+from kb.insights.wording import Text
 
 OUTCOME_LABELS = {
-    "confirmed": "Confirmed deflection (this solved it, or a helpful vote)",
-    "potential": "Potential deflection (viewed a suggestion, no ticket)",
-    "known_issue": "Joined a known issue instead of filing",
-    "not_deflected": "Not deflected (a ticket in the window)",
-    "no_signal": "No signal (shown suggestions, nothing opened)",
-    "pending": "Window still open",
+    "confirmed": Text("Confirmed deflection (this solved it, or a helpful vote)"),
+    "potential": Text("Potential deflection (viewed a suggestion, no ticket)"),
+    "known_issue": Text("Joined a known issue instead of filing"),
+    "not_deflected": Text("Not deflected (a ticket in the window)"),
+    "no_signal": Text("No signal (shown suggestions, nothing opened)"),
+    "pending": Text("Window still open"),
 }
 
 
@@ -109,79 +110,87 @@ def overview_readout(
 ) -> Readout:
     """The overview: help sessions, deflection, tickets, self-service score, KCS link rate
     and agent hours saved, each beside its value in the previous period."""
-    hours = f"{window.total_seconds() / 3600:g}"
+    hours = window.total_seconds() / 3600
     deflected = current.rates.deflected
     numbers = (
         Number(
             "help_sessions",
-            "Help sessions",
+            Text("Help sessions"),
             current.help_sessions,
             previous.help_sessions,
-            note="Portal visits that searched or opened the request form.",
+            note=Text("Portal visits that searched or opened the request form."),
         ),
         Number(
             "shown_suggestions",
-            "Sessions shown suggestions",
+            Text("Sessions shown suggestions"),
             current.shown,
             previous.shown,
         ),
         Number(
             "deflection_rate",
-            "Deflection rate",
+            Text("Deflection rate"),
             current.deflection_rate,
             previous.deflection_rate,
             kind="rate",
-            note=(
-                f"(confirmed + potential + known issue) / sessions shown suggestions whose "
-                f"{hours} h window has closed or that were decided; "
-                f"{current.rates.pending} still inside their window are not counted yet."
+            note=Text(
+                "(confirmed + potential + known issue) / sessions shown suggestions whose "
+                "%(hours)s h window has closed or that were decided; %(pending)s still inside "
+                "their window are not counted yet.",
+                hours=hours,
+                pending=current.rates.pending,
             ),
         ),
         Number(
             "confirmed_rate",
-            "Confirmed deflection rate",
+            Text("Confirmed deflection rate"),
             current.confirmed_rate,
             previous.confirmed_rate,
             kind="rate",
-            note='Only sessions that said "this solved it" or voted an answer helpful.',
+            note=Text('Only sessions that said "this solved it" or voted an answer helpful.'),
         ),
         Number(
             "tickets",
-            "Tickets created from the portal",
+            Text("Tickets created from the portal"),
             current.activity.tickets,
             previous.activity.tickets,
         ),
         Number(
             "self_service_score",
-            "Self-service score",
+            Text("Self-service score"),
             self_service_score(current.activity.visitors, current.activity.requesters),
             self_service_score(previous.activity.visitors, previous.activity.requesters),
             kind="number",
-            note=(
-                f"Distinct portal visits ({current.activity.visitors}) / distinct ticket "
-                f"requesters ({current.activity.requesters})."
+            note=Text(
+                "Distinct portal visits (%(visitors)s) / distinct ticket requesters "
+                "(%(requesters)s).",
+                visitors=current.activity.visitors,
+                requesters=current.activity.requesters,
             ),
         ),
         Number(
             "kcs_link_rate",
-            "KCS link rate",
+            Text("KCS link rate"),
             kcs_link_rate(current.activity.linked, current.activity.resolved),
             kcs_link_rate(previous.activity.linked, previous.activity.resolved),
             kind="rate",
-            note=(
-                f"Resolved tickets with a linked article ({current.activity.linked}) / "
-                f"resolved tickets ({current.activity.resolved})."
+            note=Text(
+                "Resolved tickets with a linked article (%(linked)s) / resolved tickets "
+                "(%(resolved)s).",
+                linked=current.activity.linked,
+                resolved=current.activity.resolved,
             ),
         ),
         Number(
             "hours_saved",
-            "Estimated agent hours saved",
+            Text("Estimated agent hours saved"),
             hours_saved(deflected, minutes_per_ticket),
             hours_saved(previous.rates.deflected, minutes_per_ticket),
             kind="number",
-            note=(
-                f"An assumption, not a measurement: {deflected} deflected sessions × "
-                f"{minutes_per_ticket:g} minutes per ticket (the minutes_per_ticket setting) / 60."
+            note=Text(
+                "An assumption, not a measurement: %(deflected)s deflected sessions × "
+                "%(minutes)s minutes per ticket (the minutes_per_ticket setting) / 60.",
+                deflected=deflected,
+                minutes=minutes_per_ticket,
             ),
         ),
     )
@@ -189,25 +198,32 @@ def overview_readout(
     charts = (
         Chart(
             "deflection_trend",
-            "Deflection rate",
+            Text("Deflection rate"),
             "line",
             "trend",
             "first",
             ("deflection_rate", "confirmed_rate"),
         ),
         Chart(
-            "ticket_trend", "Tickets created from the portal", "bar", "trend", "first", ("tickets",)
+            "ticket_trend",
+            Text("Tickets created from the portal"),
+            "bar",
+            "trend",
+            "first",
+            ("tickets",),
         ),
     )
-    notes: tuple[str, ...] = ()
+    notes: tuple[Text, ...] = ()
     if current.help_sessions == 0:
         notes = (
-            "No help sessions in this period. The numbers appear as requesters search the "
-            "portal or open the request form.",
+            Text(
+                "No help sessions in this period. The numbers appear as requesters search the "
+                "portal or open the request form."
+            ),
         )
     return Readout(
         report="overview",
-        title="Overview",
+        title=Text("Overview"),
         period=period,
         filters=filters,
         numbers=numbers,
@@ -218,7 +234,7 @@ def overview_readout(
     )
 
 
-def _trend_table(points: Sequence[TrendPoint], hours: str) -> Table:
+def _trend_table(points: Sequence[TrendPoint], hours: float) -> Table:
     weekly = any(point.first != point.last for point in points)
     rows = tuple(
         {
@@ -234,20 +250,25 @@ def _trend_table(points: Sequence[TrendPoint], hours: str) -> Table:
     )
     return Table(
         key="trend",
-        title="Deflection and tickets by week" if weekly else "Deflection and tickets by day",
+        title=Text("Deflection and tickets by week")
+        if weekly
+        else Text("Deflection and tickets by day"),
         columns=(
-            Column("first", "From", "date"),
-            Column("last", "To", "date"),
-            Column("sessions", "Sessions shown suggestions, decided", "count"),
-            Column("deflected", "Deflected", "count"),
-            Column("deflection_rate", "Deflection rate", "rate"),
-            Column("confirmed_rate", "Confirmed deflection rate", "rate"),
-            Column("tickets", "Tickets created from the portal", "count"),
+            Column("first", Text("From"), "date"),
+            Column("last", Text("To"), "date"),
+            Column("sessions", Text("Sessions shown suggestions, decided"), "count"),
+            Column("deflected", Text("Deflected"), "count"),
+            Column("deflection_rate", Text("Deflection rate"), "rate"),
+            Column("confirmed_rate", Text("Confirmed deflection rate"), "rate"),
+            Column("tickets", Text("Tickets created from the portal"), "count"),
         ),
         rows=rows,
-        empty="One row per day (per week past a month) once the period has begun.",
-        note=f"Sessions by the day they started; a session is decided once its {hours} h "
-        "window has closed, or sooner by a ticket, a confirmation or a known issue joined.",
+        empty=Text("One row per day (per week past a month) once the period has begun."),
+        note=Text(
+            "Sessions by the day they started; a session is decided once its %(hours)s h "
+            "window has closed, or sooner by a ticket, a confirmation or a known issue joined.",
+            hours=hours,
+        ),
     )
 
 
@@ -263,15 +284,15 @@ def _outcome_table(current: DeflectionRates, previous: DeflectionRates) -> Table
     )
     return Table(
         key="outcomes",
-        title="Outcomes of sessions shown suggestions",
+        title=Text("Outcomes of sessions shown suggestions"),
         columns=(
-            Column("outcome", "Outcome"),
-            Column("sessions", "Sessions", "count"),
-            Column("share", "Share of decided sessions", "rate"),
-            Column("previous", "Previous period", "count"),
+            Column("outcome", Text("Outcome")),
+            Column("sessions", Text("Sessions"), "count"),
+            Column("share", Text("Share of decided sessions"), "rate"),
+            Column("previous", Text("Previous period"), "count"),
         ),
         rows=rows
         if any((current.sessions, current.pending, previous.sessions, previous.pending))
         else (),
-        empty="Sessions appear here once the portal has shown suggestions in this period.",
+        empty=Text("Sessions appear here once the portal has shown suggestions in this period."),
     )

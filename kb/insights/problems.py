@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from kb.backends import Embedder, Vectors
 from kb.insights.candidates import Candidate, Incident, linked_problems, problem_candidates
 from kb.insights.readout import Column, Filters, Number, Period, Readout, Table
+from kb.insights.wording import Text
 from kb.model import Filters as SearchFilters
 from kb.model import SearchQuery
 from kb.search.searcher import MAX_QUERY_CHARACTERS, Searcher
@@ -170,33 +171,42 @@ class ProblemCandidates:
         )
 
 
+# A group's trend (kb.insights.candidates.trend) and a problem's status
+# (kb.store.problems.PROBLEM_STATUSES) as the report names them.
+TREND_NAMES = {"rising": Text("rising"), "falling": Text("falling"), "steady": Text("steady")}
+PROBLEM_STATUS_NAMES = {
+    "investigating": Text("investigating"),
+    "known_error": Text("known error"),
+    "resolved": Text("resolved"),
+    "closed": Text("closed"),
+}
 # The report's tables as columns (key, label, kind) and rows keyed by column, the shape every
 # readout hands to pages, CSV, the API and `kb report`. Kinds: text, count, time, link.
 CANDIDATE_COLUMNS = (
-    ("key", "Group", "text"),
-    ("title", "Typical incident", "text"),
-    ("count", "Incidents", "count"),
-    ("open_incidents", "Still open", "count"),
-    ("trend", "Trend", "text"),
-    ("earlier", "First half of the period", "count"),
-    ("later", "Second half of the period", "count"),
-    ("first_seen", "First seen", "time"),
-    ("last_seen", "Last seen", "time"),
-    ("categories", "Categories", "text"),
-    ("examples", "Example tickets", "text"),
-    ("incidents", "All incidents", "text"),
-    ("covered_by", "Article that covers it", "link"),
-    ("problems", "Problem records", "text"),
+    ("key", Text("Group"), "text"),
+    ("title", Text("Typical incident"), "text"),
+    ("count", Text("Incidents"), "count"),
+    ("open_incidents", Text("Still open"), "count"),
+    ("trend", Text("Trend"), "text"),
+    ("earlier", Text("First half of the period"), "count"),
+    ("later", Text("Second half of the period"), "count"),
+    ("first_seen", Text("First seen"), "time"),
+    ("last_seen", Text("Last seen"), "time"),
+    ("categories", Text("Categories"), "text"),
+    ("examples", Text("Example tickets"), "text"),
+    ("incidents", Text("All incidents"), "text"),
+    ("covered_by", Text("Article that covers it"), "link"),
+    ("problems", Text("Problem records"), "text"),
 )
 PROBLEM_COLUMNS = (
-    ("number", "Problem", "link"),
-    ("title", "Title", "text"),
-    ("status", "Status", "text"),
-    ("owner", "Owner", "text"),
-    ("incidents", "Linked incidents", "count"),
-    ("joined", "Visits that joined it", "count"),
-    ("announced", "Announced", "text"),
-    ("updated", "Last update", "time"),
+    ("number", Text("Problem"), "link"),
+    ("title", Text("Title"), "text"),
+    ("status", Text("Status"), "text"),
+    ("owner", Text("Owner"), "text"),
+    ("incidents", Text("Linked incidents"), "count"),
+    ("joined", Text("Visits that joined it"), "count"),
+    ("announced", Text("Announced"), "text"),
+    ("updated", Text("Last update"), "time"),
 )
 
 
@@ -211,7 +221,7 @@ def candidate_rows(report: CandidateReport) -> list[dict[str, Any]]:
                 "title": candidate.title,
                 "count": candidate.count,
                 "open_incidents": candidate.open_incidents,
-                "trend": candidate.trend,
+                "trend": TREND_NAMES.get(candidate.trend, candidate.trend),
                 "earlier": candidate.earlier,
                 "later": candidate.later,
                 "first_seen": candidate.first_seen,
@@ -232,11 +242,11 @@ def problem_rows(problems: Sequence[Problem], joined: Mapping[str, int]) -> list
         {
             "number": problem.number,
             "title": problem.title,
-            "status": problem.status,
+            "status": PROBLEM_STATUS_NAMES.get(problem.status, problem.status),
             "owner": problem.owner,
             "incidents": len(problem.incidents),
             "joined": joined.get(problem.number, 0),
-            "announced": "yes" if problem.announced else "no",
+            "announced": Text("yes") if problem.announced else Text("no"),
             "updated": problem.updated,
         }
         for problem in problems
@@ -262,55 +272,58 @@ def problems_readout(
     notes = []
     if current.truncated:
         notes.append(
-            f"The period held more than {MAX_INCIDENTS:,} incidents: only the most recent "
-            f"{MAX_INCIDENTS:,} were grouped. Choose a shorter period to see them all."
+            Text(
+                "The period held more than %(most)s incidents: only the most recent %(most)s "
+                "were grouped. Choose a shorter period to see them all.",
+                most=MAX_INCIDENTS,
+            )
         )
     return Readout(
         report="problems",
-        title="Problem candidates",
+        title=Text("Problem candidates"),
         period=period,
         filters=filters,
         numbers=(
-            Number("incidents", "Incidents", current.incidents, previous.incidents),
+            Number("incidents", Text("Incidents"), current.incidents, previous.incidents),
             Number(
                 "candidates",
-                "Groups of recurring incidents",
+                Text("Groups of recurring incidents"),
                 len(current.candidates),
                 len(previous.candidates),
-                note="At least 3 incidents close in meaning (the engine's embeddings).",
+                note=Text("At least 3 incidents close in meaning (the engine's embeddings)."),
             ),
             Number(
                 "recurring_incidents",
-                "Incidents in a recurring group",
+                Text("Incidents in a recurring group"),
                 _recurring(current),
                 _recurring(previous),
             ),
             Number(
                 "uncovered",
-                "Groups no article covers",
+                Text("Groups no article covers"),
                 _uncovered(current),
                 _uncovered(previous),
-                note="No published article the portal would show for the typical incident.",
+                note=Text("No published article the portal would show for the typical incident."),
             ),
-            Number("problems_opened", "Problems opened", opened, opened_before),
+            Number("problems_opened", Text("Problems opened"), opened, opened_before),
         ),
         tables=(
             Table(
                 key="candidates",
-                title="Recurring incidents",
+                title=Text("Recurring incidents"),
                 columns=tuple(Column(*column) for column in CANDIDATE_COLUMNS),
                 rows=tuple(candidate_rows(current)),
-                empty=(
+                empty=Text(
                     "Groups of at least 3 incidents about the same thing appear here, biggest "
                     "first, once the period has that many."
                 ),
             ),
             Table(
                 key="problems",
-                title="Problem records",
+                title=Text("Problem records"),
                 columns=tuple(Column(*column) for column in PROBLEM_COLUMNS),
                 rows=tuple(problem_rows(records, joined)),
-                empty=(
+                empty=Text(
                     "Problems opened from the desk appear here while they are open or when they "
                     "changed in the period."
                 ),

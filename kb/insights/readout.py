@@ -9,12 +9,13 @@ nothing.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from kb.errors import QueryError
+from kb.insights.wording import Text, Words, wording
 
 PRESET_DAYS = (7, 30, 90)
 MAX_DAYS = 731
@@ -105,7 +106,7 @@ class Filters:
 @dataclass(frozen=True)
 class Column:
     key: str
-    label: str
+    label: Words
     kind: str = "text"
 
     def __post_init__(self) -> None:
@@ -118,31 +119,48 @@ class Table:
     """One table of a report. `empty` says what will appear here, and why it is empty now."""
 
     key: str
-    title: str
+    title: Words
     columns: tuple[Column, ...]
     rows: tuple[Mapping[str, Any], ...]
-    empty: str
-    note: str = ""
+    empty: Words
+    note: Words = ""
+
+    def worded(self, say: Callable[[Text], str]) -> Table:
+        """The table with its title, notes, labels and cells of Text worded by `say`."""
+        return replace(
+            self,
+            title=wording(self.title, say),
+            empty=wording(self.empty, say),
+            note=wording(self.note, say),
+            columns=tuple(
+                replace(column, label=wording(column.label, say)) for column in self.columns
+            ),
+            rows=tuple(
+                {key: wording(value, say) for key, value in row.items()} for row in self.rows
+            ),
+        )
 
     def csv_rows(self) -> list[list[str]]:
         """The table as CSV cells: a header of column labels, then one list per row.
 
         kb/insights/export.py writes them; this module stays free of I/O.
         """
-        header = [column.label for column in self.columns]
+        header = [str(column.label) for column in self.columns]
         body = [[_csv_value(row.get(column.key)) for column in self.columns] for row in self.rows]
         return [header, *body]
 
     def to_json(self) -> dict[str, Any]:
         return {
             "key": self.key,
-            "title": self.title,
-            "columns": [{"key": c.key, "label": c.label, "kind": c.kind} for c in self.columns],
+            "title": str(self.title),
+            "columns": [
+                {"key": c.key, "label": str(c.label), "kind": c.kind} for c in self.columns
+            ],
             "rows": [
                 {c.key: _json_value(row.get(c.key)) for c in self.columns} for row in self.rows
             ],
-            "empty": self.empty,
-            "note": self.note,
+            "empty": str(self.empty),
+            "note": str(self.note),
         }
 
 
@@ -151,11 +169,11 @@ class Number:
     """A headline number and its value in the previous period; `note` states assumptions."""
 
     key: str
-    label: str
+    label: Words
     value: float | None
     previous: float | None
     kind: str = "count"
-    note: str = ""
+    note: Words = ""
 
     @property
     def change(self) -> float | None:
@@ -167,12 +185,12 @@ class Number:
     def to_json(self) -> dict[str, Any]:
         return {
             "key": self.key,
-            "label": self.label,
+            "label": str(self.label),
             "value": _json_value(self.value),
             "previous": _json_value(self.previous),
             "change": _json_value(self.change),
             "kind": self.kind,
-            "note": self.note,
+            "note": str(self.note),
         }
 
 
@@ -182,39 +200,62 @@ class Chart:
 
     kind: "line" (a trend), "bar" (ranked counts), "reliability" (predicted against
     observed) or "interval" (estimates with their 95% interval: `series` is value, low, high).
+    `marks` names positions drawn on the x axis (a threshold in force).
     """
 
     key: str
-    title: str
+    title: Words
     kind: str
     table: str
     x: str
     series: tuple[str, ...]
-    marks: Mapping[str, float] = field(default_factory=dict)
+    marks: Mapping[Words, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "key": self.key,
-            "title": self.title,
+            "title": str(self.title),
             "kind": self.kind,
             "table": self.table,
             "x": self.x,
             "series": list(self.series),
-            "marks": dict(self.marks),
+            "marks": {str(name): value for name, value in self.marks.items()},
         }
 
 
 @dataclass(frozen=True)
 class Readout:
     report: str
-    title: str
+    title: Words
     period: Period
     filters: Filters
     numbers: tuple[Number, ...] = ()
     tables: tuple[Table, ...] = ()
     charts: tuple[Chart, ...] = ()
-    notes: tuple[str, ...] = ()
+    notes: tuple[Words, ...] = ()
     generated: datetime | None = None
+
+    def worded(self, say: Callable[[Text], str]) -> Readout:
+        """The readout with every Text in it (titles, labels, notes, cells) worded by `say`:
+        a page's language, or `str` for English."""
+        return replace(
+            self,
+            title=wording(self.title, say),
+            numbers=tuple(
+                replace(number, label=wording(number.label, say), note=wording(number.note, say))
+                for number in self.numbers
+            ),
+            tables=tuple(table.worded(say) for table in self.tables),
+            charts=tuple(
+                replace(
+                    chart,
+                    title=wording(chart.title, say),
+                    marks={wording(name, say): value for name, value in chart.marks.items()},
+                )
+                for chart in self.charts
+            ),
+            notes=tuple(wording(note, say) for note in self.notes),
+        )
 
     def table(self, key: str) -> Table:
         for table in self.tables:
@@ -231,19 +272,21 @@ class Readout:
     def to_json(self) -> dict[str, Any]:
         return {
             "report": self.report,
-            "title": self.title,
+            "title": str(self.title),
             "period": self.period.to_json(),
             "previous_period": self.period.previous().to_json(),
             "filters": self.filters.to_json(),
             "numbers": [number.to_json() for number in self.numbers],
             "tables": [table.to_json() for table in self.tables],
             "charts": [chart.to_json() for chart in self.charts],
-            "notes": list(self.notes),
+            "notes": [str(note) for note in self.notes],
             "generated": self.generated.isoformat() if self.generated else None,
         }
 
 
 def _json_value(value: Any) -> Any:
+    if isinstance(value, Text):
+        return str(value)
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, float) and not math.isfinite(value):

@@ -15,11 +15,14 @@ from datetime import datetime
 
 from kb.insights.metrics import ratio
 from kb.insights.readout import Chart, Column, Filters, Number, Period, Readout, Table
+from kb.insights.wording import Text
 
 # Rows in each ranked table.
 TOP = 50
-# The language of searches whose answers had none (nothing was found).
+# The language of searches whose answers had none (nothing was found), and its name in the
+# table of languages.
 NO_LANGUAGE = "(none)"
+NO_LANGUAGE_NAME = Text("(none)")
 
 
 @dataclass(frozen=True)
@@ -101,13 +104,13 @@ def ranked(queries: Sequence[Query], count: Callable[[QueryCounts], int]) -> lis
 
 
 QUERY_COLUMNS = (
-    Column("query", "Search"),
-    Column("languages", "Languages"),
-    Column("searches", "Searches", "count"),
-    Column("click_through", "Click-through", "rate"),
-    Column("unconfident", "No confident answer", "count"),
-    Column("unclicked", "No click", "count"),
-    Column("ticketed", "Followed by a ticket", "count"),
+    Column("query", Text("Search")),
+    Column("languages", Text("Languages")),
+    Column("searches", Text("Searches"), "count"),
+    Column("click_through", Text("Click-through"), "rate"),
+    Column("unconfident", Text("No confident answer"), "count"),
+    Column("unclicked", Text("No click"), "count"),
+    Column("ticketed", Text("Followed by a ticket"), "count"),
 )
 
 
@@ -124,14 +127,17 @@ def _query_row(query: Query) -> dict[str, object]:
     }
 
 
-def _query_table(key: str, title: str, queries: Sequence[Query], empty: str) -> Table:
+def _query_table(key: str, title: Text, queries: Sequence[Query], empty: Text) -> Table:
     return Table(
         key=key,
         title=title,
         columns=QUERY_COLUMNS,
         rows=tuple(_query_row(query) for query in queries),
         empty=empty,
-        note=f"At most {TOP} searches; the same words in another case or spacing are one search.",
+        note=Text(
+            "At most %(top)s searches; the same words in another case or spacing are one search.",
+            top=TOP,
+        ),
     )
 
 
@@ -147,41 +153,41 @@ def searches_readout(
     now, before = total(current), total(previous)
     queries = merge(current)
     numbers = (
-        Number("searches", "Searches", now.searches, before.searches),
+        Number("searches", Text("Searches"), now.searches, before.searches),
         Number(
             "distinct_searches",
-            "Different searches",
+            Text("Different searches"),
             len(queries),
             len(merge(previous)),
-            note="The same words in another case or spacing count once.",
+            note=Text("The same words in another case or spacing count once."),
         ),
         Number(
             "click_through_rate",
-            "Click-through rate",
+            Text("Click-through rate"),
             ratio(now.clicked, now.searches),
             ratio(before.clicked, before.searches),
             kind="rate",
-            note="Searches from whose results an answer was opened before the next search.",
+            note=Text("Searches from whose results an answer was opened before the next search."),
         ),
         Number(
             "unconfident",
-            "Searches with no confident answer",
+            Text("Searches with no confident answer"),
             now.unconfident,
             before.unconfident,
-            note="The best answer's deflection probability was under confident_threshold.",
+            note=Text("The best answer's deflection probability was under confident_threshold."),
         ),
-        Number("unclicked", "Searches with no click", now.unclicked, before.unclicked),
+        Number("unclicked", Text("Searches with no click"), now.unclicked, before.unclicked),
         Number(
             "ticketed",
-            "Searches followed by a ticket",
+            Text("Searches followed by a ticket"),
             now.ticketed,
             before.ticketed,
-            note="The visit filed a ticket after the search.",
+            note=Text("The visit filed a ticket after the search."),
         ),
     )
     languages = tuple(
         {
-            "language": row.language,
+            "language": NO_LANGUAGE_NAME if row.language == NO_LANGUAGE else row.language,
             "searches": row.searches,
             "click_through": ratio(row.clicked, row.searches),
             "unconfident": row.unconfident,
@@ -193,67 +199,72 @@ def searches_readout(
     tables = (
         _query_table(
             "top",
-            "Top searches",
+            Text("Top searches"),
             queries[:TOP],
-            "Searches appear here once requesters search the portal in this period.",
+            Text("Searches appear here once requesters search the portal in this period."),
         ),
         _query_table(
             "unconfident",
-            "Searches with no confident answer",
+            Text("Searches with no confident answer"),
             ranked(queries, lambda counts: counts.unconfident),
-            "Searches whose best answer was not confident appear here: the content to write.",
+            Text(
+                "Searches whose best answer was not confident appear here: the content to write."
+            ),
         ),
         _query_table(
             "unclicked",
-            "Searches with no click",
+            Text("Searches with no click"),
             ranked(queries, lambda counts: counts.unclicked),
-            "Searches after which no answer was opened appear here.",
+            Text("Searches after which no answer was opened appear here."),
         ),
         _query_table(
             "ticketed",
-            "Searches followed by a ticket",
+            Text("Searches followed by a ticket"),
             ranked(queries, lambda counts: counts.ticketed),
-            "Searches after which the visit filed a ticket appear here.",
+            Text("Searches after which the visit filed a ticket appear here."),
         ),
         Table(
             key="languages",
-            title="Searches by language",
+            title=Text("Searches by language"),
             columns=(
-                Column("language", "Language"),
-                Column("searches", "Searches", "count"),
-                Column("click_through", "Click-through", "rate"),
-                Column("unconfident", "No confident answer", "count"),
-                Column("unclicked", "No click", "count"),
-                Column("ticketed", "Followed by a ticket", "count"),
+                Column("language", Text("Language")),
+                Column("searches", Text("Searches"), "count"),
+                Column("click_through", Text("Click-through"), "rate"),
+                Column("unconfident", Text("No confident answer"), "count"),
+                Column("unclicked", Text("No click"), "count"),
+                Column("ticketed", Text("Followed by a ticket"), "count"),
             ),
             rows=languages,
-            empty="One row per language once requesters search the portal in this period.",
-            note=(
-                "The language the requester chose, else the best answer's; "
-                f"{NO_LANGUAGE} when neither is known."
+            empty=Text("One row per language once requesters search the portal in this period."),
+            note=Text(
+                "The language the requester chose, else the best answer's; %(none)s when "
+                "neither is known.",
+                none=NO_LANGUAGE_NAME,
             ),
         ),
     )
     charts = (
-        Chart("top_searches", "Top searches", "bar", "top", "query", ("searches",)),
+        Chart("top_searches", Text("Top searches"), "bar", "top", "query", ("searches",)),
         Chart(
             "language_click_through",
-            "Click-through by language",
+            Text("Click-through by language"),
             "bar",
             "languages",
             "language",
             ("click_through",),
         ),
     )
-    notes: tuple[str, ...] = ()
+    notes: tuple[Text, ...] = ()
     if now.searches == 0:
         notes = (
-            "No searches in this period. They appear as requesters search the portal; "
-            "each search is counted with what followed it in the same visit.",
+            Text(
+                "No searches in this period. They appear as requesters search the portal; "
+                "each search is counted with what followed it in the same visit."
+            ),
         )
     return Readout(
         report="searches",
-        title="Searches",
+        title=Text("Searches"),
         period=period,
         filters=filters,
         numbers=numbers,

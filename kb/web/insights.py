@@ -18,6 +18,7 @@ from kb.validation import text
 from kb.web.admin import threshold_form
 from kb.web.insight_rows import InsightRows
 from kb.web.portal import CATEGORIES
+from kb.web.readout_words import in_page_language
 from kb.web.readouts import Sort, cards, is_empty, table_views
 from kb.web.security import actor, current_user, require_role
 from kb.web.visits import services
@@ -112,13 +113,14 @@ def report_name(report: str) -> str:
 
 
 def _readout(report: str) -> Readout:
-    """The report's readout for the period and filters asked for (NotFoundError if unknown)."""
+    """The report's readout for the period and filters asked for, in the page's language (its
+    CSV too, headers and worded cells: what the manager saw); NotFoundError if unknown."""
     insights = services().insights
     arguments = request.args
     period = parse_period(
         arguments.get("since"), arguments.get("until"), arguments.get("days"), insights.today()
     )
-    return insights.readout(report, period, _filters())
+    return in_page_language(insights.readout(report, period, _filters()))
 
 
 def _filters() -> Filters:

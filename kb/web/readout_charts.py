@@ -35,6 +35,8 @@ def draw(chart: Chart, table: Table) -> list[Drawing]:
     """The chart drawn from its table's rows, every series the chart names. Series of shares
     and of counts are drawn as two charts, one per scale, so neither is squashed flat by the
     other; a ranking shows its highest rows above zero (MAX_BARS) and says so in its title."""
+    # The readout reaches the page worded in its language (kb.web.readout_words).
+    title = str(chart.title)
     columns = {column.key: column for column in table.columns}
     labels = [axis_label(row.get(chart.x), columns[chart.x].kind) for row in table.rows]
     drawings = []
@@ -55,9 +57,9 @@ def draw(chart: Chart, table: Table) -> list[Drawing]:
         )
         drawings.append(
             _drawn(
-                chart.title,
+                title,
                 lambda layout: charts.reliability_chart(
-                    chart.title,
+                    title,
                     _values(table, predicted),
                     _values(table, observed),
                     key=key,
@@ -70,9 +72,9 @@ def draw(chart: Chart, table: Table) -> list[Drawing]:
         value, low, high = chart.series[:3]
         drawings.append(
             _drawn(
-                chart.title,
+                title,
                 lambda layout: charts.interval_chart(
-                    chart.title,
+                    title,
                     labels,
                     _values(table, value),
                     _values(table, low),
@@ -101,22 +103,23 @@ def _lines(
     keys: Sequence[str],
     percent: bool,
 ) -> Drawing:
+    title = str(chart.title)
     x_values = _values(table, chart.x)
     # A threshold axis (values in [0, 1]) is drawn to scale, with its marks.
     on_scale = columns[chart.x].kind in ("rate", "number") and all(
         value is not None and 0 <= value <= 1 for value in x_values
     )
     positions = [value or 0.0 for value in x_values] if on_scale else None
-    series = [charts.Series(columns[key].label, tuple(_values(table, key))) for key in keys]
+    series = [charts.Series(str(columns[key].label), tuple(_values(table, key))) for key in keys]
     return _drawn(
-        chart.title,
+        title,
         lambda layout: charts.line_chart(
-            chart.title,
+            title,
             labels,
             series,
             percent=percent,
             positions=positions,
-            marks=chart.marks if on_scale else None,
+            marks={str(name): at for name, at in chart.marks.items()} if on_scale else None,
             layout=layout,
             tick_text=_tick,
         ),
@@ -131,13 +134,16 @@ def _bars(
     keys: Sequence[str],
     percent: bool,
 ) -> Drawing:
+    title = str(chart.title)
     if columns[chart.x].kind in ("date", "time"):
         # Counts over time stand upright in time order, not ranked.
-        series = [charts.Series(columns[key].label, tuple(_values(table, key))) for key in keys]
+        series = [
+            charts.Series(str(columns[key].label), tuple(_values(table, key))) for key in keys
+        ]
         return _drawn(
-            chart.title,
+            title,
             lambda layout: charts.column_chart(
-                chart.title, labels, series, percent=percent, layout=layout
+                title, labels, series, percent=percent, layout=layout
             ),
         )
     # Ranked by the first series; its rows above zero, highest first.
@@ -146,16 +152,17 @@ def _bars(
         (index for index, value in enumerate(first) if value is not None and value > 0),
         key=lambda index: -(first[index] or 0.0),
     )[:MAX_BARS]
-    title = chart.title
     if len(ranked) < len(table.rows):
         title = _(
             "%(title)s, the %(shown)d highest of %(rows)d rows",
-            title=chart.title,
+            title=title,
             shown=len(ranked),
             rows=len(table.rows),
         )
     series = [
-        charts.Series(columns[key].label, tuple(_values(table, key)[index] for index in ranked))
+        charts.Series(
+            str(columns[key].label), tuple(_values(table, key)[index] for index in ranked)
+        )
         for key in keys
     ]
     kept = [labels[index] for index in ranked]

@@ -195,12 +195,12 @@ def _card(number: Number) -> Card:
         change_text = _signed(change, number.kind)
     return Card(
         key=number.key,
-        label=number.label,
+        label=str(number.label),
         value=format_value(number.value, number.kind),
         previous=format_value(number.previous, number.kind),
         change=change_text,
         direction=direction,
-        note=number.note,
+        note=str(number.note),
     )
 
 
@@ -254,7 +254,7 @@ def _header(table: Table, column: Column, order: Sort | None, sort_link: SortLin
     if current and order is not None:
         descending = not order.descending
     url = sort_link(table.key, column.key, descending) if sort_link else None
-    return Header(column.key, column.label, column.kind, url, sorted_as)
+    return Header(column.key, str(column.label), column.kind, url, sorted_as)
 
 
 def _sorted(table: Table, order: Sort) -> list[Mapping[str, Any]]:

@@ -139,7 +139,7 @@ def test_the_readout_from_recorded_events(engine: sqlalchemy.Engine) -> None:
         comments(engine, PERIOD.start, PERIOD.end),
     )
     vpn, printer = readout.table("articles").rows
-    assert (vpn["id"], vpn["failed"], vpn["flags"], vpn["evidence"]) == (
+    assert (vpn["id"], vpn["failed"], tuple(map(str, vpn["flags"])), vpn["evidence"]) == (
         "vpn",
         1,
         ("failing",),

@@ -58,4 +58,4 @@ def test_held_out_and_treated_ticket_rates_from_events(engine: sqlalchemy.Engine
     readout = holdout_readout(PERIOD, Filters(), found, HoldoutCounts(), share=0.4)
     # 1/2 − 1/3 = 1/6 of a ticket per session, on five sessions: far too few to say.
     assert readout.number("true_deflection").value == 1 / 2 - 1 / 3
-    assert readout.notes[0].startswith("Too few sessions to conclude")
+    assert str(readout.notes[0]).startswith("Too few sessions to conclude")

@@ -135,7 +135,7 @@ def test_the_calibration_readout_judges_the_thresholds_in_force(
         0.45,
         "ada@example.com",
     )
-    assert readout.notes[0].startswith("Too few outcomes to conclude about suggestions")
+    assert str(readout.notes[0]).startswith("Too few outcomes to conclude about suggestions")
 
 
 def test_every_report_is_reachable_by_name(insights: Insights) -> None:

@@ -160,10 +160,10 @@ def test_readout_numbers_and_rows() -> None:
 def test_an_empty_period_says_what_will_appear() -> None:
     readout = gaps_readout(PERIOD, Filters(), GapSummary(()), GapSummary(()), [])
     assert readout.number("gaps").value == 0
-    assert "No content gaps in this period" in readout.notes[0]
+    assert "No content gaps in this period" in str(readout.notes[0])
     assert all(not table.rows and table.empty for table in readout.tables)
 
 
 def test_texts_past_the_limit_are_named() -> None:
     readout = gaps_readout(PERIOD, Filters(), GapSummary((), left_out=12), GapSummary(()), [], str)
-    assert "12 texts that cost fewer sessions were not grouped" in readout.notes[0]
+    assert "12 texts that cost fewer sessions were not grouped" in str(readout.notes[0])

@@ -162,5 +162,5 @@ def test_an_empty_period_says_what_will_appear() -> None:
     built = overview_readout(
         PERIOD, Filters(), empty, empty, [], minutes_per_ticket=15, window=WINDOW, generated=NOW
     )
-    assert built.notes and "No help sessions" in built.notes[0]
+    assert built.notes and "No help sessions" in str(built.notes[0])
     assert built.table("outcomes").rows == ()

@@ -101,7 +101,7 @@ def test_readout_tables() -> None:
     ]
     assert [row["query"] for row in readout.table("ticketed").rows] == ["VPN drops", "impresora"]
     languages = readout.table("languages").rows
-    assert [(row["language"], row["click_through"]) for row in languages] == [
+    assert [(str(row["language"]), row["click_through"]) for row in languages] == [
         ("en", pytest.approx(8 / 11)),
         ("es", pytest.approx(1 / 3)),
         ("(none)", 0.0),
@@ -114,4 +114,4 @@ def test_an_empty_period_says_what_will_appear() -> None:
     readout = searches_readout(PERIOD, Filters(), [], [])
     assert readout.number("click_through_rate").value is None
     assert all(not table.rows and table.empty for table in readout.tables)
-    assert "No searches in this period" in readout.notes[0]
+    assert "No searches in this period" in str(readout.notes[0])

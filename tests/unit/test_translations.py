@@ -36,7 +36,8 @@ def source_messages() -> dict[str, str]:
     """Every message the interface uses, as `make messages` extracts it: id -> where."""
     with (REPOSITORY / "babel.cfg").open() as config:
         method_map, options_map = parse_mapping_cfg(config)
-    keywords = {**DEFAULT_KEYWORDS, "lazy_gettext": None}
+    # As the Makefile's `-k lazy_gettext -k Text` (Text: the reports' words, kb/insights).
+    keywords = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "Text": None}
     found: dict[str, str] = {}
     for filename, _line, message, _comments, _context in extract_from_dir(
         str(REPOSITORY), method_map, options_map, keywords=keywords
