@@ -595,3 +595,22 @@ def test_index_shows_its_progress_on_standard_error(tmp_path: Path, articles: Pa
     home = str(tmp_path / "home")
     quiet = run("index", "-q", "--rebuild", "--articles", str(articles), "--home", home)
     assert quiet.exit_code == 0 and quiet.stderr == ""
+
+
+def test_eval_judges_the_deflection_model_in_force(tmp_path: Path) -> None:
+    home = str(tmp_path / "home")
+    shipped = json.loads(run("eval", str(BEIR), "--home", home, "--json").stdout)
+    assert shipped["answered"] == 14 and shipped["deflection_model"] != str(BEIR)
+    for name in ("deflection_auroc", "deflection_ece"):
+        low, high = shipped["intervals"][name]
+        assert 0.0 <= low <= shipped[name] <= high <= 1.0
+
+    calibrated = run("calibrate", str(BEIR), "--home", home)
+    assert calibrated.exit_code == 0, calibrated.output
+    refitted = json.loads(run("eval", str(BEIR), "--home", home, "--json").stdout)
+    # The model kb calibrate saved in the home is the one judged now: fitted on these very
+    # queries, its estimates differ from the shipped model's.
+    assert refitted["deflection_model"] == str(BEIR)
+    assert refitted["deflection_ece"] != shipped["deflection_ece"]
+    text = run("eval", str(BEIR), "--home", home).stdout
+    assert f"model fitted on {BEIR}" in text and "AUROC" in text and "ECE" in text

@@ -41,8 +41,8 @@ def evaluate(
 
     Every metric is the mean over judged queries with a bootstrap 95% interval.
     """
+    from kb.evaluation.runner import DEFLECTION_FIGURES, write_run
     from kb.evaluation.runner import evaluate as run_evaluation
-    from kb.evaluation.runner import write_run
 
     with (
         evaluation_services(home) as services,
@@ -59,6 +59,7 @@ def evaluate(
         **outcome.metrics,
         "intervals": {name: list(bounds) for name, bounds in outcome.intervals.items()},
         "bootstrap_seed": seed,
+        "deflection_model": outcome.deflection_model,
         "mode": mode,
         "documents": outcome.index.documents,
         "chunks": outcome.index.chunks,
@@ -72,7 +73,16 @@ def evaluate(
         f"{folder} ({mode}, {metrics['queries']} judged queries, {metrics['documents']} documents)"
     )
     for name, (low, high) in outcome.intervals.items():
+        if name in DEFLECTION_FIGURES:
+            continue
         click.echo(f"  {name:<11} {outcome.metrics[name]:.4f}  (95% CI {low:.4f}-{high:.4f})")
+    click.echo(
+        f"  top answer's deflection estimate over {metrics['answered']} answered queries "
+        f"(model fitted on {outcome.deflection_model or 'unknown data'}):"
+    )
+    for name, label in (("deflection_auroc", "AUROC"), ("deflection_ece", "ECE")):
+        low, high = outcome.intervals[name]
+        click.echo(f"    {label:<9} {outcome.metrics[name]:.4f}  (95% CI {low:.4f}-{high:.4f})")
     click.echo(f"  mean query {metrics['mean_query_ms']:.1f} ms; total {metrics['seconds']} s")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -103,3 +103,38 @@ def intervals(
     return {
         name: bootstrap_interval(values[name], seed=seed, resamples=resamples) for name in METRICS
     }
+
+
+# (estimates, labels) -> one figure, e.g. the area under the ROC curve.
+Statistic = Callable[[Sequence[float], Sequence[int]], float]
+
+
+def paired_interval(
+    scores: Sequence[float],
+    labels: Sequence[int],
+    statistic: Statistic,
+    *,
+    seed: int,
+    resamples: int = RESAMPLES,
+    confidence: float = CONFIDENCE,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of `statistic` over (score, label) pairs, one per query,
+    resampling queries.
+
+    Resamples whose statistic is NaN (an AUROC of a sample holding one kind of label) are
+    left out; with none left, or fewer than two pairs, the interval is the statistic itself.
+    """
+    if len(scores) != len(labels):
+        raise ValueError("one label per score")
+    whole = statistic(scores, labels)
+    if len(scores) < 2:
+        return (whole, whole)
+    values, truth = np.asarray(scores, dtype=np.float64), np.asarray(labels, dtype=np.int64)
+    picks = np.random.default_rng(seed).integers(0, len(values), size=(resamples, len(values)))
+    sampled = [statistic(values[pick].tolist(), truth[pick].tolist()) for pick in picks]
+    kept = [value for value in sampled if not math.isnan(value)]
+    if not kept:
+        return (whole, whole)
+    tail = (1.0 - confidence) / 2.0
+    low, high = np.quantile(kept, [tail, 1.0 - tail])
+    return (float(low), float(high))

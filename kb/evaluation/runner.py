@@ -13,7 +13,7 @@ import numpy as np
 
 from kb.errors import KbError
 from kb.evaluation.beir import load_answerable, load_corpus, load_qrels, load_queries, require
-from kb.evaluation.metrics import intervals, summarise
+from kb.evaluation.metrics import Statistic, intervals, paired_interval, summarise
 from kb.indexer.pipeline import IndexReport, Progress, Snapshot
 from kb.insights.learning import rows_from_sessions
 from kb.model import Filters, SearchQuery, SearchResult, WorkDone
@@ -30,6 +30,11 @@ from kb.services import Services
 # Any status and audience: a benchmark corpus has neither.
 EVERYTHING = Filters(statuses=())
 FOLDS = 5
+# How well the top answer's deflection estimate tells whether that answer is relevant.
+DEFLECTION_FIGURES: dict[str, Statistic] = {
+    "deflection_auroc": auroc,
+    "deflection_ece": expected_calibration_error,
+}
 
 
 @dataclass
@@ -42,6 +47,8 @@ class EvalOutcome:
     index: IndexReport
     seconds: float
     mean_query_ms: float
+    # Where the deflection model judged by `deflection_auroc` and `deflection_ece` was fitted.
+    deflection_model: str = ""
 
 
 def index_corpus(services: Services, folder: Path, progress: Progress | None = None) -> IndexReport:
@@ -85,9 +92,22 @@ def evaluate(
     search_seconds = time.perf_counter() - searched
     ranked = {query_id: [hit.id for hit in result.hits] for query_id, result in results.items()}
     asked = {q: g for q, g in qrels.items() if q in queries}
+    # Deflection is judged on every query answered, judged or not: a query without a
+    # relevant document is one whose top answer should not look confident.
+    answered = [(q, result.hits[0]) for q, result in results.items() if result.hits]
+    estimates = [hit.deflection for _, hit in answered]
+    resolves = [int(qrels.get(q, {}).get(hit.id, 0) > 0) for q, hit in answered]
+    deflection = {
+        name: statistic(estimates, resolves) for name, statistic in DEFLECTION_FIGURES.items()
+    }
+    deflection_bounds = {
+        name: paired_interval(estimates, resolves, statistic, seed=seed)
+        for name, statistic in DEFLECTION_FIGURES.items()
+    }
     return EvalOutcome(
-        metrics=summarise(ranked, asked),
-        intervals=intervals(ranked, asked, seed=seed),
+        metrics={**summarise(ranked, asked), "answered": len(answered), **deflection},
+        intervals={**intervals(ranked, asked, seed=seed), **deflection_bounds},
+        deflection_model=services.searcher.deflection_model.fitted_on,
         results=results,
         index=report,
         seconds=time.perf_counter() - started,

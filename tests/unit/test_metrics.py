@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import pytest
 
 from kb.evaluation.metrics import (
+    Statistic,
     bootstrap_interval,
     intervals,
     ndcg_at,
+    paired_interval,
     recall_at,
     reciprocal_rank_at,
     summarise,
 )
+from kb.search.deflection import auroc
 
 
 def discount(position: int) -> float:
@@ -160,3 +164,48 @@ def test_intervals_cover_the_means_summarise_reports() -> None:
         assert low <= means[name] <= high
     assert bounds["recall@10"] == (1.0, 1.0)
     assert bounds["mrr@10"][0] < bounds["mrr@10"][1]
+
+
+def _share_of_ones(scores: Sequence[float], labels: Sequence[int]) -> float:
+    return sum(labels) / len(labels)
+
+
+def _nan_unless_mixed(scores: Sequence[float], labels: Sequence[int]) -> float:
+    return 1.0 if 0 < sum(labels) < len(labels) else math.nan
+
+
+@pytest.mark.parametrize(
+    ("scores", "labels", "statistic", "expected"),
+    [
+        # Nothing to resample: the statistic itself.
+        ([0.7], [1], _share_of_ones, (1.0, 1.0)),
+        # Every resample gives the same figure.
+        ([0.2, 0.9, 0.4], [1, 1, 1], _share_of_ones, (1.0, 1.0)),
+        # Resamples holding one kind of label are left out; the others all say 1.
+        ([0.2, 0.9], [0, 1], _nan_unless_mixed, (1.0, 1.0)),
+        # No resample has a figure: the whole sample's (NaN) stands.
+        ([0.2, 0.9], [1, 1], _nan_unless_mixed, (math.nan, math.nan)),
+    ],
+)
+def test_paired_interval_edges(
+    scores: list[float], labels: list[int], statistic: Statistic, expected: tuple
+) -> None:
+    assert paired_interval(scores, labels, statistic, seed=0) == pytest.approx(
+        expected, nan_ok=True
+    )
+
+
+@pytest.mark.parametrize("count", [40, 160])
+def test_paired_interval_resamples_pairs_together(count: int) -> None:
+    # Labels follow the scores exactly, so the AUROC of any resample with both kinds is 1;
+    # the share of ones varies as bootstrap_interval's mean does.
+    scores = [number / count for number in range(count)]
+    labels = [int(number >= count // 2) for number in range(count)]
+    assert paired_interval(scores, labels, auroc, seed=1) == (1.0, 1.0)
+    share = paired_interval(scores, labels, _share_of_ones, seed=1)
+    assert share == pytest.approx(bootstrap_interval([float(y) for y in labels], seed=1))
+
+
+def test_paired_interval_wants_a_label_per_score() -> None:
+    with pytest.raises(ValueError, match="one label per score"):
+        paired_interval([0.1, 0.2], [1], _share_of_ones, seed=0)
