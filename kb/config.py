@@ -100,6 +100,11 @@ class Settings:
         "the rest.",
     )
     rrf_k: int = _setting(60, "The k constant of reciprocal-rank fusion.")
+    other_language_weight: float = _setting(
+        0.8,
+        "When a query's stop words say which language it is in, the scores of documents in "
+        "other languages are multiplied by this (1 turns the preference off).",
+    )
     candidates: int = _setting(
         100, "Chunks fetched from each ranker before fusion (more when filters reject many)."
     )
@@ -347,6 +352,10 @@ def _validate(settings: Settings) -> None:
         )
     if not 0.0 <= settings.semantic_weight <= 1.0:
         raise ConfigError("setting `semantic_weight` must lie between 0 and 1")
+    if not 0.0 < settings.other_language_weight <= 1.0:
+        raise ConfigError(
+            "setting `other_language_weight` must be above 0 and at most 1 (1: no preference)"
+        )
     for name in ("chunk_words", "embed_batch_size", "candidates", "rrf_k"):
         if getattr(settings, name) < 1:
             raise ConfigError(f"setting `{name}` must be at least 1")

@@ -48,6 +48,7 @@ PURE = [
     "kb/search/hybrid.py",
     "kb/search/filters.py",
     "kb/search/snippets.py",
+    "kb/search/language.py",
     "kb/search/deflection.py",
     "kb/evaluation/metrics.py",
     "kb/model.py",

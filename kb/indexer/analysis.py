@@ -130,6 +130,12 @@ def stop_words(languages: tuple[str, ...]) -> frozenset[str]:
     )
 
 
+@lru_cache(maxsize=8)
+def language_stop_word_lists(languages: tuple[str, ...]) -> dict[str, frozenset[str]]:
+    """Each of `languages` with its stop words, for telling which one a query is in."""
+    return {language: language_stop_words(language) for language in languages}
+
+
 def analyzed_terms(analyzers: Iterable[Analyzer], text: str) -> set[str]:
     """Every term the analyzers make of `text`: what highlighting compares with a query."""
     return {token.text for analyzer in analyzers for token in analyzer(text)}

@@ -31,7 +31,7 @@ from kb.backends import (
 )
 from kb.config import Settings
 from kb.errors import IndexMismatchError, IndexNotFoundError, QueryError
-from kb.indexer.analysis import stop_words
+from kb.indexer.analysis import language_stop_word_lists, stop_words
 from kb.indexer.pipeline import INDEX_FORMAT
 from kb.model import (
     SEARCH_MODES,
@@ -52,6 +52,7 @@ from kb.search.hybrid import (
     ranks,
     with_titles,
 )
+from kb.search.language import prefer_language, query_language
 from kb.search.snippets import QueryWords, snippet_of
 
 MAX_QUERY_CHARACTERS = 1000
@@ -249,7 +250,7 @@ class Searcher:
             ranking = semantic_documents
         else:
             ranking = self._fuse(keyword_documents, semantic_documents)
-        ranking = ranking[: query.k]
+        ranking = self._in_query_language(generation, text, ranking)[: query.k]
 
         keyword_scores = dict(keyword_documents)
         semantic_scores = dict(semantic_documents)
@@ -320,6 +321,18 @@ class Searcher:
                 if generation is not None:
                     generation.close()
             self._generation = self._retired = None
+
+    def _in_query_language(
+        self, generation: _Generation, text: str, ranking: Ranking
+    ) -> list[tuple[str, float]]:
+        """The ranking with documents in the query's own language preferred, when it has one."""
+        weight = self._settings.other_language_weight
+        language = query_language(text, language_stop_word_lists(self._settings.languages))
+        if language is None or weight >= 1.0:
+            return list(ranking)
+        documents = generation.catalog.documents(document_id for document_id, _ in ranking)
+        languages = {document_id: document.language for document_id, document in documents.items()}
+        return prefer_language(ranking, languages, language, weight)
 
     def _fuse(self, keyword: Ranking, semantic: Ranking) -> list[tuple[str, float]]:
         if self._settings.fusion == "rrf":
