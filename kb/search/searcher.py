@@ -9,21 +9,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from kb.backends import (
-    Catalog,
     Embedder,
-    Generation,
-    KeywordIndex,
     Ranking,
-    VectorIndex,
     Vectors,
     canonical_fingerprint,
     keyword_backend_name,
@@ -37,13 +32,12 @@ from kb.model import (
     SEARCH_MODES,
     Document,
     Evidence,
-    Filters,
     SearchHit,
     SearchQuery,
     SearchResult,
 )
 from kb.search.deflection import DeflectionModel, in_rank_order
-from kb.search.filters import allows
+from kb.search.generation import SearchGeneration
 from kb.search.hybrid import (
     collapse,
     fuse_convex,
@@ -57,9 +51,6 @@ from kb.search.snippets import QueryWords, snippet_of
 
 MAX_QUERY_CHARACTERS = 1000
 MAX_RESULTS = 100
-WORD_TERMS_CACHED = 50_000
-# Sets of filters whose verdicts on documents a generation remembers (a portal asks few).
-FILTERS_REMEMBERED = 8
 CALIBRATION_FILE = "calibration.json"
 DEFAULT_CALIBRATION = "default_calibration.json"
 # The lowest score each ranker can give, from which convex fusion normalises: BM25 adds
@@ -112,62 +103,6 @@ def load_deflection_model(home: Path) -> DeflectionModel:
 
 
 @dataclass
-class _Generation:
-    parts: Generation
-    word_terms: Callable[[str], set[str]] = field(init=False)
-    _verdicts: dict[Filters, dict[str, bool]] = field(init=False, default_factory=dict)
-
-    def __post_init__(self) -> None:
-        # Snippets analyse the words of every hit for every query; a KB's words repeat, so
-        # each word is analysed once per generation (bounded, as queries bring new words).
-        self.word_terms = lru_cache(maxsize=WORD_TERMS_CACHED)(self.keyword.terms)
-
-    def allowed(self, filters: Filters, document_ids: Iterable[str]) -> set[str]:
-        """Those of `document_ids` in the catalog that `filters` let through.
-
-        Until the generation changes (forget_verdicts), each document is judged once per set
-        of filters instead of being looked up and judged again for every search it is a
-        candidate of.
-        """
-        verdicts = self._verdicts.get(filters)
-        if verdicts is None:
-            while len(self._verdicts) >= FILTERS_REMEMBERED:
-                self._verdicts.pop(next(iter(self._verdicts)), None)
-            verdicts = self._verdicts.setdefault(filters, {})
-        wanted = set(document_ids)
-        unjudged = [document_id for document_id in wanted if document_id not in verdicts]
-        if unjudged:
-            found = self.catalog.documents(unjudged)
-            for document_id in unjudged:
-                document = found.get(document_id)
-                verdicts[document_id] = document is not None and allows(filters, document)
-        return {document_id for document_id in wanted if verdicts[document_id]}
-
-    def forget_verdicts(self) -> None:
-        """Documents were replaced in place: the filters' verdicts on them may be stale."""
-        self._verdicts = {}
-
-    @property
-    def name(self) -> str:
-        return self.parts.name
-
-    @property
-    def catalog(self) -> Catalog:
-        return self.parts.catalog
-
-    @property
-    def keyword(self) -> KeywordIndex:
-        return self.parts.keyword
-
-    @property
-    def vectors(self) -> VectorIndex:
-        return self.parts.vectors
-
-    def close(self) -> None:
-        self.parts.close()
-
-
-@dataclass
 class _Candidates:
     vector: Vectors
     keyword: Ranking
@@ -191,8 +126,8 @@ class Searcher:
         self._embedder = embedder
         self._store = open_generation_store(settings)
         self._deflection = deflection
-        self._generation: _Generation | None = None
-        self._retired: _Generation | None = None
+        self._generation: SearchGeneration | None = None
+        self._retired: SearchGeneration | None = None
         self._marker: Hashable | None = None
         self._lock = threading.Lock()
 
@@ -323,7 +258,7 @@ class Searcher:
             self._generation = self._retired = None
 
     def _in_query_language(
-        self, generation: _Generation, text: str, ranking: Ranking
+        self, generation: SearchGeneration, text: str, ranking: Ranking
     ) -> list[tuple[str, float]]:
         """The ranking with documents in the query's own language preferred, when it has one."""
         weight = self._settings.other_language_weight
@@ -346,7 +281,9 @@ class Searcher:
             [keyword, semantic], [1.0 - weight, weight], window=self._settings.candidates
         )
 
-    def _candidates(self, generation: _Generation, text: str, query: SearchQuery) -> _Candidates:
+    def _candidates(
+        self, generation: SearchGeneration, text: str, query: SearchQuery
+    ) -> _Candidates:
         """Fetch candidates from both rankers, fetching more while filters reject too many.
 
         Both rankers run in every mode: the mode picks the ranking, but deflection needs the
@@ -371,7 +308,7 @@ class Searcher:
                 return _Candidates(vector, keyword, semantic, owners, titles)
             limit *= 4
 
-    def _current(self) -> _Generation:
+    def _current(self) -> SearchGeneration:
         marker = self._store.marker()
         with self._lock:
             if self._generation is not None and marker == self._marker:
@@ -408,7 +345,7 @@ class Searcher:
                         f"the index in {self._settings.home} was built with {name} {value!r} "
                         f"but the settings ask for {wanted[name]!r}; run `kb index` to rebuild it"
                     )
-            opened = _Generation(self._store.open(current, self._embedder.dimension))
+            opened = SearchGeneration(self._store.open(current, self._embedder.dimension))
             # A search may still be running on the generation being replaced, so it is closed
             # one switch later, not now.
             if self._retired is not None:
