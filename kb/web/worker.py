@@ -8,10 +8,15 @@ them. This worker is gunicorn's threaded one with three changes:
   compute, so a stalled client holds a cheap reading thread, not the worker's search;
 - a client that sends nothing for `read_timeout` seconds (the client_timeout setting) in the
   middle of a request is taken as gone: its connection closes, or its request is answered 408;
-- at most `computing` requests run the app at once (1 by default), as with sync workers, and
-  while they do the worker accepts no new connection, so an idle worker takes it instead
-  (sync workers take turns on the listening socket the same way). Search is CPU-bound and
-  the GIL lets one thread compute at a time, so one at a time answers each soonest.
+- at most `computing` requests run the app at once (1 by default), as with sync workers,
+  and the worker takes a new connection only while it holds fewer than `computing` +
+  READ_AHEAD requests (computing, read and waiting for a slot, or accepted and not read
+  yet unless its client is what the read waits for); the others wait in the listening
+  socket's queue, where whichever worker frees first takes them, as sync workers take
+  turns. Search is CPU-bound and the GIL lets one thread compute at a time, so one at a
+  time answers each soonest. Taking every waiting connection as soon as it could, before
+  its threads had read any, a worker held up to 14 under load while the other could have
+  answered them.
 
 nginx in front (deploy/nginx.conf) buffers whole requests before they reach kb at all.
 """
@@ -19,6 +24,7 @@ nginx in front (deploy/nginx.conf) buffers whole requests before they reach kb a
 from __future__ import annotations
 
 import io
+import select
 import socket
 import threading
 from collections.abc import Callable, Iterable
@@ -30,6 +36,10 @@ from kb.web.limits import BODY_STALLED, MAX_REQUEST_BYTES
 
 # Threads per worker that may sit reading slow requests, besides the computing ones.
 READING_THREADS = 16
+
+# Requests a worker takes beyond those computing: read and ready to run when a slot frees.
+# More would queue behind this worker while another sits idle.
+READ_AHEAD = 1
 
 # A body declared larger than the app takes is still read (and dropped) up to this size, so
 # the client gets its 413; past it the connection is closed unread.
@@ -45,8 +55,11 @@ class StallLimitedSocket(socket.socket):
     connection as one the client dropped instead of logging a socket error.
     """
 
-    __slots__ = ()
+    # Called once, the first time a read finds nothing there: the client is slower than the
+    # worker (a fresh connection's request still on its way, a stalled upload).
+    __slots__ = ("on_wait",)
     read_timeout = 10.0
+    on_wait: Callable[[], None] | None
 
     def setblocking(self, flag: bool) -> None:
         if flag:
@@ -55,10 +68,18 @@ class StallLimitedSocket(socket.socket):
             super().setblocking(False)
 
     def recv(self, size: int, flags: int = 0) -> bytes:
+        self.check_waiting()
         try:
             return super().recv(size, flags)
         except TimeoutError:
             return b""
+
+    def check_waiting(self) -> None:
+        """Call `on_wait` (once) when nothing is there to read now."""
+        waiting = self.on_wait
+        if waiting is not None and not select.select([self], [], [], 0)[0]:
+            self.on_wait = None
+            waiting()
 
 
 class PortalWorker(ThreadWorker):  # type: ignore[misc]
@@ -85,6 +106,10 @@ class PortalWorker(ThreadWorker):  # type: ignore[misc]
         self._slots = threading.BoundedSemaphore(self.computing)
         self._running = 0
         self._count_lock = threading.Lock()
+        # Connections accepted whose request is being read without waiting for the client
+        # (main thread only): each counts as a request this worker has taken.
+        self._arriving: set[TConn] = set()
+        self._reading = threading.local()
 
     def load_wsgi(self) -> None:
         super().load_wsgi()
@@ -97,15 +122,40 @@ class PortalWorker(ThreadWorker):  # type: ignore[misc]
             return  # another worker took it, or the client left first
         self.nr_conns += 1
         limited = self._socket(client.family, client.type, client.proto, client.detach())
-        self.enqueue_req(TConn(self.cfg, limited, address, listener.getsockname()))
+        connection = TConn(self.cfg, limited, address, listener.getsockname())
+        # Until it is read, or its client makes the worker wait: a slow client must not
+        # stop the worker from taking the next connection.
+        limited.on_wait = lambda: self.method_queue.defer(self._arrived, connection)
+        self._arriving.add(connection)
+        self._refresh()
+        self.enqueue_req(connection)
+
+    def handle(self, conn: TConn) -> Any:
+        self._reading.connection = conn
+        try:
+            conn.sock.check_waiting()  # gunicorn first waits for the request to start
+            return super().handle(conn)
+        finally:
+            self._reading.connection = None
+
+    def finish_request(self, conn: TConn, future: Any) -> None:
+        self._arrived(conn)
+        super().finish_request(conn, future)
 
     def set_accept_enabled(self, enabled: bool) -> None:
         # gunicorn's loop asks whenever its own answer differs from the current one; a busy
         # worker keeps saying no, and a request finishing asks again (see _refresh).
-        super().set_accept_enabled(enabled and self._running < self.computing)
+        taken = self._running + len(self._arriving)
+        super().set_accept_enabled(enabled and taken < self.computing + READ_AHEAD)
+
+    def _arrived(self, connection: TConn) -> None:
+        """On the main thread: the connection's request is read, or it ended, or it is slow."""
+        if connection in self._arriving:
+            self._arriving.discard(connection)
+            self._refresh()
 
     def _refresh(self) -> None:
-        """On the main thread: accept again, or stop, as the computing count now says."""
+        """On the main thread: accept again, or stop, as the counts now say."""
         self.set_accept_enabled(self.nr_conns < self.worker_connections)
 
     def _one_at_a_time(self, application: WsgiApp) -> WsgiApp:
@@ -113,20 +163,25 @@ class PortalWorker(ThreadWorker):  # type: ignore[misc]
             buffer_body(environ)
             # Counted from here: a request read and waiting for its turn keeps the worker
             # from accepting more, as a running one does.
-            self._count(+1)
+            connection = getattr(self._reading, "connection", None)
+            if connection is not None:
+                connection.sock.on_wait = None  # read: the worker waits on it no more
+            self._count(+1, connection)
             try:
                 with self._slots:
                     # Flask has built the whole answer when the call returns (static files
                     # are read as they are sent, outside the slot).
                     return application(environ, start_response)
             finally:
-                self._count(-1)
+                self._count(-1, None)
 
         return gated
 
-    def _count(self, change: int) -> None:
+    def _count(self, change: int, arrived: TConn | None) -> None:
         with self._count_lock:
             self._running += change
+        if arrived is not None:
+            self.method_queue.defer(self._arrived, arrived)
         self.method_queue.defer(self._refresh)
 
 
