@@ -13,7 +13,14 @@ from click.testing import CliRunner, Result
 
 from kb.cli import cli
 from kb.config import Settings
-from kb.events import SelfResolved, SessionStarted, ShownSuggestion, SuggestionsShown, TicketCreated
+from kb.events import (
+    Search,
+    SelfResolved,
+    SessionStarted,
+    ShownSuggestion,
+    SuggestionsShown,
+    TicketCreated,
+)
 from kb.insights.readout import Filters, Period
 from kb.insights.reports import REPORTS
 from kb.services import build_services
@@ -192,3 +199,86 @@ def test_unknown_reports_are_refused_with_the_choices(home: Path) -> None:
     result = run("report", "everything", "--home", str(home))
     assert result.exit_code == 2
     assert "overview" in result.output and "problems" in result.output
+
+
+@pytest.fixture
+def gap_home(home: Path) -> Path:
+    """The home with two searches the knowledge base had no confident answer for."""
+    services = build_services(Settings(home=home, embedder="hashing"))
+    try:
+        for number, query in enumerate(("printer on fire", "teleport my laptop")):
+            at = datetime(2026, 11, 19, 10 + number, tzinfo=UTC)
+            services.events.record(SessionStarted(session_id=f"g{number}", at=at, language="en"))
+            services.events.record(
+                Search(session_id=f"g{number}", at=at, query=query, confident=False)
+            )
+    finally:
+        services.close()
+    return home
+
+
+def gap_texts(home: Path) -> list[str]:
+    result = run(
+        "report",
+        "gaps",
+        "--since",
+        "2026-11-16",
+        "--until",
+        "2026-11-22",
+        "--json",
+        "--home",
+        str(home),
+    )
+    assert result.exit_code == 0, result.output
+    (gaps,) = [t for t in json.loads(result.output)["tables"] if t["key"] == "gaps"]
+    return [row["gap"] for row in gaps["rows"]]
+
+
+def test_a_gap_is_dismissed_listed_and_put_back_from_the_command_line(gap_home: Path) -> None:
+    where = ("--home", str(gap_home))
+    # The home's search followed by a ticket is a gap too.
+    assert sorted(gap_texts(gap_home)) == ["printer on fire", "teleport my laptop", "vpn"]
+    dismissed = run(
+        "report", "gaps", "--dismiss", "Printer  on fire", "--by", "mo@example.com", *where
+    )
+    assert dismissed.exit_code == 0, dismissed.output
+    assert "Dismissed gap 1: 'Printer on fire'" in dismissed.output
+    assert "kb report gaps --restore 1" in dismissed.output
+    # The gaps report leaves it out, as the page does, and lists it as dismissed.
+    assert sorted(gap_texts(gap_home)) == ["teleport my laptop", "vpn"]
+    listed = run("report", "gaps", "--dismissed", *where)
+    assert listed.exit_code == 0, listed.output
+    assert "Dismissed gaps" in listed.output
+    assert "Printer on fire" in listed.output and "mo@example.com" in listed.output
+    as_json = json.loads(run("report", "gaps", "--dismissed", "--json", *where).output)
+    assert [(row["id"], row["gap"], row["dismissed_by"]) for row in as_json["rows"]] == [
+        (1, "Printer on fire", "mo@example.com")
+    ]
+    as_csv = list(
+        csv.reader(io.StringIO(run("report", "gaps", "--dismissed", "--csv", *where).output))
+    )
+    assert as_csv[0] == ["Number", "Gap", "Dismissed by", "Dismissed"]
+    assert as_csv[1][:3] == ["1", "Printer on fire", "mo@example.com"]
+    restored = run("report", "gaps", "--restore", "1", *where)
+    assert restored.exit_code == 0 and "Gap 1 is reported again." in restored.output
+    assert sorted(gap_texts(gap_home)) == ["printer on fire", "teleport my laptop", "vpn"]
+    empty = run("report", "gaps", "--dismissed", *where).output
+    assert "Gaps a manager dismisses appear here" in empty
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (("overview", "--dismiss", "x", "--by", "mo"), "--dismiss is for the gaps report"),
+        (("searches", "--dismissed"), "--dismissed is for the gaps report"),
+        (("gaps", "--dismiss", "printer on fire"), "--by you@example.com"),
+        (("gaps", "--by", "mo"), "--by goes with --dismiss"),
+        (("gaps", "--dismiss", "x", "--by", "mo", "--restore", "1"), "choose one of"),
+        (("gaps", "--restore", "7"), "no dismissed gap 7"),
+    ],
+)
+def test_gap_options_that_cannot_work_say_what_to_do(
+    gap_home: Path, arguments: tuple[str, ...], message: str
+) -> None:
+    result = run("report", *arguments, "--home", str(gap_home))
+    assert result.exit_code != 0 and message in result.output

@@ -12,6 +12,7 @@ import click
 
 from kb.cli.options import home_option, home_services
 from kb.insights.export import table_csv
+from kb.insights.gaps import dismissed_table
 from kb.insights.readout import Filters, Number, Readout, Table, parse_period
 from kb.insights.reports import REPORTS
 
@@ -29,6 +30,27 @@ CELL_CHARACTERS = 40
 @click.option("--table", "table_key", help="With --csv: only the table with this key.")
 @click.option("--json", "as_json", is_flag=True, help="Print the readout as JSON (the API's).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print the report's tables as CSV.")
+@click.option(
+    "--dismiss",
+    "dismiss_text",
+    metavar="TEXT",
+    help="gaps: leave the gap named by TEXT (its search), and those close to it in meaning, "
+    "out of the report from now on.",
+)
+@click.option("--by", "actor", help="With --dismiss: who dismisses it (your email, say).")
+@click.option(
+    "--restore",
+    "restore_number",
+    type=click.IntRange(min=1),
+    metavar="NUMBER",
+    help="gaps: report the dismissed gap NUMBER again (--dismissed lists them).",
+)
+@click.option(
+    "--dismissed",
+    "only_dismissed",
+    is_flag=True,
+    help="gaps: list only the dismissed gaps (as a table, or with --json or --csv).",
+)
 @home_option
 def report(
     report: str,
@@ -40,14 +62,37 @@ def report(
     table_key: str | None,
     as_json: bool,
     as_csv: bool,
+    dismiss_text: str | None,
+    actor: str | None,
+    restore_number: int | None,
+    only_dismissed: bool,
     home: Path | None,
 ) -> None:
-    """Show one of the managers' reports (default: the overview)."""
+    """Show one of the managers' reports (default: the overview); dismiss a content gap,
+    put one back, or list the dismissed ones (`kb report gaps --dismiss TEXT --by EMAIL`)."""
     if as_json and as_csv:
         raise click.UsageError("choose one of --json and --csv")
     if table_key and not as_csv:
         raise click.UsageError("--table chooses the table --csv prints: add --csv")
+    changing = dismiss_text is not None or restore_number is not None
+    _check_gap_options(report, dismiss_text, actor, restore_number, only_dismissed)
     with home_services(home) as services:
+        gaps = services.insights.content_gaps
+        if dismiss_text is not None:
+            dismissal = gaps.dismiss(dismiss_text, actor or "")
+            click.echo(
+                f"Dismissed gap {dismissal.id}: {dismissal.text!r}; it and the searches close to "
+                f"it in meaning are left out of the gaps report (`kb report gaps --restore "
+                f"{dismissal.id}` puts it back)."
+            )
+        if restore_number is not None:
+            gaps.restore(restore_number)
+            click.echo(f"Gap {restore_number} is reported again.")
+        if changing:
+            return
+        if only_dismissed:
+            click.echo(table_text(dismissed_table(gaps.dismissed()), as_json, as_csv), nl=False)
+            return
         insights = services.insights
         period = parse_period(since, until, days, insights.today())
         filters = Filters(category=category or None, language=language or None)
@@ -58,6 +103,46 @@ def report(
             click.echo(csv_text(readout, table_key), nl=False)
         else:
             click.echo(render(readout, demo=services.demo))
+
+
+def _check_gap_options(
+    report: str,
+    dismiss_text: str | None,
+    actor: str | None,
+    restore_number: int | None,
+    only_dismissed: bool,
+) -> None:
+    """Refuse the gap options outside the gaps report, or mixed, saying what to type."""
+    chosen = [
+        name
+        for name, given in (
+            ("--dismiss", dismiss_text is not None),
+            ("--restore", restore_number is not None),
+            ("--dismissed", only_dismissed),
+        )
+        if given
+    ]
+    if chosen and report != "gaps":
+        raise click.UsageError(
+            f"{chosen[0]} is for the gaps report: kb report gaps {chosen[0]} ..."
+        )
+    if len(chosen) > 1:
+        raise click.UsageError(f"choose one of {' and '.join(chosen)}")
+    if dismiss_text is not None and not (actor or "").strip():
+        raise click.UsageError(
+            "say who dismisses the gap, shown beside it in the dismissed gaps: --by you@example.com"
+        )
+    if actor and dismiss_text is None:
+        raise click.UsageError("--by goes with --dismiss")
+
+
+def table_text(table: Table, as_json: bool, as_csv: bool) -> str:
+    """One table alone: as JSON (the API's shape), CSV, or lines for the terminal."""
+    if as_json:
+        return json.dumps(table.to_json(), indent=2, ensure_ascii=False) + "\n"
+    if as_csv:
+        return table_csv(table)
+    return "\n".join(_table_lines(table)) + "\n"
 
 
 def csv_text(readout: Readout, table_key: str | None) -> str:

@@ -340,28 +340,7 @@ def gaps_readout(
                 "meaning, are left out from then on."
             ),
         ),
-        Table(
-            key="dismissed",
-            title=Text("Dismissed gaps"),
-            columns=(
-                Column("id", Text("Number"), "count"),
-                Column("gap", Text("Gap")),
-                Column("dismissed_by", Text("Dismissed by")),
-                Column("dismissed_at", Text("Dismissed"), "time"),
-            ),
-            rows=tuple(
-                {
-                    "id": item.id,
-                    "gap": item.text,
-                    "dismissed_by": item.dismissed_by,
-                    "dismissed_at": item.dismissed_at,
-                }
-                for item in dismissed
-            ),
-            empty=Text(
-                "Gaps a manager dismisses appear here, and searches like them are left out."
-            ),
-        ),
+        dismissed_table(dismissed),
     )
     return Readout(
         report="gaps",
@@ -375,4 +354,29 @@ def gaps_readout(
         ),
         notes=tuple(notes),
         generated=generated,
+    )
+
+
+def dismissed_table(dismissed: Sequence[DismissedGap]) -> Table:
+    """The dismissed gaps, newest first as given: the gaps report's last table, and what
+    `kb report gaps --dismissed` lists."""
+    return Table(
+        key="dismissed",
+        title=Text("Dismissed gaps"),
+        columns=(
+            Column("id", Text("Number"), "count"),
+            Column("gap", Text("Gap")),
+            Column("dismissed_by", Text("Dismissed by")),
+            Column("dismissed_at", Text("Dismissed"), "time"),
+        ),
+        rows=tuple(
+            {
+                "id": item.id,
+                "gap": item.text,
+                "dismissed_by": item.dismissed_by,
+                "dismissed_at": item.dismissed_at,
+            }
+            for item in dismissed
+        ),
+        empty=Text("Gaps a manager dismisses appear here, and searches like them are left out."),
     )
