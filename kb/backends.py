@@ -253,6 +253,13 @@ class GenerationStore(Protocol):
         """Throw away a generation from `begin` that will not be published."""
         ...
 
+    def compact(self, dimension: int, at_least: int = 1) -> str | None:
+        """Merge the small changes written beside the current generation (`begin`'s
+        `small`) into a whole one once there are `at_least` of them, keeping other writers
+        out only briefly; return the generation made current, or None when there was
+        nothing to merge (a store that changes generations in place never has any)."""
+        ...
+
     def clean_up(self, keep: int) -> list[str]:
         """Delete all but the current generation and the `keep` newest before it.
 

@@ -117,8 +117,9 @@ class Settings:
     index_segments: int = _setting(
         8,
         "A saved article or resolved ticket is written as a small segment over the last full "
-        "index, searched with it; past this many segments the next change merges them into a "
-        "new full index (0: every change writes a full index).",
+        "index, searched with it; `kb serve` merges them into a new full index in the "
+        "background once half this many pile up, and past this many the next change merges "
+        "them itself (0: every change writes a full index).",
     )
     database_url: str | None = _setting(
         None, "Where tickets and events are stored; unset means kb.sqlite3 in the KB home."

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from kb.authoring import Authoring
     from kb.browsing import Browsing
     from kb.desk import Desk
+    from kb.indexer.merging import SegmentMerger
     from kb.insights.problems import ProblemCandidates
     from kb.insights.reports import Insights
     from kb.knowledge_queue import KnowledgeQueue
@@ -172,6 +173,13 @@ class Services:
         return IndexQueue(self.engine)
 
     @cached_property
+    def segment_merger(self) -> SegmentMerger:
+        """Merges the index's delta segments in the background of a serving worker."""
+        from kb.indexer.merging import SegmentMerger
+
+        return SegmentMerger(self.indexer, self.settings.index_segments)
+
+    @cached_property
     def knowledge_queue(self) -> KnowledgeQueue:
         """Indexes resolved and reopened tickets the index could not take at once."""
         from kb.knowledge_queue import KnowledgeQueue
@@ -313,6 +321,8 @@ class Services:
             self.mail_sender.stop()
         if "knowledge_queue" in self.__dict__:
             self.knowledge_queue.stop()
+        if "segment_merger" in self.__dict__:
+            self.segment_merger.stop()
         self.searcher.close()
         if "engine" in self.__dict__:
             self.engine.dispose()

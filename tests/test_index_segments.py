@@ -14,8 +14,10 @@ import pytest
 
 from kb.backends import open_generation_store
 from kb.config import Settings
+from kb.indexer import generations
 from kb.indexer.embed import HashingEmbedder
 from kb.indexer.generations import Home
+from kb.indexer.merging import SegmentMerger
 from kb.indexer.pipeline import Indexer, Snapshot
 from kb.indexer.sources import load_articles, load_tickets
 from kb.model import Document, SearchQuery
@@ -247,3 +249,72 @@ def test_an_update_killed_midway_leaves_the_previous_state(settings: Settings, m
         path.name for path in (settings.home / "generations").iterdir() if path.name[0] == "."
     ]
     assert leftovers == [] and not list(settings.home.glob(".CURRENT.*"))
+
+
+def test_merging_in_the_background_keeps_the_ranking(segmented: Settings, tmp_path: Path) -> None:
+    documents = corpus()
+    indexer = Indexer(segmented, HashingEmbedder(segmented))
+    indexer.index(snapshots(documents[:-5]))
+    for document in documents[-5:]:
+        indexer.update([document])
+    assert indexer.merge(at_least=6) is None and layers(segmented) == 6
+    merged = indexer.merge(at_least=5)
+    assert merged == Home(segmented.home).current().name and layers(segmented) == 1
+    assert_same_rankings(segmented, at_once(tmp_path, segmented, documents))
+
+
+def test_an_update_during_a_merge_stays_a_segment_over_the_new_base(
+    segmented: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    documents = corpus()
+    indexer = Indexer(segmented, HashingEmbedder(segmented))
+    indexer.index(snapshots(documents[:-4]))
+    for document in documents[-4:-1]:
+        indexer.update([document])
+    other = Indexer(segmented, HashingEmbedder(segmented))
+    real_replay = generations.replay
+
+    def replay_while_a_ticket_is_resolved(*arguments: object) -> None:
+        real_replay(*arguments)
+        assert other.update([documents[-1]], wait=0).added == [documents[-1].id]
+
+    monkeypatch.setattr(generations, "replay", replay_while_a_ticket_is_resolved)
+    merged = indexer.merge()
+    monkeypatch.undo()
+    assert merged is not None
+    store = open_generation_store(segmented)
+    merged_layers = store.metadata(merged)["layers"]
+    assert len(merged_layers) == 2 and store.metadata(merged_layers[0])["merged"]
+    assert_same_rankings(segmented, at_once(tmp_path, segmented, documents))
+    indexer.update([edited(documents[0])])
+    assert layers(segmented) == 3
+
+
+def test_one_merger_at_a_time_and_a_dead_ones_leftovers_go(segmented: Settings) -> None:
+    documents = corpus()
+    indexer = Indexer(segmented, HashingEmbedder(segmented))
+    indexer.index(snapshots(documents[:-2]))
+    indexer.update([documents[-2]])
+    home = Home(segmented.home)
+    leftover = segmented.home / "generations" / ".merging-20200101T000000000000Z"
+    leftover.mkdir()
+    with home.merge_lock() as alone:
+        assert alone
+        assert indexer.merge() is None  # another process holds the merger's lock
+        indexer.update([documents[-1]])
+        assert leftover.exists()  # a merger at work keeps its folder
+    indexer.update([edited(documents[-1])])
+    assert not leftover.exists()
+    assert indexer.merge() is not None and layers(segmented) == 1
+
+
+def test_serving_workers_merge_once_half_the_segments_pile_up(settings: Settings) -> None:
+    limited = replace(settings, index_segments=4)
+    documents = corpus()
+    indexer = Indexer(limited, HashingEmbedder(limited))
+    indexer.index(snapshots(documents[:-2]))
+    merger = SegmentMerger(indexer, limited.index_segments)
+    indexer.update([documents[-2]])
+    assert merger.merge() is None
+    indexer.update([documents[-1]])
+    assert merger.merge() is not None and layers(limited) == 1

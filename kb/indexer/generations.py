@@ -1,22 +1,13 @@
-"""The GenerationStore on files: generation folders in the KB home, CURRENT, the writer lock.
-
-A generation is built in a hidden folder beside the live ones, renamed into place, and made
-current by atomically replacing the CURRENT file. A crash at any point leaves the previous
-generation current; what it leaves behind (a hidden folder, a generation never made current,
-a pointer file never renamed) is removed by the next writer, which calls `clean_up`.
+"""The GenerationStore on files: generations in the KB home (kb.indexer.home), full or as
+delta segments over a base (kb.indexer.segments), and merging those into a new base.
 """
 
 from __future__ import annotations
 
-import fcntl
-import json
 import os
 import shutil
-import time
-from collections.abc import Hashable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, contextmanager
-from datetime import UTC, datetime
+from collections.abc import Hashable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +15,15 @@ from kb.backends import Generation, open_keyword_index, open_vector_index
 from kb.config import Settings
 from kb.errors import IndexLockedError
 from kb.indexer.catalog import SqliteCatalog
+from kb.indexer.home import (
+    BUILDING_PREFIX,
+    CURRENT_FILE,
+    MERGING_PREFIX,
+    METADATA_FILE,
+    Home,
+    new_name,
+    read_metadata,
+)
 from kb.indexer.layers import LayerStack
 from kb.indexer.segments import (
     CATALOG_FILE,
@@ -37,140 +37,8 @@ from kb.indexer.segments import (
     write_changes,
 )
 
-CURRENT_FILE = "CURRENT"
-LOCK_FILE = "index.lock"
-GENERATIONS = "generations"
-BUILDING_PREFIX = ".building-"
-METADATA_FILE = "generation.json"
-# The new CURRENT is written to `.CURRENT.<pid>` and renamed over CURRENT.
-POINTER_PREFIX = f".{CURRENT_FILE}."
-# Files flushed to disk at a time when a generation is published.
-SYNC_THREADS = 16
-
-
-class Home:
-    """One KB home folder (`--home`, KB_HOME, default ./.kb)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    @property
-    def generations(self) -> Path:
-        return self.path / GENERATIONS
-
-    def current(self) -> Path | None:
-        """The folder of the current generation, or None before the first index."""
-        try:
-            name = (self.path / CURRENT_FILE).read_text("utf-8").strip()
-        except FileNotFoundError:
-            return None
-        folder = self.generations / name
-        return folder if folder.is_dir() else None
-
-    def current_marker(self) -> tuple[int, int] | None:
-        """A cheap token that changes whenever CURRENT is replaced."""
-        try:
-            status = (self.path / CURRENT_FILE).stat()
-        except FileNotFoundError:
-            return None
-        return (status.st_ino, status.st_mtime_ns)
-
-    @contextmanager
-    def lock(self, timeout: float) -> Iterator[None]:
-        """Hold the writer lock; wait up to `timeout` seconds for another writer to finish."""
-        self.path.mkdir(parents=True, exist_ok=True)
-        with open(self.path / LOCK_FILE, "a+", encoding="utf-8") as handle:
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        handle.seek(0)
-                        holder = handle.read().strip() or "another process"
-                        raise IndexLockedError(
-                            f"{self.path} is being indexed by {holder}; wait for it to finish "
-                            f"(waited {timeout:g} s; raise `lock_timeout` to wait longer)"
-                        ) from None
-                    time.sleep(0.1)
-            handle.seek(0)
-            handle.truncate()
-            handle.write(f"process {os.getpid()}")
-            handle.flush()
-            try:
-                yield
-            finally:
-                handle.seek(0)
-                handle.truncate()
-                handle.flush()
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
-    def start_building(self) -> Path:
-        """A fresh hidden folder for a new generation; call only while holding the lock."""
-        self.generations.mkdir(parents=True, exist_ok=True)
-        name = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        folder = self.generations / f"{BUILDING_PREFIX}{name}"
-        folder.mkdir()
-        return folder
-
-    def publish(self, building: Path, metadata: dict[str, Any]) -> Path:
-        """Make the built folder the current generation, atomically."""
-        (building / METADATA_FILE).write_text(json.dumps(metadata, indent=2), "utf-8")
-        _sync_tree(building)
-        final = self.generations / building.name.removeprefix(BUILDING_PREFIX)
-        os.rename(building, final)
-        _sync_directory(self.generations)
-        pointer = self.path / f"{POINTER_PREFIX}{os.getpid()}"
-        with open(pointer, "w", encoding="utf-8") as handle:
-            handle.write(final.name + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(pointer, self.path / CURRENT_FILE)
-        _sync_directory(self.path)
-        return final
-
-    def clean_up(self, keep: int) -> list[str]:
-        """Delete everything but the current generation and the `keep` newest before it.
-
-        That is: older generations past `keep`, generations newer than the current one (a
-        writer died between renaming one into place and switching CURRENT, so no reader ever
-        opened it), hidden building folders and pointer files left by a crash. Call only
-        while holding the lock, so nothing removed here belongs to a live writer. Without a
-        current generation every generation is unreachable and goes too. Returns the names
-        removed.
-        """
-        removed: list[str] = []
-        for pointer in self.path.glob(POINTER_PREFIX + "*"):
-            pointer.unlink(missing_ok=True)
-            removed.append(pointer.name)
-        if not self.generations.is_dir():
-            return removed
-        current = self.current()
-        names = []
-        for folder in sorted(self.generations.iterdir()):
-            if folder.name.startswith(BUILDING_PREFIX):
-                shutil.rmtree(folder, ignore_errors=True)
-                removed.append(folder.name)
-            elif folder.is_dir() and not folder.name.startswith("."):
-                names.append(folder.name)
-        if current is None:
-            doomed = names
-        else:
-            older = [name for name in names if name < current.name]
-            newer = [name for name in names if name > current.name]
-            doomed = older[: max(0, len(older) - keep)] + newer
-            # A kept generation's layers (its base and deltas) stay however old they are.
-            kept = [current.name, *older[max(0, len(older) - keep) :]]
-            needed = {
-                layer
-                for name in kept
-                for layer in layers_of(name, read_metadata(self.generations / name))
-            }
-            doomed = [name for name in doomed if name not in needed]
-        for name in doomed:
-            shutil.rmtree(self.generations / name, ignore_errors=True)
-        return removed + doomed
+# Named here too: tests and tools find a home's files through this module.
+__all__ = ["CURRENT_FILE", "METADATA_FILE", "FileGenerationStore", "Home", "read_metadata"]
 
 
 class FileGenerationStore:
@@ -254,6 +122,73 @@ class FileGenerationStore:
     def clean_up(self, keep: int) -> list[str]:
         return self._home.clean_up(keep)
 
+    def compact(self, dimension: int, at_least: int = 1) -> str | None:
+        """Merge the current generation's delta segments into a new base once it has
+        `at_least` of them, holding the writer lock only to start and to publish.
+
+        Updates published meanwhile stay deltas, over the new base: the published
+        generation is then a folder of metadata alone naming the new base and them. None
+        when there was nothing to merge, another merger is at work, or a whole new index
+        was published meanwhile.
+        """
+        if not self._segments_at_least(at_least):
+            return None  # the usual answer, found without taking any lock
+        with self._home.merge_lock() as alone:
+            if not alone:
+                return None
+            try:
+                with self.lock(0.0):
+                    current = self.current()
+                    layers = [] if current is None else self._layers(current)
+                    if len(layers) - 1 < max(1, at_least):
+                        return None
+                    merging = self._home.start_building(MERGING_PREFIX)
+            except IndexLockedError:
+                return None  # another writer is at work; the next call tries again
+            try:
+                return self._merge(merging, layers, dimension)
+            finally:
+                shutil.rmtree(merging, ignore_errors=True)
+
+    def _segments_at_least(self, count: int) -> bool:
+        current = self.current()
+        return current is not None and len(self._layers(current)) - 1 >= max(1, count)
+
+    def _merge(self, merging: Path, layers: list[str], dimension: int) -> str | None:
+        source = self._home.generations / layers[0]
+        for part in (CATALOG_FILE, KEYWORD_FOLDER, VECTORS_FOLDER):
+            _copy(source / part, merging / part)
+        generation = self._parts(merging, dimension, writable=True)
+        try:
+            replay(self._cache(dimension), layers, generation)
+            generation.keyword.commit()
+            generation.vectors.commit()
+            generation.catalog.commit()
+            documents, chunks = generation.catalog.counts()
+        finally:
+            generation.close()
+        with self.lock(self._settings.lock_timeout):
+            current = self.current()
+            now = [] if current is None else self._layers(current)
+            if current is None or now[: len(layers)] != layers:
+                return None
+            metadata = {
+                key: value for key, value in self.metadata(current).items() if key != "layers"
+            }
+            merged = {**metadata, "documents": documents, "chunks": chunks, "merged": layers}
+            if len(now) == len(layers):
+                return self._home.publish(self._renamed(merging), merged).name
+            base = self._home.place(merging, merged, new_name())
+            view = self._home.start_building()
+            layered = {**metadata, "layers": [base.name, *now[len(layers) :]]}
+            return self._home.publish(view, layered).name
+
+    def _renamed(self, merging: Path) -> Path:
+        """The merged folder as a building folder of a new name, for `publish`."""
+        building = self._home.generations / f"{BUILDING_PREFIX}{new_name()}"
+        os.rename(merging, building)
+        return building
+
     def _layers(self, name: str) -> list[str]:
         return layers_of(name, self.metadata(name))
 
@@ -280,48 +215,8 @@ class FileGenerationStore:
         return Generation(folder.name, catalog, keyword, vectors)
 
 
-def read_metadata(generation: Path) -> dict[str, Any]:
-    try:
-        data: dict[str, Any] = json.loads((generation / METADATA_FILE).read_text("utf-8"))
-    except FileNotFoundError:
-        return {}
-    return data
-
-
 def _copy(source: Path, target: Path) -> None:
     if source.is_dir():
         shutil.copytree(source, target)
     elif source.exists():
         shutil.copy2(source, target)
-
-
-def _sync_tree(folder: Path) -> None:
-    """Flush every file of `folder`, then every folder in it, to disk.
-
-    The flushes run side by side: the file system commits concurrent ones together, so a
-    delta segment's dozen small files cost about one disk flush instead of one each.
-    """
-    files: list[Path] = []
-    folders: list[Path] = []
-    for root, _, names in os.walk(folder):
-        folders.append(Path(root))
-        files.extend(Path(root) / name for name in names)
-    with ThreadPoolExecutor(max_workers=SYNC_THREADS) as pool:
-        list(pool.map(_sync_file, files))
-        list(pool.map(_sync_directory, folders))
-
-
-def _sync_file(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-def _sync_directory(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

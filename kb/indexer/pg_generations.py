@@ -194,6 +194,10 @@ class PostgresGenerationStore:
             connection.rollback()
             connection.close()
 
+    def compact(self, dimension: int, at_least: int = 1) -> str | None:
+        # Updates change the current generation's tables in place: nothing lies beside it.
+        return None
+
     def clean_up(self, keep: int) -> list[str]:
         self._check()
         with self._primary.connect() as connection:

@@ -186,6 +186,12 @@ class Indexer:
         report.seconds = time.perf_counter() - started
         return report
 
+    def merge(self, at_least: int = 1) -> str | None:
+        """Merge the delta segments `update` wrote into a new whole generation once there
+        are `at_least` of them, while other writers go on (the store keeps them out only
+        to start and to publish); the generation made current, or None."""
+        return self._store.compact(self._embedder.dimension, at_least)
+
     def _segmented(self, name: str) -> bool:
         """Whether the generation is a base with delta segments over it."""
         return len(self._store.metadata(name).get("layers", ())) > 1

@@ -25,6 +25,8 @@ def build_worker_app(settings: Settings, cpu_threads: int | None = None) -> Flas
     services.searcher.warm()
     # Indexes the notes of tickets resolved while another writer held the index.
     services.knowledge_queue.start()
+    # Folds the delta segments one-document updates write into a new base, off the requests.
+    services.segment_merger.start()
     if services.mails:
         # Each worker sends; the outbox's claims keep two from sending one message twice.
         services.mail_sender.start()

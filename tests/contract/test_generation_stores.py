@@ -126,6 +126,14 @@ class GenerationStoreContract:
         finally:
             current.close()
 
+    def test_compacting_a_whole_generation_changes_nothing(
+        self, store: GenerationStore, published: str
+    ) -> None:
+        marker = store.marker()
+        assert store.compact(DIMENSION) is None
+        assert store.current() == published and store.marker() == marker
+        assert found(store, "certificate") == ["vpn#0"]
+
     def test_building_from_nothing_replaces_everything(
         self, store: GenerationStore, published: str
     ) -> None:
