@@ -19,10 +19,11 @@ pytestmark = pytest.mark.model
 OpenPage = Callable[..., Page]
 SCREEN_HEIGHT = 900
 TIMEOUT_MS = 20_000
-# Each masthead item's text, and on how many lines the browser laid out its longest text.
+# Each shown masthead item's text, and on how many lines the browser laid out its longest
+# text (the links of a closed menu, or of the row a phone does not show, are left out).
 MASTHEAD_LINES = """() => Array.from(
   document.querySelectorAll('.masthead .bar a, .masthead .bar button')
-).map(item => {
+).filter(item => item.checkVisibility()).map(item => {
   const walker = document.createTreeWalker(item, NodeFilter.SHOW_TEXT);
   let lines = 0;
   for (let text = walker.nextNode(); text; text = walker.nextNode()) {
@@ -34,11 +35,15 @@ MASTHEAD_LINES = """() => Array.from(
   }
   return [item.textContent.trim(), lines];
 })"""
-# The top of each of the masthead's items, in its own row or not.
+# The top of each of the masthead's items shown at this width, in its own row or not.
 MASTHEAD_TOPS = """() => Array.from(
   document.querySelectorAll('.masthead .bar > *, .site-nav > *')
-).map(item => [item.textContent.trim(), item.getBoundingClientRect().top,
-               item.getBoundingClientRect().bottom])"""
+).filter(item => item.checkVisibility()).map(item => [
+  item.textContent.trim(), item.getBoundingClientRect().top, item.getBoundingClientRect().bottom
+])"""
+# One row of the brand, the language switch and the menu is about 52 px high; two rows are
+# more than 80.
+ONE_ROW_HEIGHT = 60
 
 
 @pytest.fixture
@@ -107,6 +112,49 @@ def test_the_masthead_keeps_each_link_whole(
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
+def test_on_a_phone_the_masthead_is_one_row_and_its_menu_holds_the_links(
+    open_page: OpenPage, live_server: str, people: dict[str, str], language: str,
+    artifacts_dir: Path,
+) -> None:
+    for who, address, links in (
+        ("visitor", "/", ["/", "/login", "/request"]),
+        ("requester", "/request", ["/", "/my/requests", "/account", "/request"]),
+        ("agent", "/desk", ["/desk", "/desk/knowledge", "/insights/", "/my/requests"]),
+        ("agent", "/admin/users", ["/desk", "/admin/users", "/account"]),
+    ):
+        page = open_page(390, language, people.get(who))
+        page.goto(f"{live_server}{address}")
+        bar = page.locator(".masthead .bar").bounding_box()
+        assert bar is not None and bar["height"] <= ONE_ROW_HEIGHT, (who, address, bar)
+        assert rows_of_masthead(page) == 1, (who, address)
+        # The brand is whole, not cut short with an ellipsis.
+        assert page.evaluate(
+            "() => { const brand = document.querySelector('.brand');"
+            " return brand.scrollWidth <= brand.clientWidth; }"
+        ), (who, address)
+        menu = page.locator("details.site-menu")
+        menu.locator("summary").click()
+        for link in links:
+            expect(menu.locator(f'a[href="{link}"]')).to_be_visible()
+        panel = menu.locator(".menu").bounding_box()
+        assert panel is not None and panel["x"] >= 0 and panel["x"] + panel["width"] <= 390
+        name = address.strip("/").replace("/", "-") or "home"
+        page.screenshot(
+            path=artifacts_dir / f"layout-phone-menu-{who}-{name}-{language}.png",
+            clip={"x": 0, "y": 0, "width": 390, "height": 560},
+        )
+        page.keyboard.press("Escape")
+        expect(menu.locator(".menu")).to_be_hidden()
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    # The phone's menu signs out too.
+    menu.locator("summary").click()
+    with page.expect_navigation():
+        menu.locator("button[type=submit]").click()
+    menu.locator("summary").click()
+    expect(menu.locator('a[href="/login"]')).to_be_visible()
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
 def test_on_a_phone_the_queue_comes_before_its_filters(
     open_page: OpenPage, live_server: str, people: dict[str, str], imported: dict[str, str],
     language: str, artifacts_dir: Path,
@@ -138,10 +186,11 @@ def test_on_a_phone_the_topics_sit_two_to_a_row(
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
 
 
-@pytest.mark.parametrize("width", [1280, 390])
 def test_the_account_menu_works_by_keyboard_and_signs_out(
-    open_page: OpenPage, live_server: str, people: dict[str, str], width: int, artifacts_dir: Path
+    open_page: OpenPage, live_server: str, people: dict[str, str], artifacts_dir: Path
 ) -> None:
+    """On a wide screen; a phone's account links are in its site menu (the test above)."""
+    width = 1280
     page = open_page(width, "en", people["agent"])
     page.goto(f"{live_server}/desk")
     menu = page.locator("details.account-menu")

@@ -25,7 +25,7 @@ def test_english_by_default(client: FlaskClient) -> None:
     assert html_lang(page) == "en"
     assert "How can we help?" in page
     # The switch offers the other language, named in its own language.
-    assert 'hreflang="es">Español</a>' in page
+    assert 'hreflang="es"><span class="language-name">Español</span>' in page
 
 
 def test_spanish_from_the_browser(client: FlaskClient) -> None:
@@ -33,7 +33,7 @@ def test_spanish_from_the_browser(client: FlaskClient) -> None:
     assert html_lang(page) == "es"
     assert "¿En qué podemos ayudarle?" in page and "How can we help?" not in page
     assert "Abrir una solicitud" in page
-    assert 'hreflang="en">English</a>' in page
+    assert 'hreflang="en"><span class="language-name">English</span>' in page
 
 
 def test_the_best_match_of_accept_language_wins(client: FlaskClient) -> None:

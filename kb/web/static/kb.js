@@ -8,8 +8,9 @@
     var width = parseInt(section.getAttribute("data-open-from"), 10);
     section.open = window.matchMedia("(min-width: " + width + "px)").matches;
   });
-  // The account menu closes on Escape (focus back on its name) and on a click elsewhere.
-  var menus = document.querySelectorAll("details.account-menu");
+  // The account menu and a phone's site menu close on Escape (focus back on their summary)
+  // and on a click elsewhere.
+  var menus = document.querySelectorAll("details.account-menu, details.site-menu");
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") { return; }
     menus.forEach(function (menu) {
