@@ -22,6 +22,7 @@ PARTS = (
     "events",
     "postgres",
     "hosts",
+    "replica",
 )
 
 
@@ -43,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         memory,
         portal,
         postgres,
+        replica,
         updates,
     )
     from bench.config import FULL, QUICK, log
@@ -59,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         "events": events.run,
         "postgres": postgres.run,
         "hosts": hosts.run,
+        "replica": replica.run,
     }
     context = Context(QUICK if arguments.quick else FULL)
     environment = _environment(arguments.quick)

@@ -1,7 +1,8 @@
 """The PostgreSQL leg of the suite: a fresh schema per test on the server .ci/postgres starts.
 
 `eval "$(.ci/postgres start)"` sets KB_TEST_POSTGRES_URL; without it the PostgreSQL cases
-skip, except under CI=true, where a missing server is a failure.
+skip, except under CI=true, where a missing server is a failure. `.ci/postgres replica` adds a
+streaming replica of it (KB_TEST_POSTGRES_REPLICA_URL), the same way.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from kb.indexer.pg_database import dispose_engines
 from kb.store.schema import upgrade_database
 
 VARIABLE = "KB_TEST_POSTGRES_URL"
+REPLICA_VARIABLE = "KB_TEST_POSTGRES_REPLICA_URL"
 
 
 def server_url() -> str:
@@ -37,6 +39,26 @@ def server_url() -> str:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(message)
     pytest.skip(message)
+
+
+def replica_of(schema_url: str, name: str) -> str:
+    """The URL of the test server's streaming replica (`.ci/postgres replica`) in the same
+    schema as `schema_url`, its connections carrying application_name `name`; or skip (fail
+    under CI) when there is none."""
+    replica = os.environ.get(REPLICA_VARIABLE)
+    if not replica:
+        message = (
+            f"no streaming replica for the tests: {REPLICA_VARIABLE} is unset; run "
+            '`eval "$(.ci/postgres replica)"` (as root) after `.ci/postgres start`'
+        )
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    options = sqlalchemy.make_url(schema_url).query.get("options", "")
+    url = sqlalchemy.make_url(replica).update_query_dict(
+        {"options": options, "application_name": name}
+    )
+    return url.render_as_string(hide_password=False)
 
 
 @contextmanager

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy
 
@@ -171,6 +171,12 @@ class GenerationTables:
         )
 
 
+class Connects(Protocol):
+    """What readers take connections from: an Engine, or a ReadRoute (kb/indexer/pg_replica)."""
+
+    def connect(self) -> sqlalchemy.Connection: ...
+
+
 class Session:
     """How the parts of one generation reach the database.
 
@@ -182,7 +188,7 @@ class Session:
     def __init__(
         self,
         tables: GenerationTables,
-        engine: sqlalchemy.Engine,
+        engine: Connects,
         writer: sqlalchemy.Connection | None = None,
     ) -> None:
         self.tables = tables

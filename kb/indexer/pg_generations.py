@@ -32,12 +32,14 @@ from kb.config import Settings
 from kb.errors import ConfigError, IndexLockedError
 from kb.indexer.pg_catalog import PostgresCatalog, create_catalog_tables
 from kb.indexer.pg_database import (
+    Connects,
     GenerationTables,
     Session,
     create_totals_table,
     postgres_urls,
     shared_engine,
 )
+from kb.indexer.pg_replica import ReadRoute
 from kb.indexer.pg_retriever import KeywordRanker, PostgresRetriever, VectorRanker
 from kb.indexer.pg_vectors import create_vector_table
 from kb.store.schema import check_schema
@@ -53,7 +55,9 @@ class PostgresGenerationStore:
         primary, read = postgres_urls(settings)
         self._settings = settings
         self._primary = shared_engine(primary)
-        self._replica = shared_engine(read)
+        self._replica: Connects = (
+            self._primary if read == primary else ReadRoute(shared_engine(read), self._primary)
+        )
         self._keyword = resolve_backend(
             "keyword_backend", _named(settings, "keyword_backend"), POSTGRES_KEYWORD_INDEXES
         )
@@ -66,7 +70,7 @@ class PostgresGenerationStore:
         self._fresh: set[str] = set()
 
     @property
-    def _reader(self) -> sqlalchemy.Engine:
+    def _reader(self) -> Connects:
         # A writer holding the lock reads the primary: a replica may lag behind its own work.
         return self._primary if self._locked else self._replica
 
