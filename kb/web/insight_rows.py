@@ -1,7 +1,7 @@
 """What the insights pages add to a readout's rows for the person looking: links to the desk's
 own pages where their roles let them in, and the work a row invites (write an article for a
-content gap or a search that went nowhere, dismiss a gap or put it back, open a problem from
-recurring incidents). The readout's figures stay as they are.
+content gap or a search that went nowhere, dismiss either or put it back, open a problem
+from recurring incidents). The readout's figures stay as they are.
 """
 
 from __future__ import annotations
@@ -64,10 +64,10 @@ class InsightRows:
             actions = [Action(_("Write an article"), href=self._draft_link(row))]
             if not self.writes_articles:
                 actions = []
-            if where == GAPS:
-                dismissing = url_for("insights.dismiss_gap", **self.kept)
-                fields = (("text", str(row.get("gap") or "")),)
-                actions.append(Action(_("Dismiss"), post=dismissing, fields=fields))
+            # Wherever gaps are listed they can be dismissed: the gap's text, or the search's.
+            dismissing = url_for("insights.dismiss_gap", **self.kept)
+            fields = (("text", str(row.get("gap") or row.get("query") or "")),)
+            actions.append(Action(_("Dismiss"), post=dismissing, fields=fields))
             return tuple(actions)
         if where == DISMISSED_GAPS and isinstance(row.get("id"), int):
             restoring = url_for("insights.restore_gap", dismissal_id=row["id"], **self.kept)
@@ -94,6 +94,15 @@ class InsightRows:
                         "Dismiss a gap that needs no article (a typo, a test, something the "
                         "desk does not answer): it and the searches close to it in meaning are "
                         "left out from then on, until you put it back from Dismissed gaps."
+                    )
+                )
+            else:
+                remarks.append(
+                    _(
+                        "Dismiss a search that needs no article (a typo, a test, something the "
+                        "desk does not answer): it and the searches close to it in meaning are "
+                        "left out of Content gaps from then on; it stays counted here, and you "
+                        "can put it back from Dismissed gaps."
                     )
                 )
             return tuple(remarks)

@@ -732,6 +732,25 @@ def test_a_gap_is_dismissed_and_put_back_by_form_posts_from_the_page(
     assert manager.post("/insights/gaps/dismiss", data={"text": " "}).status_code == 400
 
 
+def test_searches_that_are_content_gaps_are_dismissed_from_the_searches_page(
+    manager: FlaskClient, readouts: KnownReadouts
+) -> None:
+    page = manager.get("/insights/searches?days=7").get_data(as_text=True)
+    for table, search in (("unconfident", "la vpn se corta"), ("ticketed", "impresora atascada")):
+        section = html_between(page, f'id="table-{table}"', "</section>")
+        form = html_between(
+            section, '<form method="post" action="/insights/gaps/dismiss?days=7">', "</form>"
+        )
+        assert f'<input type="hidden" name="text" value="{search}">' in form
+        assert "Dismiss" in form and "left out of Content gaps" in section
+    # Searches with no click are not content gaps: nothing to dismiss there.
+    assert "gaps/dismiss" not in html_between(page, 'id="table-articles"', "</section>")
+    answer = manager.post("/insights/gaps/dismiss?days=7", data={"text": "la vpn se corta"})
+    # The dismissal is shown where it can be put back.
+    assert answer.location == "/insights/gaps?days=7#table-dismissed"
+    assert readouts.content_gaps.dismissed == [("la vpn se corta", "manager@example.com")]
+
+
 @pytest.mark.parametrize("path", ["/insights/gaps/dismiss", "/insights/gaps/dismissed/3/restore"])
 def test_only_managers_and_admins_dismiss_gaps(
     client: FlaskClient, sign_in: SignIn, readouts: KnownReadouts, path: str
