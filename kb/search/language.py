@@ -15,15 +15,24 @@ from collections.abc import Set as AbstractSet
 WORD = re.compile(r"\w+")
 
 
-def query_language(text: str, stop_words: Mapping[str, AbstractSet[str]]) -> str | None:
+def fold_stop_words(stop_words: Mapping[str, AbstractSet[str]]) -> dict[str, frozenset[str]]:
+    """Each language's stop words as query_language compares them: lowercased and without
+    accents, as the analyzers fold them. Made once and kept (folding both lists for every
+    query cost 0.5 ms of CPU a query)."""
+    return {
+        language: frozenset(_fold(word) for word in words) for language, words in stop_words.items()
+    }
+
+
+def query_language(text: str, folded: Mapping[str, AbstractSet[str]]) -> str | None:
     """The language whose own stop words the query uses most, or None when no language leads.
 
-    Only a stop word of one language alone counts ("la", "sin" for Spanish; "the", "my" for
-    English): one shared by several ("no", "a") says nothing. Words are compared lowercased
-    and without accents, as the analyzers fold them. A query without such a word, or with as
-    many of two languages, has no language: most short queries ("vpn", "printer offline").
+    `folded` is each language's stop words from fold_stop_words. Only a stop word of one
+    language alone counts ("la", "sin" for Spanish; "the", "my" for English): one shared by
+    several ("no", "a") says nothing. Words are compared lowercased and without accents. A
+    query without such a word, or with as many of two languages, has no language: most
+    short queries ("vpn", "printer offline").
     """
-    folded = {language: {_fold(word) for word in words} for language, words in stop_words.items()}
     counts = dict.fromkeys(folded, 0)
     for word in WORD.findall(_fold(text)):
         owners = [language for language, words in folded.items() if word in words]

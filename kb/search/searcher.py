@@ -46,7 +46,7 @@ from kb.search.hybrid import (
     ranks,
     with_titles,
 )
-from kb.search.language import prefer_language, query_language
+from kb.search.language import fold_stop_words, prefer_language, query_language
 from kb.search.snippets import QueryWords, snippet_of
 
 MAX_QUERY_CHARACTERS = 1000
@@ -123,6 +123,8 @@ class Searcher:
         deflection: DeflectionModel | None = None,
     ) -> None:
         self._settings = settings
+        # What tells a query's language, folded once.
+        self._stop_words = fold_stop_words(language_stop_word_lists(settings.languages))
         self._embedder = embedder
         self._store = open_generation_store(settings)
         self._deflection = deflection
@@ -262,7 +264,7 @@ class Searcher:
     ) -> list[tuple[str, float]]:
         """The ranking with documents in the query's own language preferred, when it has one."""
         weight = self._settings.other_language_weight
-        language = query_language(text, language_stop_word_lists(self._settings.languages))
+        language = query_language(text, self._stop_words)
         if language is None or weight >= 1.0:
             return list(ranking)
         documents = generation.catalog.documents(document_id for document_id, _ in ranking)

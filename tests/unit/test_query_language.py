@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from kb.indexer.analysis import language_stop_word_lists
-from kb.search.language import prefer_language, query_language
+from kb.search.language import fold_stop_words, prefer_language, query_language
 
-ENGLISH_AND_SPANISH = language_stop_word_lists(("en", "es"))
+ENGLISH_AND_SPANISH = fold_stop_words(language_stop_word_lists(("en", "es")))
 
 
 @pytest.mark.parametrize(
