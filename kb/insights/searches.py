@@ -104,7 +104,7 @@ def ranked(queries: Sequence[Query], count: Callable[[QueryCounts], int]) -> lis
 
 
 QUERY_COLUMNS = (
-    Column("query", Text("Search")),
+    Column("query", Text("Searched for")),
     Column("languages", Text("Languages")),
     Column("searches", Text("Searches"), "count"),
     Column("click_through", Text("Click-through"), "rate"),

@@ -170,14 +170,18 @@ def runs(values: Sequence[float | None]) -> list[list[tuple[int, float]]]:
 
 
 def nice_ceiling(value: float) -> float:
-    """The smallest 1, 2, 2.5 or 5 × 10^k at or above `value` (4 at least, for 4 grid steps)."""
+    """The top of a count axis at or above `value`, four grid steps of a whole 1, 2, 2.5 or
+    5 × 10^k each (4 at least), so every tick is a whole number: 25 tops out at 40 (steps of
+    10), not at 25 (steps of 6.25)."""
     if value <= 4:
         return 4.0
-    power = 10 ** math.floor(math.log10(value))
+    step = value / 4
+    power = 10 ** math.floor(math.log10(step))
     for factor in (1, 2, 2.5, 5, 10):
-        if factor * power >= value:
-            return float(factor * power)
-    return float(10 * power)
+        whole = factor * power
+        if whole >= step and float(whole).is_integer():
+            return float(4 * whole)
+    return float(40 * power)
 
 
 def number_text(value: float, percent: bool, *, signed: bool = False) -> str:

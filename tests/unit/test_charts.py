@@ -72,6 +72,19 @@ def test_counts_get_a_round_axis_above_the_largest_value() -> None:
     assert "200" in texts(svg) and "173" not in texts(svg)
 
 
+@pytest.mark.parametrize(
+    ("largest", "ticks"),
+    [
+        (3.0, ["0", "1", "2", "3", "4"]),
+        (25.0, ["0", "10", "20", "30", "40"]),
+        (173.0, ["0", "50", "100", "150", "200"]),
+    ],
+)
+def test_a_count_axis_is_ticked_in_whole_numbers(largest: float, ticks: list[str]) -> None:
+    svg = column_chart("Tickets", ["a", "b"], [Series("tickets", (1.0, largest))], percent=False)
+    assert [t for t in texts(svg) if t.replace(",", "").isdigit()][:5] == ticks
+
+
 def test_a_threshold_axis_marks_todays_values() -> None:
     svg = line_chart(
         "Precision and coverage",
