@@ -32,9 +32,16 @@ class Period:
 
     def __post_init__(self) -> None:
         if self.until < self.since:
-            raise QueryError("the period ends before it starts: put `since` before `until`")
+            raise QueryError(
+                "the period ends before it starts: put `since` before `until`",
+                key="period_reversed",
+            )
         if self.days > MAX_DAYS:
-            raise QueryError(f"a period can be at most {MAX_DAYS} days long")
+            raise QueryError(
+                f"a period can be at most {MAX_DAYS} days long",
+                key="period_too_long",
+                limit=MAX_DAYS,
+            )
 
     @property
     def days(self) -> int:
@@ -57,7 +64,9 @@ class Period:
     def last(cls, days: int, today: date) -> Period:
         """The `days` days ending today."""
         if not 1 <= days <= MAX_DAYS:
-            raise QueryError(f"`days` must be between 1 and {MAX_DAYS}")
+            raise QueryError(
+                f"`days` must be between 1 and {MAX_DAYS}", key="days_out_of_range", limit=MAX_DAYS
+            )
         return cls(today - timedelta(days=days - 1), today)
 
     def to_json(self) -> dict[str, Any]:
@@ -81,7 +90,9 @@ def parse_period(
     try:
         count = int(days)
     except (TypeError, ValueError):
-        raise QueryError("`days` must be a whole number, such as 7, 30 or 90") from None
+        raise QueryError(
+            "`days` must be a whole number, such as 7, 30 or 90", key="days_not_number"
+        ) from None
     return Period.last(count, today)
 
 
@@ -89,7 +100,9 @@ def _date(value: str, name: str) -> date:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise QueryError(f"`{name}` must be a date like 2026-11-30") from None
+        raise QueryError(
+            f"`{name}` must be a date like 2026-11-30", key="date_format", field=name
+        ) from None
 
 
 @dataclass(frozen=True)

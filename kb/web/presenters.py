@@ -83,6 +83,12 @@ PROBLEMS = {
     "token_name": lazy_gettext(
         "Name the token (up to 128 characters), e.g. after the integration."
     ),
+    # The insights pages' period (kb.insights.readout).
+    "period_reversed": lazy_gettext("The period ends before it starts: put From before To."),
+    "period_too_long": lazy_gettext("A period can be at most %(limit)s days long."),
+    "days_out_of_range": lazy_gettext("Choose a number of days from 1 to %(limit)s."),
+    "days_not_number": lazy_gettext("Give the number of days as a whole number, such as 30."),
+    "date_format": lazy_gettext("Write the period's dates like 2026-11-30."),
 }
 
 

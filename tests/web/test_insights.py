@@ -3,6 +3,7 @@ tables, CSV downloads, periods and filters, sorting, empty states, roles and lan
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from kb.insights.readout import Chart, Column, Filters, Number, Period, Readout,
 from kb.insights.reports import REPORTS
 from kb.services import DEMO_MARKER, Services
 from kb.web import create_app
+from kb.web.i18n import COOKIE
 from kb.web.insight_rows import InsightRows
 from kb.web.readout_charts import draw
 from kb.workflow import NewTicket
@@ -431,6 +433,33 @@ def test_bad_periods_and_filters_are_a_400_saying_what_to_send(
         assert answer.status_code == 400, (path, query)
         text = answer.get_data(as_text=True)
         assert any(word in text for word in ("since", "days", "period", "category")), text
+
+
+@pytest.mark.parametrize(
+    ("query", "english", "spanish"),
+    [
+        (
+            "since=2026-11-10&until=2026-11-01",
+            "The period ends before it starts: put From before To.",
+            "El periodo termina antes de empezar: ponga Desde antes de Hasta.",
+        ),
+        (
+            "since=2020-01-01&until=2026-01-01",
+            "A period can be at most 731 days long.",
+            "Un periodo puede durar como mucho 731 días.",
+        ),
+        ("since=30/11/2026", "Write the period's dates like 2026-11-30.", "Escriba las fechas"),
+    ],
+)
+def test_a_bad_period_is_told_in_the_pages_language(
+    manager: FlaskClient, query: str, english: str, spanish: str
+) -> None:
+    answer = manager.get(f"/insights/?{query}")
+    assert answer.status_code == 400 and english in html.unescape(answer.get_data(as_text=True))
+    manager.set_cookie(COOKIE, "es")
+    answer = manager.get(f"/insights/?{query}")
+    text = html.unescape(answer.get_data(as_text=True))
+    assert answer.status_code == 400 and spanish in text and english not in text
 
 
 def test_the_preset_periods_keep_the_filters_and_mark_the_current_one(
