@@ -96,13 +96,13 @@ class Insights:
         before = period.previous()
         buckets = trend_buckets(period.since, period.until)
         edges = [(Period(first, last).start, Period(first, last).end) for first, last in buckets]
-        by_bucket = outcome_tallies(self._engine, edges, filters, self._window, now)
+        # The previous period ends where this one starts: one reading of the roll-up for both.
+        previous, *by_bucket = outcome_tallies(
+            self._engine, [(before.start, before.end), *edges], filters, self._window, now
+        )
         current: Counter[str | None] = Counter()
         for tally in by_bucket:
             current.update(tally)
-        (previous,) = outcome_tallies(
-            self._engine, [(before.start, before.end)], filters, self._window, now
-        )
         points = trend(buckets, by_bucket, tickets_by_bucket(self._engine, edges, filters))
         return overview_readout(
             period,

@@ -17,7 +17,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy
-from sqlalchemy import and_, case, delete, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    case,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 
 from kb.insights.holdout import HoldoutCounts
 from kb.insights.readout import Filters
@@ -70,11 +80,11 @@ def outcome_tallies(
     window: timedelta,
     now: datetime,
 ) -> list[Counter[str | None]]:
-    """For each [start, end) of `edges` (in order, each starting where the one before ended),
-    how many sessions that started in it and match `filters` (the category and language of
-    their start) had each outcome, judged at `now` as kb.insights.outcomes.outcome judges one
-    session's times; None counts sessions never shown suggestions. One row per outcome and
-    edge comes back."""
+    """For each [start, end) of `edges` (in order, each starting where the one before ended;
+    ValueError otherwise), how many sessions that started in it and match `filters` (the
+    category and language of their start) had each outcome, judged at `now` as
+    kb.insights.outcomes.outcome judges one session's times; None counts sessions never shown
+    suggestions. One row per outcome and edge comes back."""
     if not edges:
         return []
     _check(window, now)
@@ -91,24 +101,35 @@ def outcome_tallies(
         (column.viewed_after_opened <= limit, "potential"),
         else_="no_signal",
     ).label("outcome")
-    bucket = case(
-        *(
-            (and_(column.started >= first, column.started < last), position)
-            for position, (first, last) in enumerate(edges)
-        ),
-        else_=None,
-    ).label("bucket")
+    for (_, end), (start, _) in zip(edges, edges[1:], strict=False):
+        if end != start:
+            raise ValueError("each of `edges` must start where the one before it ended")
+    bucket = _bucket(column.started, edges, 0, len(edges)).label("bucket")
     statement = (
         select(bucket, judged, func.count())
         .where(column.started >= edges[0][0], column.started < edges[-1][1], *_about(filters))
-        .group_by(bucket, judged)
+        # A lone edge's bucket is a constant, which GROUP BY would read as a column number.
+        .group_by(*([bucket] if len(edges) > 1 else []), judged)
     )
     tallies: list[Counter[str | None]] = [Counter() for _ in edges]
     with engine.connect() as connection:
         for position, name, count in connection.execute(statement):
-            if position is not None:
-                tallies[position][name] += count
+            tallies[position][name] += count
     return tallies
+
+
+def _bucket(
+    started: Any, edges: Sequence[tuple[datetime, datetime]], low: int, high: int
+) -> ColumnElement[int]:
+    """The position among edges[low:high] of the one `started` falls in (it falls in one of
+    them), found by halves: five comparisons a row for a month of days instead of fifteen."""
+    if high - low == 1:
+        return literal_column(str(low), Integer())
+    middle = (low + high) // 2
+    return case(
+        (started < edges[middle][0], _bucket(started, edges, low, middle)),
+        else_=_bucket(started, edges, middle, high),
+    )
 
 
 def holdout_tallies(

@@ -158,3 +158,9 @@ def test_the_holdout_window_and_the_period_close_to_the_microsecond(
     assert holdout_tallies(engine, start, end, WINDOW, closing) == HoldoutCounts(
         held_out=2, held_out_tickets=1, treated=1, treated_tickets=1
     )
+
+
+def test_edges_with_a_gap_between_them_are_refused(engine: sqlalchemy.Engine) -> None:
+    apart = [DAYS[0], DAYS[2]]
+    with pytest.raises(ValueError, match="start where the one before it ended"):
+        outcome_tallies(engine, apart, Filters(), WINDOW, START)
