@@ -89,6 +89,11 @@ class Settings:
     hnsw_threshold: int = _setting(
         30000, "Past this many vectors the exact FAISS index becomes an HNSW graph."
     )
+    quantise_threshold: int = _setting(
+        250000,
+        "Past this many vectors the HNSW graph holds them as 8-bit scalars (a quarter of the "
+        "memory); its candidates are scored again on the exact vectors, read from disk.",
+    )
     fusion: str = _setting(
         "convex",
         "How keyword and semantic rankings combine: `convex` (each ranker's scores over its "

@@ -19,6 +19,7 @@ document by accident.
 from __future__ import annotations
 
 import json
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -42,6 +43,8 @@ MATRIX_FILE = "weights.npz"
 # Each weight's frequencies per field, and each chunk's lengths per field (kb.indexer.bm25_layers).
 ENTRIES_FILE = "entries.npy"
 LENGTHS_FILE = "lengths.npy"
+# array typecodes of the postings and their numpy dtypes.
+POSTING_TYPES = {"i": np.int32, "f": np.float32, "b": np.int8}
 
 
 def _sparse() -> Any:
@@ -59,12 +62,15 @@ class BM25KeywordIndex:
     _term_ids: dict[str, int]
     _chunk_ids: list[str]
     _owners: list[str]
-    _alive: list[bool]
-    _lengths: list[float]  # three per chunk: body, title and tags words
-    _rows: list[int]
-    _columns: list[int]
-    _frequencies: list[float]
-    _fields: list[int]
+    # The postings a writer holds are typed arrays (4 bytes a row, term and frequency, 1 a
+    # field), not Python lists: a million chunks carry about 80 million postings, 1 GB so
+    # and 7 GB or more as lists of Python numbers.
+    _alive: bytearray  # 1 for a live chunk, 0 for a removed one
+    _lengths: array[float]  # three per chunk: body, title and tags words
+    _rows: array[int]
+    _columns: array[int]
+    _frequencies: array[float]
+    _fields: array[int]
     _matrix: Any
     _built_ids: list[str]
     # Per matrix entry its frequency in each field, and per chunk its field lengths; a
@@ -112,21 +118,20 @@ class BM25KeywordIndex:
             row = len(self._chunk_ids)
             self._chunk_ids.append(chunk.id)
             self._owners.append(document.id)
-            self._alive.append(True)
+            self._alive.append(1)
             for field, counter in ((BODY, body), (TITLE, title), (TAGS, tags)):
                 self._lengths.append(float(sum(counter.values())))
-                for term, count in counter.items():
-                    self._rows.append(row)
-                    self._columns.append(self._term_id(term))
-                    self._frequencies.append(float(count))
-                    self._fields.append(field)
+                self._rows.extend([row] * len(counter))
+                self._columns.extend([self._term_id(term) for term in counter])
+                self._frequencies.extend([float(count) for count in counter.values()])
+                self._fields.extend([field] * len(counter))
 
     def remove(self, document_ids: Sequence[str]) -> None:
         self._writable()
         doomed = set(document_ids)
         for row, owner in enumerate(self._owners):
             if owner in doomed:
-                self._alive[row] = False
+                self._alive[row] = 0
 
     def commit(self) -> None:
         self._writable()
@@ -226,19 +231,19 @@ class BM25KeywordIndex:
     def _compact(self) -> None:
         if all(self._alive):
             return
-        keep = np.flatnonzero(np.asarray(self._alive, dtype=bool))
-        renumber = np.full(len(self._alive), -1, dtype=np.int64)
-        renumber[keep] = np.arange(len(keep))
-        rows = np.asarray(self._rows, dtype=np.int64)
-        kept = renumber[rows] >= 0
-        self._rows = renumber[rows][kept].tolist()
-        self._columns = np.asarray(self._columns, dtype=np.int64)[kept].tolist()
-        self._frequencies = np.asarray(self._frequencies, dtype=np.float32)[kept].tolist()
-        self._fields = np.asarray(self._fields, dtype=np.int8)[kept].tolist()
+        keep = np.flatnonzero(_alive_mask(self._alive))
+        renumber = np.full(len(self._alive), -1, dtype=np.int32)
+        renumber[keep] = np.arange(len(keep), dtype=np.int32)
+        rows = renumber[_view(self._rows)]
+        kept = rows >= 0
+        self._rows = _typed(rows[kept], "i")
+        self._columns = _typed(_view(self._columns)[kept], "i")
+        self._frequencies = _typed(_view(self._frequencies)[kept], "f")
+        self._fields = _typed(_view(self._fields)[kept], "b")
         self._chunk_ids = [self._chunk_ids[row] for row in keep]
         self._owners = [self._owners[row] for row in keep]
-        self._lengths = _field_lengths(self._lengths)[keep].ravel().tolist()
-        self._alive = [True] * len(keep)
+        self._lengths = _typed(_field_lengths(self._lengths)[keep].ravel(), "f")
+        self._alive = bytearray(b"\x01") * len(keep)
 
     def _build(self) -> None:
         """The BM25 weight matrix (chunks × terms) of the committed postings.
@@ -255,12 +260,12 @@ class BM25KeywordIndex:
             self._matrix, self._built_ids = None, list(self._chunk_ids)
             return
         matrix, per_field = _weighted(
-            np.asarray(self._rows, dtype=np.int64),
-            np.asarray(self._columns, dtype=np.int64),
-            np.asarray(self._frequencies, dtype=np.float64),
-            np.asarray(self._fields, dtype=np.int64),
+            _view(self._rows).astype(np.int64),
+            _view(self._columns).astype(np.int64),
+            _view(self._frequencies).astype(np.float64),
+            _view(self._fields).astype(np.int64),
             _field_lengths(self._lengths),
-            np.asarray(self._alive, dtype=bool),
+            _alive_mask(self._alive),
             len(self._terms),
         )
         self._entry_frequencies = per_field.astype(np.float32)
@@ -307,19 +312,20 @@ class BM25KeywordIndex:
         self._postings_loaded = True
         if not (folder / "postings.npz").exists():
             self._terms, self._chunk_ids, self._owners = [], [], []
-            self._alive, self._lengths = [], []
-            self._rows, self._columns, self._frequencies, self._fields = [], [], [], []
+            self._alive, self._lengths = bytearray(), array("f")
+            self._rows, self._columns = array("i"), array("i")
+            self._frequencies, self._fields = array("f"), array("b")
         else:
             self._terms = _lines(folder / "terms.txt")
             self._chunk_ids = _lines(folder / "chunks.txt")
             self._owners = _lines(folder / "owners.txt")
             with np.load(folder / "postings.npz") as saved:
-                self._rows = saved["rows"].tolist()
-                self._columns = saved["columns"].tolist()
-                self._frequencies = saved["frequencies"].tolist()
-                self._fields = saved["fields"].tolist()
-                self._lengths = saved["lengths"].tolist()
-            self._alive = [True] * len(self._chunk_ids)
+                self._rows = _typed(saved["rows"], "i")
+                self._columns = _typed(saved["columns"], "i")
+                self._frequencies = _typed(saved["frequencies"], "f")
+                self._fields = _typed(saved["fields"], "b")
+                self._lengths = _typed(saved["lengths"], "f")
+            self._alive = bytearray(b"\x01") * len(self._chunk_ids)
         self._term_ids = {term: number for number, term in enumerate(self._terms)}
 
     def _save(self) -> None:
@@ -332,11 +338,11 @@ class BM25KeywordIndex:
         _write_lines(folder / "owners.txt", self._owners)
         np.savez(
             folder / "postings.npz",
-            rows=_array(self._rows, np.int32),
-            columns=_array(self._columns, np.int32),
-            frequencies=_array(self._frequencies, np.float32),
-            fields=_array(self._fields, np.int8),
-            lengths=_array(self._lengths, np.float32),
+            rows=_view(self._rows),
+            columns=_view(self._columns),
+            frequencies=_view(self._frequencies),
+            fields=_view(self._fields),
+            lengths=_view(self._lengths),
         )
         frequencies = self._entry_frequencies
         empty_entries = np.zeros((0, len(FIELD_WEIGHTS)), dtype=np.float32)
@@ -374,13 +380,25 @@ def _weighted(
     return matrix, per_field
 
 
-def _field_lengths(lengths: list[float]) -> npt.NDArray[np.float64]:
+def _field_lengths(lengths: array[float]) -> npt.NDArray[np.float64]:
     """Chunk lengths in words, one row per chunk and one column per field."""
-    return np.asarray(lengths, dtype=np.float64).reshape(-1, len(FIELD_WEIGHTS))
+    return _view(lengths).astype(np.float64).reshape(-1, len(FIELD_WEIGHTS))
 
 
-def _array(values: list[Any], dtype: Any) -> npt.NDArray[Any]:
-    return np.asarray(values, dtype=dtype)
+def _view(values: array[Any]) -> npt.NDArray[Any]:
+    """The postings of a typed array as a numpy array over the same memory (no copy)."""
+    return np.frombuffer(values, dtype=POSTING_TYPES[values.typecode])
+
+
+def _typed(values: npt.NDArray[Any], typecode: str) -> array[Any]:
+    """A numpy array's values as a typed array of `typecode`."""
+    typed = array(typecode)
+    typed.frombytes(np.ascontiguousarray(values, dtype=POSTING_TYPES[typecode]).tobytes())
+    return typed
+
+
+def _alive_mask(alive: bytearray) -> npt.NDArray[np.bool_]:
+    return np.frombuffer(alive, dtype=np.uint8).astype(bool)
 
 
 def _lines(path: Path) -> list[str]:

@@ -23,9 +23,14 @@ def unit_vectors(count: int, seed: int) -> np.ndarray:
 class VectorIndexContract:
     backend = ""
     hnsw_threshold = 30000
+    quantise_threshold = 250000
 
     def open(self, directory: Path) -> VectorIndex:
-        settings = Settings(vector_backend=self.backend, hnsw_threshold=self.hnsw_threshold)
+        settings = Settings(
+            vector_backend=self.backend,
+            hnsw_threshold=self.hnsw_threshold,
+            quantise_threshold=self.quantise_threshold,
+        )
         return open_vector_index(directory, settings, DIMENSION)
 
     @pytest.fixture
@@ -132,6 +137,30 @@ class TestFaissHnsw(VectorIndexContract, FaissSearchThreads):
             not (tmp_path / "vectors" / "alive.npy").exists()
             or np.load(tmp_path / "vectors" / "alive.npy").all()
         )
+
+
+class TestFaissQuantisedHnsw(VectorIndexContract, FaissSearchThreads):
+    """Past the second threshold the graph holds 8-bit scalars; scores stay exact cosines."""
+
+    backend = "faiss"
+    hnsw_threshold = 50
+    quantise_threshold = 100
+
+    def test_uses_a_quantised_graph(self, index: VectorIndex, tmp_path: Path) -> None:
+        assert index.kind == "hnsw-sq8"
+        assert self.open(tmp_path / "vectors").kind == "hnsw-sq8"
+
+    def test_scores_are_exact_cosines(self, index: VectorIndex, vectors) -> None:
+        query = unit_vectors(1, seed=5)[0]
+        for chunk, score in index.search(query, 20):
+            exact = float(vectors[int(chunk.split("-")[1])] @ query)
+            assert score == pytest.approx(exact, abs=1e-5)
+
+    def test_goes_back_to_floats_below_the_threshold(self, index: VectorIndex, vectors) -> None:
+        index.remove([f"chunk-{n}" for n in range(120)])
+        index.commit()
+        assert index.kind == "hnsw"
+        assert index.search(vectors[150], 1)[0][0] == "chunk-150"
 
 
 class TestPostgresVectorIndex(VectorIndexContract):

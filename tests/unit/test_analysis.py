@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from kb.errors import ConfigError
@@ -69,3 +71,19 @@ def test_chunk_fields() -> None:
 def test_a_language_without_a_stemmer_is_refused() -> None:
     with pytest.raises(ConfigError, match="`languages` names 'xx'"):
         Analysis(("en", "xx"))
+
+ARTICLES = Path(__file__).resolve().parents[2] / "articles"
+MIXED_TEXT = "I'd say it doesn't work: e-mail, 802.1x, Wi-Fi, outlook.com, Über, ¿Qué pasó?"
+
+
+@pytest.mark.parametrize("language", ["en", "es", OTHER])
+def test_token_by_token_analysis_gives_what_the_whole_text_gives(language: str) -> None:
+    # Terms are worked out once per distinct token; the result must be the analyzer's own
+    # on the whole text, in order, for every article of the repository.
+    texts = [path.read_text("utf-8") for path in sorted(ARTICLES.rglob("*.md"))]
+    analyzers = [ANALYSIS.analyzer(each) for each in (*ANALYSIS.languages, OTHER)]
+    for text in [*texts, MIXED_TEXT]:
+        whole = [token.text for token in ANALYSIS.analyzer(language)(text)]
+        assert ANALYSIS.words(language, text) == whole
+        every = {token.text for analyzer in analyzers for token in analyzer(text)}
+        assert ANALYSIS.terms(text) == every
