@@ -46,9 +46,6 @@ LOOKUP_BATCH = 900
 # Decoded documents and chunks a read-only catalog keeps: a published generation never
 # changes, and popular answers are asked for again and again.
 DECODED_CACHE_SIZE = 20_000
-# Chunk ids and their documents' ids a read-only catalog keeps: two short strings each, so
-# a search resolves its few hundred candidates without reading or decoding their text.
-OWNERS_CACHE_SIZE = 200_000
 
 
 class SqliteCatalog:
@@ -72,7 +69,10 @@ class SqliteCatalog:
         self._documents: OrderedDict[str, Document] = OrderedDict()
         self._chunks: OrderedDict[str, Chunk] = OrderedDict()
         self._title_vectors: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
-        self._owners: OrderedDict[str, str] = OrderedDict()
+        # Every chunk's document, read in one pass on a read-only catalog's first lookup: a
+        # search resolves its few hundred candidates from memory instead of one SQLite
+        # query each time (1.1 ms of a first search at 10k chunks; about 110 bytes a chunk).
+        self._owners: dict[str, str] | None = None
 
     def manifest(self, ids: Iterable[str] | None = None) -> Manifest:
         """Every document id with its kind, content hash and source path (if a file), or
@@ -207,11 +207,28 @@ class SqliteCatalog:
         return self._through_cache(self._chunks, ids, read)
 
     def owners(self, chunk_ids: Iterable[str]) -> dict[str, str]:
-        def read(missing: list[str]) -> dict[str, str]:
-            rows = self._lookup("SELECT id, document_id FROM chunks WHERE id IN ({marks})", missing)
+        if not self._cached:
+            rows = self._lookup(
+                "SELECT id, document_id FROM chunks WHERE id IN ({marks})", chunk_ids
+            )
             return {row[0]: row[1] for row in rows}
+        every = self._every_owner()
+        return {
+            chunk_id: every[chunk_id] for chunk_id in dict.fromkeys(chunk_ids) if chunk_id in every
+        }
 
-        return self._through_cache(self._owners, chunk_ids, read, OWNERS_CACHE_SIZE)
+    def _every_owner(self) -> dict[str, str]:
+        with self._lock:
+            if self._owners is None:
+                # One string per document, not one per chunk that names it.
+                documents: dict[str, str] = {}
+                self._owners = {
+                    chunk_id: documents.setdefault(document_id, document_id)
+                    for chunk_id, document_id in self._connection.execute(
+                        "SELECT id, document_id FROM chunks"
+                    )
+                }
+            return self._owners
 
     def chunks_of(self, document_ids: Iterable[str]) -> dict[str, list[Chunk]]:
         found: dict[str, list[Chunk]] = {document_id: [] for document_id in document_ids}

@@ -13,6 +13,8 @@ from kb.indexer.analysis import SEPARATOR
 from kb.model import Snippet
 
 WORD = re.compile(r"\w+(?:[.\-']\w+)*")
+# The same words captured, so that splitting a text by them keeps both words and gaps.
+WORD_PARTS = re.compile(f"({WORD.pattern})")
 SPACES = re.compile(r"\s+")
 # A Markdown table's pipes and rule rows (`| --- |`) read as noise between a snippet's
 # words: each run of them becomes one separator.
@@ -28,9 +30,6 @@ OPENING = 3
 # Where dotted and hyphenated words are filed: any query may match one of their parts.
 COMPOUND = "\0compound"
 
-# A chunk's words as (word, start, end), in order.
-Words = tuple[tuple[str, int, int], ...]
-
 
 def make_snippet(text: str, is_match: Callable[[str], bool], width: int = 32) -> Snippet:
     """Pick the `width`-word window holding the most distinct matching words and mark them.
@@ -42,29 +41,29 @@ def make_snippet(text: str, is_match: Callable[[str], bool], width: int = 32) ->
 
 def snippet_of(text: str, matching: AbstractSet[str], width: int = 32) -> Snippet:
     """The `width`-word window of `text` holding the most distinct words of `matching`, marked."""
-    words = _words(text)
+    parts = _parts(text)
+    # parts alternates gaps and words: gap, word, gap, ..., word, gap; word i is parts[2i + 1].
+    words = parts[1::2]
     if not words:
         return Snippet(((text.strip(), False),)) if text.strip() else Snippet(())
-    placed = _positions(text)
-    positions = sorted(index for word in matching for index in placed.get(word, ()))
+    positions = [index for index, word in enumerate(words) if word in matching]
     start = _best_window(words, positions, width)
     end = min(len(words), start + width)
-    begin_at = words[start][1]
-    end_at = words[end - 1][2]
     pieces: list[tuple[str, bool]] = []
     if start > 0:
         pieces.append((ELLIPSIS, False))
-    cursor = begin_at
+    cursor = 2 * start + 1
     for index in positions[bisect_left(positions, start) :]:
         if index >= end:
             break
-        word, word_start, word_end = words[index]
-        if word_start > cursor:
-            pieces.append((_between(text[cursor:word_start]), False))
-        pieces.append((word, True))
-        cursor = word_end
-    if end_at > cursor:
-        pieces.append((_between(text[cursor:end_at]), False))
+        place = 2 * index + 1
+        if place > cursor:
+            pieces.append((_between("".join(parts[cursor:place])), False))
+        pieces.append((parts[place], True))
+        cursor = place + 1
+    last = 2 * end
+    if last > cursor:
+        pieces.append((_between("".join(parts[cursor:last])), False))
     if end < len(words):
         pieces.append((ELLIPSIS, False))
     return Snippet(tuple(_merge(pieces)))
@@ -94,43 +93,39 @@ class QueryWords:
 
     def matching(self, text: str) -> set[str]:
         """The distinct words of `text` that match the query."""
-        terms, word_terms, openings = self._terms, self._word_terms, self._openings
+        openings, terms, word_terms = self._openings, self._terms, self._word_terms
         return {
             word
-            for word in _positions(text)
+            for word in distinct_words(text)
             if not openings.isdisjoint(_word_openings(word))
             and not terms.isdisjoint(word_terms(word))
         }
 
 
+@lru_cache(maxsize=CHUNKS_CACHED)
 def distinct_words(text: str) -> frozenset[str]:
     """The words of `text` as snippets count them, each once."""
-    return frozenset(word for word, _, _ in _words(text))
+    return frozenset(_parts(text)[1::2])
 
 
 @lru_cache(maxsize=CHUNKS_CACHED)
-def _words(text: str) -> Words:
-    return tuple((found.group(), found.start(), found.end()) for found in WORD.finditer(text))
+def _parts(text: str) -> list[str]:
+    """`text` split into gaps and words, alternating, a gap first and last (maybe empty).
 
-
-@lru_cache(maxsize=CHUNKS_CACHED)
-def _positions(text: str) -> dict[str, tuple[int, ...]]:
-    """Where each distinct word of `text` stands among its words."""
-    placed: dict[str, list[int]] = {}
-    for index, (word, _, _) in enumerate(_words(text)):
-        placed.setdefault(word, []).append(index)
-    return {word: tuple(indexes) for word, indexes in placed.items()}
+    One regular-expression split in C: a chunk met for the first time costs a few
+    microseconds, not a Python tuple per word.
+    """
+    return WORD_PARTS.split(text)
 
 
 @lru_cache(maxsize=WORDS_CACHED)
-def _word_openings(word: str) -> tuple[str, ...]:
-    """A word's first 1 to OPENING folded letters, and COMPOUND when it is dotted or
-    hyphenated: a KB's words recur from chunk to chunk."""
+def _word_openings(word: str) -> frozenset[str]:
+    """A word's 1 to OPENING first folded letters; COMPOUND too when dotted or hyphenated."""
     folded = fold(word)
-    openings = [folded[:length] for length in range(1, min(OPENING, len(folded)) + 1)]
+    openings = {folded[:length] for length in range(1, min(OPENING, len(folded)) + 1)}
     if SEPARATOR.search(folded) is not None:
-        openings.append(COMPOUND)
-    return tuple(openings)
+        openings.add(COMPOUND)
+    return frozenset(openings)
 
 
 def fold(word: str) -> str:
@@ -141,7 +136,7 @@ def fold(word: str) -> str:
     return "".join(character for character in decomposed if not unicodedata.combining(character))
 
 
-def _best_window(words: Words, positions: list[int], width: int) -> int:
+def _best_window(words: list[str], positions: list[int], width: int) -> int:
     """The first start of a `width`-word window holding the most distinct matching words.
 
     Only the matching words are visited: a window's count can rise only where a matching
@@ -150,7 +145,7 @@ def _best_window(words: Words, positions: list[int], width: int) -> int:
     """
     if not positions:
         return 0
-    keys = {index: words[index][0].lower() for index in positions}
+    keys = {index: words[index].lower() for index in positions}
     last_start = max(0, len(words) - width)
     starts = [0] + [
         position - width + 1 for position in positions if 1 <= position - width + 1 <= last_start
