@@ -8,6 +8,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         "hosts": hosts.run,
         "replica": replica.run,
     }
-    context = Context(QUICK if arguments.quick else FULL)
+    sizes = QUICK if arguments.quick else FULL
+    if arguments.sizes:
+        sizes = replace(sizes, latency_chunks=tuple(sorted(arguments.sizes)), scale_chunks=())
+    context = Context(sizes)
     environment = _environment(arguments.quick)
     print(_header(environment), flush=True)
     tables: list[Table] = []
@@ -98,6 +102,14 @@ def _parser() -> argparse.ArgumentParser:
         help=f"Run only these parts: {', '.join(PARTS)}.",
     )
     parser.add_argument("--json", type=Path, metavar="FILE", help="Also write results as JSON.")
+    parser.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        metavar="CHUNKS",
+        help="KB sizes to measure instead of the run's own (e.g. --only latency --sizes "
+        "1000000); the parts that run at every size use them too.",
+    )
     parser.add_argument(
         "--threads",
         type=int,

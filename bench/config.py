@@ -28,6 +28,9 @@ class Sizes:
     indexing_chunks: int
     incremental_chunks: int
     latency_chunks: tuple[int, ...]
+    # Sizes only the latency and memory parts run at (a build of 1M chunks takes an hour or
+    # more on two cores, and a copy into PostgreSQL or an update loop at that size longer).
+    scale_chunks: tuple[int, ...]
     queries: int
     warmup_queries: int
     cold_start_runs: int
@@ -37,6 +40,7 @@ FULL = Sizes(
     indexing_chunks=3000,
     incremental_chunks=10_000,
     latency_chunks=(10_000, 100_000),
+    scale_chunks=(1_000_000,),
     queries=200,
     warmup_queries=20,
     cold_start_runs=3,
@@ -45,10 +49,16 @@ QUICK = Sizes(
     indexing_chunks=500,
     incremental_chunks=2000,
     latency_chunks=(2000, 10_000),
+    scale_chunks=(),
     queries=50,
     warmup_queries=10,
     cold_start_runs=3,
 )
+
+
+def searched_sizes(sizes: Sizes) -> tuple[int, ...]:
+    """Every size the latency part measures, smallest first."""
+    return tuple(sorted({*sizes.latency_chunks, *sizes.scale_chunks}))
 
 
 def cache_dir() -> Path:

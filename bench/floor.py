@@ -23,6 +23,9 @@ class Floor:
     """Encode the query, search one FAISS index, search one BM25 index; nothing else.
 
     The same model, vectors and texts as the kb home; no fusion, no documents, no snippets.
+    The vector index is a flat one, an HNSW graph of floats built here and kept in the cache
+    under `graph_name`, or the graph file kb wrote (`graph_file`: its quantised graph,
+    searched bare, without kb's scoring again on exact vectors).
     """
 
     def __init__(
@@ -31,10 +34,16 @@ class Floor:
         vectors: Vectors,
         model: SentenceTransformerEmbedder,
         graph_name: str | None,
+        graph_file: Path | None = None,
     ) -> None:
         self._model = model
         self.dimension = int(vectors.shape[1])
-        self._vectors = _graph(vectors, graph_name) if graph_name else _flat(vectors)
+        if graph_file is not None:
+            graph: Any = faiss.read_index(str(graph_file))
+            graph.hnsw.efSearch = GRAPH_SEARCH_DEPTH
+            self._vectors = graph
+        else:
+            self._vectors = _graph(vectors, graph_name) if graph_name else _flat(vectors)
         self._tokenizer = Tokenizer(stopwords="en")
         tokens = self._tokenizer.tokenize(list(texts), return_as="ids", show_progress=False)
         self._keyword = bm25s.BM25()

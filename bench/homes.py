@@ -18,6 +18,8 @@ from kb.indexer.pipeline import INDEX_FORMAT, Indexer
 from kb.model import Document, WorkDone
 
 PROGRESS_EVERY = 5000
+# The first four bytes FAISS writes for each kind of HNSW graph kb builds.
+GRAPH_KINDS = {b"IHNf": "hnsw", b"IHNs": "hnsw-sq8"}
 
 
 def content_digest(documents: Sequence[Document]) -> str:
@@ -70,9 +72,20 @@ def documents_home(name: str, documents: Sequence[Document], embedder: Embedder)
     )
 
 
-def vector_index_kind(home: Path) -> str:
-    """`hnsw` when kb built an HNSW graph for the current generation, else `flat`."""
+def vector_graph(home: Path) -> Path | None:
+    """The HNSW graph file of the current generation, if kb built one."""
     current = Home(home).current()
-    if current is not None and (current / "vectors" / "hnsw.faiss").exists():
-        return "hnsw"
-    return "flat"
+    if current is None:
+        return None
+    graph = current / "vectors" / "hnsw.faiss"
+    return graph if graph.exists() else None
+
+
+def vector_index_kind(home: Path) -> str:
+    """`flat`, `hnsw` (a graph of floats) or `hnsw-sq8` (of 8-bit scalars): what kb built
+    for the current generation, read from the graph file's header."""
+    graph = vector_graph(home)
+    if graph is None:
+        return "flat"
+    with graph.open("rb") as file:
+        return GRAPH_KINDS.get(file.read(4), "hnsw")

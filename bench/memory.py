@@ -9,13 +9,13 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from bench.config import REPOSITORY, log
+from bench.config import REPOSITORY, log, searched_sizes
 from bench.context import Context
 from bench.report import Table
 
 
 def run(context: Context) -> Table:
-    size = context.sizes.latency_chunks[-1]
+    size = searched_sizes(context.sizes)[-1]
     home = context.synthetic_home(size)
     log("measuring memory of a fresh process that only loads the model")
     alone = _probe([])
