@@ -251,3 +251,48 @@ def test_the_spanish_portal_fits_a_phone(
             too_wide[name] = width
         assert broken_items(page) == [], name
     assert too_wide == {}
+
+
+# Words of `selector`'s text that the browser broke over two lines (each word's own rects).
+BROKEN_WORDS = """selector => {
+  const broken = [];
+  for (const element of document.querySelectorAll(selector)) {
+    const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+    for (let text = walker.nextNode(); text; text = walker.nextNode()) {
+      for (const match of text.textContent.matchAll(/[^\\s]+/g)) {
+        const range = document.createRange();
+        range.setStart(text, match.index);
+        range.setEnd(text, match.index + match[0].length);
+        const tops = new Set(Array.from(range.getClientRects(), rect => Math.round(rect.top)));
+        if (tops.size > 1) broken.push(match[0]);
+      }
+    }
+  }
+  return broken;
+}"""
+# What sticks out of its answer card on the right, by how many pixels.
+OUT_OF_CARD = """() => Array.from(document.querySelectorAll('li.result')).flatMap(card => {
+  const edge = card.getBoundingClientRect().right;
+  return Array.from(card.querySelectorAll('*'))
+    .filter(item => item.getBoundingClientRect().right > edge + 0.5)
+    .map(item => [item.className || item.tagName, item.getBoundingClientRect().right - edge]);
+})"""
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_on_a_phone_table_cells_and_answer_cards_keep_their_words_whole(
+    open_page: OpenPage, live_server: str, language: str, artifacts_dir: Path
+) -> None:
+    """A Spanish article's table broke words inside them ("Caus|a prob|able") and the
+    suggestion's label "muy probablemente lo resuelva · 99%" ran past its card."""
+    page = open_page(390, language)
+    page.goto(f"{live_server}/articles/vpn-no-conecta")
+    assert page.evaluate(BROKEN_WORDS, ".body th, .body td, .meta") == []
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    page.goto(f"{live_server}/request")
+    page.locator("#subject").press_sequentially("La VPN no conecta", delay=10)
+    page.locator("#description").fill("Desde esta mañana dice que el certificado no es válido.")
+    expect(page.locator("#suggestions li.result").first).to_be_visible()
+    page.screenshot(path=artifacts_dir / f"layout-suggestion-cards-{language}-390.png")
+    assert page.evaluate(OUT_OF_CARD) == []
+

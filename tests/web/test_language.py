@@ -127,3 +127,14 @@ def test_the_api_words_labels_in_the_requested_language(client: FlaskClient) -> 
     words = {"high": "muy probablemente lo resuelva", "medium": "probablemente ayude"}
     for hit in spanish["hits"]:
         assert hit["label"] == words.get(hit["confidence"], "podría ayudar")
+
+
+@pytest.mark.parametrize(
+    ("headers", "written"),
+    [({}, "Updated Nov 4, 2026"), (SPANISH, "Actualizado el 4 nov 2026")],
+)
+def test_an_articles_date_is_written_as_the_pages_language_writes_dates(
+    client: FlaskClient, headers: dict[str, str], written: str
+) -> None:
+    page = client.get("/articles/print-jobs-stuck-in-queue", headers=headers).text
+    assert written in page and "2026-11-04" not in page
