@@ -18,6 +18,8 @@ INK = "#3b4457"
 FONT = 'font-family="system-ui, sans-serif" font-size="12"'
 LEFT, RIGHT, TOP, BOTTOM = 52, 16, 28, 40
 LEGEND_ROW = 18
+# How a chart writes a number: (value, whether it is a share) -> text.
+NumberText = Callable[[float, bool], str]
 # Room for a labelled mark (a threshold's vertical rule) between the legend and the plot.
 MARK_ROW = 16
 
@@ -97,7 +99,7 @@ def legend(names: Sequence[str], layout: Layout, left: float = LEFT) -> str:
     return "".join(entries)
 
 
-def y_axis(plot: Plot, ceiling: float, percent: bool) -> str:
+def y_axis(plot: Plot, ceiling: float, percent: bool, write: NumberText) -> str:
     lines = []
     for step in range(5):
         share = step / 4
@@ -105,7 +107,7 @@ def y_axis(plot: Plot, ceiling: float, percent: bool) -> str:
         lines.append(
             f'<line x1="{plot.left}" y1="{y:.1f}" x2="{plot.right}" y2="{y:.1f}" stroke="{GRID}"/>'
             f'<text x="{plot.left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="{INK}">'
-            f"{number_text(ceiling * share, percent)}</text>"
+            f"{escape(write(ceiling * share, percent))}</text>"
         )
     return "".join(lines)
 
@@ -184,13 +186,20 @@ def nice_ceiling(value: float) -> float:
     return float(40 * power)
 
 
-def number_text(value: float, percent: bool, *, signed: bool = False) -> str:
-    sign = "+" if signed and value > 0 else ""
+def english_number(value: float, percent: bool) -> str:
+    """A chart's number as English writes it: 1,250, 2.5, 40%. A page passes its own
+    language's writer to each chart instead."""
     if percent:
-        return f"{sign}{value * 100:.0f}%"
+        return f"{value * 100:.0f}%"
     if value == int(value):
-        return f"{sign}{int(value):,}"
-    return f"{sign}{value:,.1f}"
+        return f"{int(value):,}"
+    return f"{value:,.1f}"
+
+
+def number_text(value: float, percent: bool, write: NumberText, *, signed: bool = False) -> str:
+    """`value` by `write`, with a plus sign before a positive one when `signed`."""
+    sign = "+" if signed and value > 0 else ""
+    return escape(sign + write(value, percent))
 
 
 def plain_number(value: float) -> str:

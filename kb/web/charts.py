@@ -3,7 +3,8 @@
 No JavaScript and nothing inline that the Content-Security-Policy refuses: colours are SVG
 presentation attributes, sizes come from the viewBox (the image scales to its container's
 width), and every chart is labelled as an image whose numbers the table beside it holds.
-Each is drawn for one Layout (kb.web.chart_parts: a wide screen's or a phone's). Every series
+Each is drawn for one Layout (kb.web.chart_parts: a wide screen's or a phone's), its numbers
+written by `write` (English by default; a page passes its language's). Every series
 given is drawn, named in a legend when there are two or more. A value of None (no data for
 that point) leaves a gap rather than a made-up zero.
 """
@@ -27,7 +28,9 @@ from kb.web.chart_parts import (
     TOP,
     WIDE,
     Layout,
+    NumberText,
     Plot,
+    english_number,
     frame,
     legend,
     legend_rows,
@@ -76,6 +79,7 @@ def line_chart(
     positions: Sequence[float] | None = None,
     marks: Mapping[str, float] | None = None,
     layout: Layout = WIDE,
+    write: NumberText = english_number,
     tick_text: Callable[[float], str] = plain_number,
 ) -> str:
     """Lines over `labels`, evenly spaced; or at `positions` in [0, 1] (a threshold axis,
@@ -99,7 +103,7 @@ def line_chart(
     def y_of(value: float) -> float:
         return plot.y(value / ceiling if ceiling else 0)
 
-    parts = [y_axis(plot, ceiling, percent)]
+    parts = [y_axis(plot, ceiling, percent, write)]
     if positions is not None:
         parts.append(scale_ticks(plot, layout.threshold_steps, tick_text))
     else:
@@ -139,6 +143,7 @@ def bar_chart(
     *,
     percent: bool,
     layout: Layout = WIDE,
+    write: NumberText = english_number,
 ) -> str:
     """Horizontal bars, one per label and series, in the order given (a ranking reads
     top-down); each bar ends with its value. A layout without room for labels beside the
@@ -176,9 +181,9 @@ def bar_chart(
                 f'<rect class="bar" x="{left}" y="{bar_top:.1f}" width="{width:.1f}" '
                 f'height="{BAR - 2}" fill="{PALETTE[number % len(PALETTE)]}">'
                 f"<title>{escape(label)}, {escape(line.label)}: "
-                f"{number_text(value, percent)}</title></rect>"
+                f"{number_text(value, percent, write)}</title></rect>"
                 f'<text x="{left + width + 4:.1f}" y="{bar_top + BAR - 4:.1f}" fill="{INK}">'
-                f"{number_text(value, percent)}</text>"
+                f"{number_text(value, percent, write)}</text>"
             )
     return frame(title, "bar", layout, height, parts)
 
@@ -190,6 +195,7 @@ def column_chart(
     *,
     percent: bool,
     layout: Layout = WIDE,
+    write: NumberText = english_number,
 ) -> str:
     """Upright bars over `labels` in time order (counts per day or week), the series side
     by side in each slot; None leaves a gap."""
@@ -206,7 +212,7 @@ def column_chart(
     def x_of(index: int) -> float:
         return plot.left + slot * (index + 0.5)
 
-    parts = [y_axis(plot, ceiling, percent), x_labels(plot, labels, x_of, layout)]
+    parts = [y_axis(plot, ceiling, percent, write), x_labels(plot, labels, x_of, layout)]
     for number, line in enumerate(series):
         offset = (number - len(series) / 2) * width
         for index, value in enumerate(line.values):
@@ -220,7 +226,7 @@ def column_chart(
                 f'<rect class="bar" x="{x_of(index) + offset:.1f}" y="{bar_top:.1f}" '
                 f'width="{width:.1f}" height="{plot.bottom - bar_top:.1f}" '
                 f'fill="{PALETTE[number % len(PALETTE)]}">'
-                f"<title>{named}: {number_text(value, percent)}</title></rect>"
+                f"<title>{named}: {number_text(value, percent, write)}</title></rect>"
             )
     parts.append(legend(names, layout))
     return frame(title, "column", layout, height, parts)
@@ -233,6 +239,7 @@ def reliability_chart(
     *,
     key: Sequence[str] = ("x: predicted", "y: observed", "dashed: perfectly calibrated"),
     layout: Layout = WIDE,
+    write: NumberText = english_number,
     tick_text: Callable[[float], str] = plain_number,
 ) -> str:
     """Observed share against mean predicted probability per bin; the diagonal is perfect
@@ -244,7 +251,7 @@ def reliability_chart(
     plot = Plot(LEFT, TOP, LEFT + side, TOP + side)
     beside = layout.width - plot.right >= 200
     height = plot.bottom + BOTTOM + (0 if beside else LEGEND_ROW * len(key))
-    parts = [y_axis(plot, 1.0, True), scale_ticks(plot, 4, tick_text)]
+    parts = [y_axis(plot, 1.0, True, write), scale_ticks(plot, 4, tick_text)]
     parts.append(
         f'<line class="diagonal" x1="{plot.x(0)}" y1="{plot.y(0)}" x2="{plot.x(1)}" '
         f'y2="{plot.y(1)}" stroke="{INK}" stroke-dasharray="4 3"/>'
@@ -273,6 +280,7 @@ def interval_chart(
     highs: Sequence[float | None],
     *,
     layout: Layout = WIDE,
+    write: NumberText = english_number,
 ) -> str:
     """Estimates (shares) with their 95% interval as whiskers. A difference that can fall
     below zero is drawn around a zero line, signed; shares that cannot (rates) from 0 up."""
@@ -301,7 +309,7 @@ def interval_chart(
             f'<line x1="{x:.1f}" y1="{plot.top}" x2="{x:.1f}" y2="{plot.bottom}" '
             f'stroke="{INK if abs(tick) < 1e-12 else GRID}"/>'
             f'<text x="{x:.1f}" y="{plot.bottom + 16}" text-anchor="middle" fill="{INK}">'
-            f"{number_text(tick, True, signed=signed)}</text>"
+            f"{number_text(tick, True, write, signed=signed)}</text>"
         )
     for index, label in enumerate(labels):
         y = plot.top + index * row + row / 2

@@ -64,6 +64,7 @@ def draw(chart: Chart, table: Table) -> list[Drawing]:
                     _values(table, observed),
                     key=key,
                     layout=layout,
+                    write=chart_number,
                     tick_text=_tick,
                 ),
             )
@@ -80,6 +81,7 @@ def draw(chart: Chart, table: Table) -> list[Drawing]:
                     _values(table, low),
                     _values(table, high),
                     layout=layout,
+                    write=chart_number,
                 ),
             )
         )
@@ -121,6 +123,7 @@ def _lines(
             positions=positions,
             marks={str(name): at for name, at in chart.marks.items()} if on_scale else None,
             layout=layout,
+            write=chart_number,
             tick_text=_tick,
         ),
     )
@@ -143,7 +146,7 @@ def _bars(
         return _drawn(
             title,
             lambda layout: charts.column_chart(
-                title, labels, series, percent=percent, layout=layout
+                title, labels, series, percent=percent, layout=layout, write=chart_number
             ),
         )
     # Ranked by the first series; its rows above zero, highest first.
@@ -168,7 +171,9 @@ def _bars(
     kept = [labels[index] for index in ranked]
     return _drawn(
         title,
-        lambda layout: charts.bar_chart(title, kept, series, percent=percent, layout=layout),
+        lambda layout: charts.bar_chart(
+            title, kept, series, percent=percent, layout=layout, write=chart_number
+        ),
     )
 
 
@@ -179,6 +184,13 @@ def _drawn(title: str, svg: Callable[[Layout], str]) -> Drawing:
 
 def _values(table: Table, key: str) -> list[float | None]:
     return [number(row.get(key)) for row in table.rows]
+
+
+def chart_number(value: float, percent: bool) -> str:
+    """A chart's number in the page's language: 1.250 and 40 % in Spanish."""
+    if percent:
+        return str(format_percent(value, "#,##0%"))
+    return str(format_decimal(value, "#,##0.#"))
 
 
 def _tick(value: float) -> str:

@@ -85,6 +85,20 @@ def test_a_count_axis_is_ticked_in_whole_numbers(largest: float, ticks: list[str
     assert [t for t in texts(svg) if t.replace(",", "").isdigit()][:5] == ticks
 
 
+def test_numbers_are_written_as_the_page_asks() -> None:
+    def spanish(value: float, percent: bool) -> str:
+        return f"{value * 100:.0f} %" if percent else f"{value:,.0f}".replace(",", ".")
+
+    columns = column_chart(
+        "Tickets", ["a", "b"], [Series("tickets", (1200.0, 1500.0))], percent=False, write=spanish
+    )
+    assert {"0", "500", "1.000", "1.500", "2.000"} <= set(texts(columns))
+    bars = bar_chart("Views", ["a"], [Series("views", (1234.0,))], percent=False, write=spanish)
+    assert "1.234" in texts(bars)
+    interval = interval_chart("Rates", ["held out"], [0.5], [0.4], [0.6], write=spanish)
+    assert "0 %" in texts(interval) and "0%" not in texts(interval)
+
+
 def test_a_threshold_axis_marks_todays_values() -> None:
     svg = line_chart(
         "Precision and coverage",
