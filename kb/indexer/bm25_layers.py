@@ -10,6 +10,7 @@ KB built at once. The cost is that of the query terms' entries, as a single segm
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
@@ -17,7 +18,14 @@ import numpy as np
 import numpy.typing as npt
 
 from kb.backends import Ranking
-from kb.indexer.bm25_weights import Segment, Statistics, top_scores, weigh
+from kb.indexer.bm25_weights import (
+    FIELD_WEIGHTS,
+    Segment,
+    Statistics,
+    normalisers,
+    top_scores,
+    weigh_normalised,
+)
 from kb.indexer.layered_parts import read_only
 from kb.indexer.layers import LayerStack
 from kb.model import Chunk, Document
@@ -46,6 +54,10 @@ class SegmentedKeywordIndex(Protocol):
     def close(self) -> None: ...
 
 
+# Weighed entries a layered index remembers across searches (8 bytes each: a row and a
+# weight), so that common terms are weighed once per generation: at 100,000 chunks about
+# the whole index.
+CACHED_ENTRIES = 8_000_000
 # Opens (or returns the already opened) keyword segments of the read-only layers, base first.
 Segments = Callable[[], Sequence[SegmentedKeywordIndex]]
 
@@ -64,7 +76,14 @@ class LayeredKeywordIndex:
         self._lower = layers
         self._top = top
         self._release = release
-        self._dead: tuple[int, list[npt.NDArray[np.int64]], Statistics] | None = None
+        self._dead: (
+            tuple[int, list[npt.NDArray[np.int64]], Statistics, list[npt.NDArray[np.float64]]]
+            | None
+        ) = None
+        self._weights: OrderedDict[
+            str, list[tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]]
+        ] = OrderedDict()
+        self._cached_entries = 0
 
     def add(self, document: Document, chunks: Sequence[Chunk]) -> None:
         self._writable().add(document, chunks)
@@ -82,29 +101,64 @@ class LayeredKeywordIndex:
         if limit < 1 or not indexes:
             return []
         segments = [index.segment() for index in indexes]
-        dead, statistics = self._dead_rows(indexes, segments)
-        terms = sorted(indexes[0].query_terms(text))
-        # Per segment: the entries of the query's terms, in the order of the terms.
-        gathered = [
-            _entries(segment, terms, rows) for segment, rows in zip(segments, dead, strict=True)
+        # Each term's weights in every segment, added for each chunk in the order of the
+        # terms, as a single segment adds them.
+        weighed = [
+            self._term_weights(term, indexes, segments)
+            for term in sorted(indexes[0].query_terms(text))
         ]
-        found = np.zeros(len(terms), dtype=np.int64)
-        for _, term_of_entry, _ in gathered:
-            found += np.bincount(term_of_entry, minlength=len(terms))
         ranking: Ranking = []
-        for segment, (entries, term_of_entry, rows) in zip(segments, gathered, strict=True):
-            if len(entries) == 0:
+        for number, segment in enumerate(segments):
+            parts = [term[number] for term in weighed if len(term[number][0])]
+            if not parts:
                 continue
-            weights = weigh(
-                segment.frequencies[entries],
-                segment.lengths[rows],
-                statistics,
-                found[term_of_entry],
-            ).astype(np.float32)
+            rows = np.concatenate([rows for rows, _ in parts])
+            weights = np.concatenate([weights for _, weights in parts])
             scores = np.bincount(rows, weights=weights, minlength=len(segment.chunk_ids))
             ranking.extend(top_scores(scores, segment.chunk_ids, limit))
         ranking.sort(key=lambda pair: (-pair[1], pair[0]))
         return ranking[:limit]
+
+    def _term_weights(
+        self,
+        term: str,
+        indexes: Sequence[SegmentedKeywordIndex],
+        segments: Sequence[Segment],
+    ) -> list[tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]]:
+        """The live chunk rows holding `term` in each segment and their weights.
+
+        Remembered for the generation: its statistics are fixed, and queries share terms.
+        """
+        dead, statistics, normalisation = self._dead_rows(indexes, segments)
+        cached = self._weights.get(term)
+        if cached is not None:
+            self._weights.move_to_end(term)
+            return cached
+        found = [
+            _entries(segment, term, rows) for segment, rows in zip(segments, dead, strict=True)
+        ]
+        holding = np.full(1, sum(len(rows) for _, rows in found), dtype=np.int64)
+        nothing = np.zeros(0, dtype=np.float32)
+        weighed = [
+            (
+                rows,
+                weigh_normalised(
+                    frequencies,
+                    rows_normalisation[rows],
+                    statistics,
+                    np.broadcast_to(holding, len(rows)),
+                ).astype(np.float32)
+                if len(rows)
+                else nothing,
+            )
+            for (frequencies, rows), rows_normalisation in zip(found, normalisation, strict=True)
+        ]
+        self._weights[term] = weighed
+        self._cached_entries += sum(len(rows) for rows, _ in weighed)
+        while self._cached_entries > CACHED_ENTRIES and len(self._weights) > 1:
+            _, evicted = self._weights.popitem(last=False)
+            self._cached_entries -= sum(len(rows) for rows, _ in evicted)
+        return weighed
 
     def terms(self, text: str) -> set[str]:
         indexes = self._layers()
@@ -123,8 +177,9 @@ class LayeredKeywordIndex:
 
     def _dead_rows(
         self, indexes: Sequence[SegmentedKeywordIndex], segments: Sequence[Segment]
-    ) -> tuple[list[npt.NDArray[np.int64]], Statistics]:
-        """Each segment's rows removed above it, and the statistics of the live chunks."""
+    ) -> tuple[list[npt.NDArray[np.int64]], Statistics, list[npt.NDArray[np.float64]]]:
+        """Each segment's rows removed above it, the statistics of the live chunks, and each
+        segment's rows' length normalisation under them."""
         if self._dead is None or self._dead[0] != self._stack.version:
             dead = [
                 index.rows_of(sorted(self._stack.dead_chunks(number)))
@@ -136,8 +191,12 @@ class LayeredKeywordIndex:
                 lengths = np.asarray(segment.lengths, dtype=np.float64)
                 chunks += len(lengths) - len(rows)
                 sums += lengths.sum(axis=0) - lengths[rows].sum(axis=0)
-            self._dead = (self._stack.version, dead, Statistics(chunks, sums))
-        return self._dead[1], self._dead[2]
+            statistics = Statistics(chunks, sums)
+            normalisation = [normalisers(segment.lengths, statistics) for segment in segments]
+            self._dead = (self._stack.version, dead, statistics, normalisation)
+            self._weights.clear()
+            self._cached_entries = 0
+        return self._dead[1], self._dead[2], self._dead[3]
 
     def _writable(self) -> SegmentedKeywordIndex:
         if self._top is None:
@@ -146,25 +205,16 @@ class LayeredKeywordIndex:
 
 
 def _entries(
-    segment: Segment, terms: Sequence[str], dead: npt.NDArray[np.int64]
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """The live entries of `terms` in the segment: entry numbers, term positions, chunk rows."""
-    entries: list[npt.NDArray[np.int64]] = []
-    positions: list[npt.NDArray[np.int64]] = []
-    for position, term in enumerate(terms):
-        column = segment.columns.get(term)
-        if column is None or column + 1 >= len(segment.pointers):
-            continue
-        start, end = int(segment.pointers[column]), int(segment.pointers[column + 1])
-        entries.append(np.arange(start, end, dtype=np.int64))
-        positions.append(np.full(end - start, position, dtype=np.int64))
-    if not entries:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, empty
-    entry = np.concatenate(entries)
-    position_of = np.concatenate(positions)
-    rows = np.asarray(segment.rows[entry], dtype=np.int64)
+    segment: Segment, term: str, dead: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.floating], npt.NDArray[np.int32]]:
+    """The live entries of `term` in the segment: their frequencies per field, chunk rows."""
+    column = segment.columns.get(term)
+    if column is None or column + 1 >= len(segment.pointers):
+        return np.zeros((0, len(FIELD_WEIGHTS))), np.zeros(0, dtype=np.int32)
+    start, end = int(segment.pointers[column]), int(segment.pointers[column + 1])
+    frequencies = segment.frequencies[start:end]
+    rows = np.asarray(segment.rows[start:end], dtype=np.int32)
     if len(dead):
         live = ~np.isin(rows, dead)
-        entry, position_of, rows = entry[live], position_of[live], rows[live]
-    return entry, position_of, rows
+        frequencies, rows = frequencies[live], rows[live]
+    return frequencies, rows

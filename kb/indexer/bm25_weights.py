@@ -69,13 +69,32 @@ def weigh(
     fields are summed (body, title, tags, in that order) and the sum saturates once; the
     term's IDF counts the chunks that hold it in any field.
     """
+    return weigh_normalised(
+        frequencies, normalisers(lengths, statistics), statistics, document_frequencies
+    )
+
+
+def normalisers(lengths: Floats, statistics: Statistics) -> npt.NDArray[np.float64]:
+    """Each row's length normalisation per field, 1 - B + B * length / average length: a
+    chunk's own, the same for every term it holds."""
     average = np.maximum(statistics.average_lengths, 1e-9)
+    normalised: npt.NDArray[np.float64] = (
+        1.0 - B + B * (np.asarray(lengths, dtype=np.float64) / average)
+    )
+    return normalised
+
+
+def weigh_normalised(
+    frequencies: Floats,
+    normalisation: Floats,
+    statistics: Statistics,
+    document_frequencies: npt.NDArray[np.integer],
+) -> npt.NDArray[np.float64]:
+    """`weigh`, given each entry's row of `normalisers` instead of its chunk's lengths."""
     frequencies = np.asarray(frequencies, dtype=np.float64)
-    lengths = np.asarray(lengths, dtype=np.float64)
     blended = np.zeros(len(frequencies), dtype=np.float64)
     for field, weight in enumerate(FIELD_WEIGHTS):
-        normalised = lengths[:, field] / average[field]
-        blended = blended + weight * frequencies[:, field] / (1.0 - B + B * normalised)
+        blended = blended + weight * frequencies[:, field] / normalisation[:, field]
     found = np.asarray(document_frequencies, dtype=np.float64)
     idf = np.log1p((statistics.chunks - found + 0.5) / (found + 0.5))
     weights: npt.NDArray[np.float64] = idf * blended * (K1 + 1.0) / (blended + K1)

@@ -54,6 +54,7 @@ class LayerStack:
         self.deltas = list(deltas)
         # Bumped by every change to the top layer, so derived sets can be cached.
         self.version = 0
+        self._placed: tuple[int, dict[str, int | None], dict[str, int | None]] | None = None
 
     @property
     def depth(self) -> int:
@@ -66,23 +67,25 @@ class LayerStack:
     def document_layer(self, document_id: str) -> int | None:
         """The delta holding the document live; BASE if none adds or removes it (the base
         may or may not hold it); None when it was removed and not added again."""
-        for number in range(len(self.deltas), 0, -1):
-            changes = self.deltas[number - 1]
-            if document_id in changes.documents:
-                return number
-            if document_id in changes.removed_documents:
-                return None
-        return BASE
+        return self._placements()[0].get(document_id, BASE)
 
     def chunk_layer(self, chunk_id: str) -> int | None:
         """As `document_layer`, for a chunk."""
-        for number in range(len(self.deltas), 0, -1):
-            changes = self.deltas[number - 1]
-            if chunk_id in changes.chunks:
-                return number
-            if chunk_id in changes.removed_chunks:
-                return None
-        return BASE
+        return self._placements()[1].get(chunk_id, BASE)
+
+    def _placements(self) -> tuple[dict[str, int | None], dict[str, int | None]]:
+        """Where each document and chunk any delta names is live (None: nowhere), from the
+        oldest delta up: a delta's removals apply below it, its additions win."""
+        if self._placed is None or self._placed[0] != self.version:
+            documents: dict[str, int | None] = {}
+            chunks: dict[str, int | None] = {}
+            for number, changes in enumerate(self.deltas, start=1):
+                documents.update(dict.fromkeys(changes.removed_documents))
+                documents.update(dict.fromkeys(changes.documents, number))
+                chunks.update(dict.fromkeys(changes.removed_chunks))
+                chunks.update(dict.fromkeys(changes.chunks, number))
+            self._placed = (self.version, documents, chunks)
+        return self._placed[1], self._placed[2]
 
     def dead_chunks(self, layer: int) -> set[str]:
         """The chunks of `layer` that a layer above it removed."""
