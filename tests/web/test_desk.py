@@ -388,6 +388,7 @@ def test_the_requester_footer_is_on_requester_pages_only(agent: FlaskClient) -> 
     footer = "Can't find an answer?"
     assert footer in agent.get("/").get_data(as_text=True)
     assert footer in agent.get("/articles/vpn-connection-fails").get_data(as_text=True)
-    for path in ("/desk", "/desk/knowledge", "/desk/search?q=vpn"):
+    # Nor on the request form it points to.
+    for path in ("/desk", "/desk/knowledge", "/desk/search?q=vpn", "/request"):
         page = agent.get(path)
         assert page.status_code == 200 and footer not in page.get_data(as_text=True), path
