@@ -318,3 +318,18 @@ def test_serving_workers_merge_once_half_the_segments_pile_up(settings: Settings
     assert merger.merge() is None
     indexer.update([documents[-1]])
     assert merger.merge() is not None and layers(limited) == 1
+
+
+def test_a_keyword_backend_without_segments_updates_a_whole_generation(
+    segmented: Settings,
+) -> None:
+    whoosh = replace(segmented, keyword_backend="whoosh")
+    documents = corpus()
+    indexer = Indexer(whoosh, HashingEmbedder(whoosh))
+    indexer.index(snapshots(documents[:-1]))
+    assert indexer.update([documents[-1]]).added == [documents[-1].id]
+    assert layers(whoosh) == 1
+    searcher = Searcher(whoosh, HashingEmbedder(whoosh))
+    hits = searcher.search(SearchQuery(documents[-1].title, k=3, mode="keyword")).hits
+    assert documents[-1].id in [hit.id for hit in hits]
+    searcher.close()

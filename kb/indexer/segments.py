@@ -11,6 +11,7 @@ each delta onto a copy of the base (`replay`).
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -140,6 +141,7 @@ def begin_delta(
     keyword = open_keyword_index(building / KEYWORD_FOLDER, settings)
     if not isinstance(keyword, SegmentedKeywordIndex):
         keyword.close()
+        shutil.rmtree(building / KEYWORD_FOLDER, ignore_errors=True)
         return None
     stack = LayerStack([*cache.changes(names), LayerChanges()])
     try:
