@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from kb.indexer.merging import SegmentMerger
     from kb.insights.problems import ProblemCandidates
     from kb.insights.reports import Insights
+    from kb.insights.session_rollups import RollupRefresher
     from kb.knowledge_queue import KnowledgeQueue
     from kb.mail.sender import MailSender
     from kb.problems import KnownIssues, Problems
@@ -180,6 +181,13 @@ class Services:
         return SegmentMerger(self.indexer, self.settings.index_segments)
 
     @cached_property
+    def rollup_refresher(self) -> RollupRefresher:
+        """Keeps the managers' session roll-up up to date in the background of a worker."""
+        from kb.insights.session_rollups import RollupRefresher
+
+        return RollupRefresher(self.engine)
+
+    @cached_property
     def knowledge_queue(self) -> KnowledgeQueue:
         """Indexes resolved and reopened tickets the index could not take at once."""
         from kb.knowledge_queue import KnowledgeQueue
@@ -323,6 +331,8 @@ class Services:
             self.knowledge_queue.stop()
         if "segment_merger" in self.__dict__:
             self.segment_merger.stop()
+        if "rollup_refresher" in self.__dict__:
+            self.rollup_refresher.stop()
         self.searcher.close()
         if "engine" in self.__dict__:
             self.engine.dispose()

@@ -11,6 +11,7 @@ it again. The outcome rules are kb.insights.outcomes'; the delays kept in micros
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -29,6 +30,7 @@ from sqlalchemy import (
     update,
 )
 
+from kb.background import Repeating
 from kb.insights.holdout import HoldoutCounts
 from kb.insights.readout import Filters
 from kb.insights.sessions import SessionSummary, summaries_of
@@ -40,6 +42,32 @@ STALE = StaleSessionRow.__table__
 # after the migration) holds the write lock a second or so at a time, never for minutes.
 CHUNK = 2_000
 MICROSECOND = timedelta(microseconds=1)
+# How often a `kb serve` worker computes the stale sessions: a report then finds at most this
+# many seconds of traffic left to compute.
+REFRESH_SECONDS = 30.0
+
+log = logging.getLogger(__name__)
+
+
+class RollupRefresher:
+    """Computes the stale sessions in a background thread of a `kb serve` worker, so that they
+    do not pile up while nobody reads a report, and a store just migrated to the roll-up is
+    computed before a manager asks. Workers take turns (see `refresh`)."""
+
+    def __init__(self, engine: sqlalchemy.Engine, pause: float = REFRESH_SECONDS) -> None:
+        self._repeating = Repeating(
+            "kb-session-rollups",
+            lambda: refresh(engine),
+            lambda: pause,
+            "the session roll-up could not be brought up to date; trying again",
+            log,
+        )
+
+    def start(self) -> None:
+        self._repeating.start()
+
+    def stop(self) -> None:
+        self._repeating.stop()
 
 
 def refresh(engine: sqlalchemy.Engine) -> int:

@@ -27,6 +27,8 @@ def build_worker_app(settings: Settings, cpu_threads: int | None = None) -> Flas
     services.knowledge_queue.start()
     # Folds the delta segments one-document updates write into a new base, off the requests.
     services.segment_merger.start()
+    # Computes the sessions whose events changed, for the managers' reports.
+    services.rollup_refresher.start()
     if services.mails:
         # Each worker sends; the outbox's claims keep two from sending one message twice.
         services.mail_sender.start()
