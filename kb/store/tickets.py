@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +16,7 @@ from kb.model import Ticket
 from kb.notifications import Notification, to_assignee, to_requester
 from kb.store import index_queue, outbox
 from kb.store.tables import TicketNoteRow, TicketRow
+from kb.store.ticket_records import Note, StoredTicket, TicketQuery, stored_ticket
 from kb.workflow import (
     KNOWLEDGE_STATUSES,
     PRIORITIES,
@@ -43,82 +43,6 @@ SORTS = {
     "status": TicketRow.status,
     "number": TicketRow.id,
 }
-
-
-@dataclass(frozen=True)
-class StoredTicket:
-    """A ticket as the store holds it, under its number."""
-
-    number: str
-    type: str
-    status: str
-    subject: str
-    description: str
-    category: str | None
-    requester_name: str | None
-    requester_email: str
-    created: datetime
-    trail: Mapping[str, Any]
-    help_session: str | None = None
-    priority: str | None = None
-    assignee: str | None = None
-    resolution: str | None = None
-    shareable: bool = False
-    linked_article: str | None = None
-    resolved: datetime | None = None
-    updated: datetime | None = None
-    language: str = "en"
-    external_id: str | None = None
-
-    @property
-    def document_id(self) -> str:
-        return f"ticket:{self.number}"
-
-    def knowledge(self) -> Ticket | None:
-        """The resolved ticket as knowledge to index, or None while it is not resolved."""
-        if self.status not in KNOWLEDGE_STATUSES or not (self.resolution or "").strip():
-            return None
-        return Ticket(
-            id=self.number,
-            subject=self.subject,
-            description=self.description,
-            resolution=self.resolution or "",
-            category=self.category,
-            type=self.type,
-            priority=self.priority,
-            opened=self.created,
-            resolved=self.resolved,
-            shareable=self.shareable,
-            language=self.language or "en",
-        )
-
-
-@dataclass(frozen=True)
-class Note:
-    """An entry on a ticket's timeline."""
-
-    kind: str  # "internal", "reply" or "change"
-    author: str | None
-    at: datetime
-    body: str
-
-
-@dataclass(frozen=True)
-class TicketQuery:
-    """What the queue shows: every field filters when set; `text` searches subject and body."""
-
-    statuses: tuple[str, ...] = ()
-    types: tuple[str, ...] = ()
-    priorities: tuple[str, ...] = ()
-    categories: tuple[str, ...] = ()
-    # An email, or UNASSIGNED for tickets nobody holds.
-    assignee: str | None = None
-    requester_email: str | None = None
-    linked_article: str | None = None
-    text: str = ""
-    sort: str = "-created"
-    limit: int = 50
-    offset: int = 0
 
 
 class TicketStore:
@@ -175,7 +99,7 @@ class TicketStore:
             session.add(row)
             session.flush()
             row.number = ticket_number(ticket.type, row.id)
-            stored = _stored(row)
+            stored = stored_ticket(row)
             recorded = self._record(
                 session,
                 to_requester(
@@ -195,7 +119,7 @@ class TicketStore:
             row = session.scalars(
                 select(TicketRow).where(TicketRow.number == number.strip().upper())
             ).one_or_none()
-            return None if row is None else _stored(row)
+            return None if row is None else stored_ticket(row)
 
     def move_help_session(self, old: str, new: str) -> None:
         """Tickets filed in help session `old` belong to `new` (the visit was given a new id)."""
@@ -253,7 +177,7 @@ class TicketStore:
                 .limit(query.limit)
                 .offset(query.offset)
             )
-            return [_stored(row) for row in rows], total
+            return [stored_ticket(row) for row in rows], total
 
     def categories(self) -> list[str]:
         with Session(self.engine) as session:
@@ -300,7 +224,7 @@ class TicketStore:
                 row.category = category or None
             if changes:
                 _note(session, row, "change", actor, "; ".join(changes))
-            stored = _stored(row)
+            stored = stored_ticket(row)
             recorded = newly_assigned is not None and self._record(
                 session, to_assignee(stored.number, newly_assigned, actor, stored.subject)
             )
@@ -360,7 +284,7 @@ class TicketStore:
             _note(session, row, "change", actor, "resolved" + (" (shareable)" if shareable else ""))
             # Its note is indexed from the queue, so a busy index loses nothing.
             index_queue.enqueue(session, row.number)
-            stored = _stored(row)
+            stored = stored_ticket(row)
             recorded = self._record(
                 session,
                 to_requester(
@@ -384,7 +308,7 @@ class TicketStore:
             text = "reopened" + (f": {reason.strip()}" if reason.strip() else "")
             _note(session, row, "change", actor, text)
             index_queue.enqueue(session, row.number)
-            return _stored(row)
+            return stored_ticket(row)
 
     def link_article(self, number: str, actor: str | None, article_id: str | None) -> StoredTicket:
         """Record the article that solved the ticket (None removes the link)."""
@@ -394,7 +318,7 @@ class TicketStore:
                 row.linked_article = article_id
                 text = f"linked article {article_id}" if article_id else "removed the article link"
                 _note(session, row, "change", actor, text)
-            return _stored(row)
+            return stored_ticket(row)
 
     def knowledge(self) -> list[Ticket]:
         """Every resolved ticket with a resolution note, as knowledge to index."""
@@ -404,7 +328,7 @@ class TicketStore:
                 .where(TicketRow.status.in_(KNOWLEDGE_STATUSES))
                 .order_by(TicketRow.id)
             )
-            found = [_stored(row).knowledge() for row in rows]
+            found = [stored_ticket(row).knowledge() for row in rows]
             return [ticket for ticket in found if ticket is not None]
 
     def imported(self) -> dict[str, str]:
@@ -463,7 +387,7 @@ class TicketStore:
                 if row.resolution:
                     # Indexed from the queue, as a resolution is: a busy index loses nothing.
                     index_queue.enqueue(session, row.number)
-                stored.append(_stored(row))
+                stored.append(stored_ticket(row))
         return stored
 
 
@@ -481,28 +405,3 @@ def _note(session: Session, row: TicketRow, kind: str, author: str | None, body:
     row.updated = now
     session.add(TicketNoteRow(ticket_id=row.id, kind=kind, author=author, at=now, body=body))
     return Note(kind=kind, author=author, at=now, body=body)
-
-
-def _stored(row: TicketRow) -> StoredTicket:
-    return StoredTicket(
-        number=row.number,
-        type=row.type,
-        status=row.status,
-        subject=row.subject,
-        description=row.description,
-        category=row.category,
-        requester_name=row.requester_name,
-        requester_email=row.requester_email,
-        created=row.created,
-        trail=dict(row.trail),
-        help_session=row.help_session,
-        priority=row.priority,
-        assignee=row.assignee,
-        resolution=row.resolution,
-        shareable=bool(row.shareable),
-        linked_article=row.linked_article,
-        resolved=row.resolved,
-        updated=row.updated or row.created,
-        language=row.language or "en",
-        external_id=row.external_id,
-    )
