@@ -13,6 +13,7 @@ from bm25s.tokenization import Tokenizer
 from bench.config import K, cache_dir, log
 from kb.backends import Vectors
 from kb.indexer.embed import SentenceTransformerEmbedder
+from kb.indexer.vectors import QUANTISED_SEARCH_DEPTH
 
 GRAPH_NEIGHBOURS = 32
 GRAPH_BUILD_DEPTH = 80
@@ -25,7 +26,7 @@ class Floor:
     The same model, vectors and texts as the kb home; no fusion, no documents, no snippets.
     The vector index is a flat one, an HNSW graph of floats built here and kept in the cache
     under `graph_name`, or the graph file kb wrote (`graph_file`: its quantised graph,
-    searched bare, without kb's scoring again on exact vectors).
+    searched bare at kb's depth, without kb's scoring again on exact vectors).
     """
 
     def __init__(
@@ -40,7 +41,7 @@ class Floor:
         self.dimension = int(vectors.shape[1])
         if graph_file is not None:
             graph: Any = faiss.read_index(str(graph_file))
-            graph.hnsw.efSearch = GRAPH_SEARCH_DEPTH
+            graph.hnsw.efSearch = QUANTISED_SEARCH_DEPTH
             self._vectors = graph
         else:
             self._vectors = _graph(vectors, graph_name) if graph_name else _flat(vectors)

@@ -72,7 +72,8 @@ def run(context: Context) -> list[Table]:
         "encodes them",
         "kb recall: the first 10 of the 100 candidates kb's VectorIndex gives a search (for "
         "hnsw-sq8 scored again on exact vectors); graph alone: the FAISS graph file asked for "
-        f"10, bare, efSearch {recall.HNSW_SEARCH_DEPTH}",
+        f"10, bare, efSearch {recall.HNSW_SEARCH_DEPTH} (hnsw-sq8: "
+        f"{recall.QUANTISED_SEARCH_DEPTH})",
         f"target: at least {RECALL_TARGET:g}",
     ]
     parts.notes += [

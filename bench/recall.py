@@ -16,7 +16,7 @@ from bench.report import Cell
 from kb.backends import Vectors, open_generation_store
 from kb.config import Settings
 from kb.indexer.generations import Home
-from kb.indexer.vectors import HNSW_SEARCH_DEPTH
+from kb.indexer.vectors import HNSW_SEARCH_DEPTH, QUANTISED_SEARCH_DEPTH
 
 DEPTH = 10
 # Stored vectors scored at a time by the exact search (a block of 100,000 x 384 floats).
@@ -55,7 +55,8 @@ def recall_row(home: Path, settings: Settings, queries: Vectors) -> list[Cell]:
     graph_megabytes: Cell = None
     if graph_path is not None:
         graph: Any = faiss.read_index(str(graph_path))
-        graph.hnsw.efSearch = HNSW_SEARCH_DEPTH
+        quantised = vector_index_kind(home) == "hnsw-sq8"
+        graph.hnsw.efSearch = QUANTISED_SEARCH_DEPTH if quantised else HNSW_SEARCH_DEPTH
         _, rows = graph.search(np.ascontiguousarray(queries, dtype=np.float32), DEPTH)
         found = [{ids[row] for row in found_rows if row >= 0} for found_rows in rows]
         graph_recall = _recall(found, exact)

@@ -23,6 +23,10 @@ from kb.errors import DependencyMissingError, IndexMismatchError
 HNSW_NEIGHBOURS = 32
 HNSW_BUILD_DEPTH = 80
 HNSW_SEARCH_DEPTH = 128
+# The graph of 8-bit scalars searches deeper: over the bench's 1M-chunk home, the first 10 of
+# 100 candidates scored again on exact vectors held 0.9175 of the exact top 10 at efSearch
+# 128, 0.9495 at 512, 0.9625 at 768 (1.6 ms of CPU a search) and 0.9635 at 1024 (2.1 ms).
+QUANTISED_SEARCH_DEPTH = 768
 # Rebuild the graph once this share of its rows are tombstones.
 TOMBSTONE_REBUILD_RATIO = 0.2
 GRAPH_FILE = "hnsw.faiss"
@@ -154,9 +158,8 @@ class FaissVectorIndex:
         if self._selector is None and not self._alive.all():
             dead = np.flatnonzero(~self._alive).astype(np.int64)
             self._selector = faiss.IDSelectorNot(faiss.IDSelectorBatch(dead))
-        parameters = faiss.SearchParametersHNSW(
-            efSearch=max(HNSW_SEARCH_DEPTH, limit), sel=self._selector
-        )
+        depth = QUANTISED_SEARCH_DEPTH if self._quantised else HNSW_SEARCH_DEPTH
+        parameters = faiss.SearchParametersHNSW(efSearch=max(depth, limit), sel=self._selector)
         scores, rows = self._graph.search(query, limit, params=parameters)
         return scores, rows, self._ids
 
