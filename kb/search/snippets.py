@@ -20,6 +20,14 @@ SPACES = re.compile(r"\s+")
 # words: each run of them becomes one separator.
 TABLE_SYNTAX = re.compile(r"\s*\|[\s|:-]*")
 CELL_SEPARATOR = " · "
+# A list item's bullet or a heading's hashes at the start of a line: the chunker keeps them
+# (they are its structure), but a snippet reads as prose, so each becomes a sentence break.
+LINE_MARKER = re.compile(r"\n[ \t]*(?:[-*+]|#{1,6})[ \t]+")
+# Emphasis, code and strike-through marks a chunk may still hold (unpaired ones, or text
+# indexed before the chunker removed them).
+INLINE_MARKUP = re.compile(r"\*+|`+|~~")
+# A line that ends like this needs no separator before the next item.
+SENTENCE_ENDS = frozenset(".;:!?…")
 ELLIPSIS = "…"
 # Chunks whose words are kept split: a KB's popular sections come back query after query.
 CHUNKS_CACHED = 4096
@@ -70,8 +78,19 @@ def snippet_of(text: str, matching: AbstractSet[str], width: int = 32) -> Snippe
 
 
 def _between(text: str) -> str:
-    """The text between two words as a snippet shows it: spaces and table syntax collapsed."""
-    return SPACES.sub(" ", TABLE_SYNTAX.sub(CELL_SEPARATOR, text))
+    """The text between two words as a snippet shows it: prose, without Markdown's syntax.
+
+    Table pipes and line markers become separators, emphasis and code marks go, and runs of
+    spaces collapse.
+    """
+    text = LINE_MARKER.sub(_line_break, TABLE_SYNTAX.sub(CELL_SEPARATOR, text))
+    return SPACES.sub(" ", INLINE_MARKUP.sub("", text))
+
+
+def _line_break(marker: re.Match[str]) -> str:
+    """What replaces a list bullet or heading mark: a space after a sentence, else a separator."""
+    before = marker.string[: marker.start()].rstrip()
+    return " " if before and before[-1] in SENTENCE_ENDS else CELL_SEPARATOR
 
 
 class QueryWords:

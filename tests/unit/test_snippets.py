@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from kb.indexer.analysis import Analysis
+from kb.indexer.chunk import markdown_to_plain
 from kb.model import Snippet
 from kb.search.snippets import QueryWords, distinct_words, make_snippet
 
@@ -199,3 +200,37 @@ def test_a_tables_pipes_and_rule_rows_become_one_separator_between_cells() -> No
 def test_hyphens_and_dashes_outside_tables_stay() -> None:
     text = "Wi-Fi drops - reconnect to the network - then sign in"
     assert make_snippet(text, matcher("network")).plain == text
+
+
+def test_list_items_read_as_prose_without_their_dashes() -> None:
+    # A section as the chunker stores it: emphasis and code gone, the list's dashes kept.
+    text = markdown_to_plain(
+        "- Ten abierto el ticket (por ejemplo, `INC0012345`): el técnico te lo pedirá.\n"
+        "- Guarda tu trabajo y cierra los **documentos**\n"
+        "* Si trabajas fuera, no hace falta la VPN\n"
+        "+ Basta con tener Internet"
+    )
+    snippet = make_snippet(text, matcher("guarda", "vpn"), width=40)
+    assert snippet.plain == (
+        "Ten abierto el ticket (por ejemplo, INC0012345): el técnico te lo pedirá. "
+        "Guarda tu trabajo y cierra los documentos · Si trabajas fuera, no hace falta la VPN"
+        " · Basta con tener Internet"
+    )
+    assert [text for text, hit in snippet.pieces if hit] == ["Guarda", "VPN"]
+
+
+def test_markdown_left_in_a_chunk_is_not_shown() -> None:
+    text = "Intro\n## Pasos\nPulsa **Enviar** y escribe `Asistencia rápida` ~~ya~~ en *Inicio*"
+    snippet = make_snippet(text, matcher("enviar", "inicio"), width=40)
+    assert snippet.plain == "Intro · Pasos Pulsa Enviar y escribe Asistencia rápida ya en Inicio"
+    assert snippet.html() == (
+        "Intro · Pasos Pulsa <mark>Enviar</mark> y escribe Asistencia rápida ya en "
+        "<mark>Inicio</mark>"
+    )
+
+
+def test_a_dash_inside_a_line_or_a_hash_after_a_word_stays() -> None:
+    text = "Wi-Fi drops - reconnect\nthen ask in #it-help about C# builds"
+    assert make_snippet(text, matcher("network")).plain == (
+        "Wi-Fi drops - reconnect then ask in #it-help about C# builds"
+    )
