@@ -296,3 +296,37 @@ def test_on_a_phone_table_cells_and_answer_cards_keep_their_words_whole(
     page.screenshot(path=artifacts_dir / f"layout-suggestion-cards-{language}-390.png")
     assert page.evaluate(OUT_OF_CARD) == []
 
+
+
+# Each element of the users table that does not lie inside both the table's visible box and
+# the screen, by how far it sticks out on the right (a box scrolled out of sight is clipped).
+OUT_OF_USERS_TABLE = """width => {
+  const frame = document.querySelector('[data-table="users"]').parentElement;
+  const edge = Math.min(frame.getBoundingClientRect().right, width);
+  return Array.from(document.querySelectorAll('[data-table="users"] td *'))
+    .filter(item => item.checkVisibility() && item.getBoundingClientRect().right > edge + 0.5)
+    .map(item => [item.tagName, item.getAttribute('value') || item.textContent.trim(),
+                  item.getBoundingClientRect().right - edge]);
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_users_table_shows_every_control_without_scrolling_sideways(
+    open_page: OpenPage, live_server: str, people: dict[str, str], width: int,
+    artifacts_dir: Path,
+) -> None:
+    """At 390 px the table ran 140 px past the screen: its roles, password and Save were cut
+    off at the right edge, inside a scroll box that showed no sign of scrolling."""
+    page = open_page(width, "en", people["agent"])
+    page.goto(f"{live_server}/admin/users")
+    page.screenshot(path=artifacts_dir / f"layout-admin-users-{width}.png", full_page=True)
+    assert page.evaluate(OUT_OF_USERS_TABLE, width) == []
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+    rita = page.locator('[data-table="users"] tr', has_text="rita@example.com")
+    expect(rita.get_by_role("button", name="Save")).to_be_in_viewport()
+    # Changing a role still works from a phone.
+    rita.locator('input[value="agent"]').check()
+    with page.expect_navigation():
+        rita.get_by_role("button", name="Save").click()
+    rita = page.locator('[data-table="users"] tr', has_text="rita@example.com")
+    expect(rita.locator('input[value="agent"]')).to_be_checked()
