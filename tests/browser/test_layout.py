@@ -298,29 +298,35 @@ def test_on_a_phone_table_cells_and_answer_cards_keep_their_words_whole(
 
 
 
-# Each element of the users table that does not lie inside both the table's visible box and
-# the screen, by how far it sticks out on the right (a box scrolled out of sight is clipped).
-OUT_OF_USERS_TABLE = """width => {
-  const frame = document.querySelector('[data-table="users"]').parentElement;
-  const edge = Math.min(frame.getBoundingClientRect().right, width);
-  return Array.from(document.querySelectorAll('[data-table="users"] td *'))
+# Each element of the admin page's tables that does not lie inside both its table's visible
+# box and the screen, by how far it sticks out on the right (scrolled out of sight is clipped).
+OUT_OF_ADMIN_TABLES = """width => Array.from(
+  document.querySelectorAll('table[data-table]')
+).flatMap(table => {
+  const edge = Math.min(table.parentElement.getBoundingClientRect().right, width);
+  return Array.from(table.querySelectorAll('td *'))
     .filter(item => item.checkVisibility() && item.getBoundingClientRect().right > edge + 0.5)
-    .map(item => [item.tagName, item.getAttribute('value') || item.textContent.trim(),
+    .map(item => [table.dataset.table, item.tagName, item.textContent.trim(),
                   item.getBoundingClientRect().right - edge]);
-}"""
+})"""
 
 
 @pytest.mark.parametrize("width", [1280, 390])
-def test_the_users_table_shows_every_control_without_scrolling_sideways(
-    open_page: OpenPage, live_server: str, people: dict[str, str], width: int,
-    artifacts_dir: Path,
+def test_the_admin_tables_show_every_control_without_scrolling_sideways(
+    open_page: OpenPage, live_server: str, portal_services: Services, people: dict[str, str],
+    width: int, artifacts_dir: Path,
 ) -> None:
-    """At 390 px the table ran 140 px past the screen: its roles, password and Save were cut
-    off at the right edge, inside a scroll box that showed no sign of scrolling."""
+    """At 390 px the users table ran 140 px past the screen: its roles, password and Save were
+    cut off at the right edge, inside a scroll box that showed no sign of scrolling; the
+    tokens table hid its Revoke button 237 px to the right the same way."""
+    users = portal_services.users
+    owner = users.find(people["agent"])
+    assert owner is not None
+    users.create_token(owner.id, "Service desk integration")
     page = open_page(width, "en", people["agent"])
     page.goto(f"{live_server}/admin/users")
     page.screenshot(path=artifacts_dir / f"layout-admin-users-{width}.png", full_page=True)
-    assert page.evaluate(OUT_OF_USERS_TABLE, width) == []
+    assert page.evaluate(OUT_OF_ADMIN_TABLES, width) == []
     assert page.evaluate("() => document.documentElement.scrollWidth") <= width
     rita = page.locator('[data-table="users"] tr', has_text="rita@example.com")
     expect(rita.get_by_role("button", name="Save")).to_be_in_viewport()
