@@ -187,7 +187,7 @@ class Searcher:
             ranking = semantic_documents
         else:
             ranking = self._fuse(keyword_documents, semantic_documents)
-        ranking = self._in_query_language(generation, text, ranking)[: query.k]
+        ranking, documents = self._shown(generation, text, ranking, query.k)
 
         keyword_scores = dict(keyword_documents)
         semantic_scores = dict(semantic_documents)
@@ -208,7 +208,6 @@ class Searcher:
         )
         hits: list[SearchHit] = []
         evidence_of_top: Evidence | None = None
-        documents = generation.catalog.documents(document_id for document_id, _ in ranking)
         shown = [preferred.get(document_id) or fallback[document_id] for document_id, _ in ranking]
         chunks = generation.catalog.chunks(shown)
         for position, (document_id, score) in enumerate(ranking):
@@ -259,17 +258,19 @@ class Searcher:
                     generation.close()
             self._generation = self._retired = None
 
-    def _in_query_language(
-        self, generation: SearchGeneration, text: str, ranking: Ranking
-    ) -> list[tuple[str, float]]:
-        """The ranking with documents in the query's own language preferred, when it has one."""
+    def _shown(
+        self, generation: SearchGeneration, text: str, ranking: Ranking, k: int
+    ) -> tuple[list[tuple[str, float]], dict[str, Document]]:
+        """The first `k` of the ranking, documents in the query's own language preferred when
+        it has one, and their documents (read once: the preference needs them too)."""
         weight = self._settings.other_language_weight
         language = query_language(text, self._stop_words)
         if language is None or weight >= 1.0:
-            return list(ranking)
+            top = list(ranking[:k])
+            return top, generation.catalog.documents(document_id for document_id, _ in top)
         documents = generation.catalog.documents(document_id for document_id, _ in ranking)
         languages = {document_id: document.language for document_id, document in documents.items()}
-        return prefer_language(ranking, languages, language, weight)
+        return prefer_language(ranking, languages, language, weight)[:k], documents
 
     def _fuse(self, keyword: Ranking, semantic: Ranking) -> list[tuple[str, float]]:
         if self._settings.fusion == "rrf":
